@@ -1,0 +1,61 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "dtledger",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "dtledger", targets: ["dtledger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libpq, as the system provides it (Debian: libpq-dev).
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // The only module that imports CLibPQ.
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        // Pure value types shared by every layer: JSON values, the event
+        // envelope, RFC 3339 times, stored events. No database, no rules.
+        .target(name: "Envelope"),
+        // The event store: append, read, hash chain, digest, verify, migrations.
+        .target(
+            name: "Ledger",
+            dependencies: [
+                "Postgres", "Envelope",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            plugins: [.plugin(name: "EmbedFiles")]
+        ),
+        // The domain: catalog, directory, policy, rule engine. Pure code.
+        .target(
+            name: "Process",
+            dependencies: ["Envelope", .product(name: "Yams", package: "Yams")],
+            plugins: [.plugin(name: "EmbedFiles")]
+        ),
+        // The command-line interface: parses, calls the modules, prints.
+        .executableTarget(
+            name: "dtledger",
+            dependencies: [
+                "Ledger", "Process", "Envelope",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Build tool that turns Migrations/*.sql and policies/*.yaml into
+        // string constants, so the binary carries them.
+        .executableTarget(name: "embed-files", path: "Plugins/embed-files"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"], path: "Plugins/EmbedFiles"),
+
+        .testTarget(name: "EnvelopeTests", dependencies: ["Envelope"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Envelope"]),
+        .testTarget(name: "ProcessTests", dependencies: ["Process", "Envelope"]),
+        .testTarget(name: "CLITests", dependencies: ["Envelope"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
