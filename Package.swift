@@ -53,9 +53,10 @@ let package = Package(
         .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"], path: "Plugins/EmbedFiles"),
 
         .testTarget(name: "EnvelopeTests", dependencies: ["Envelope"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Envelope"]),
+        .target(name: "TestSupport", dependencies: ["Ledger", "Postgres"], path: "Tests/TestSupport"),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Envelope", "TestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["Process", "Envelope"]),
-        .testTarget(name: "CLITests", dependencies: ["Envelope"]),
+        .testTarget(name: "CLITests", dependencies: ["Envelope", "Ledger", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,240 @@
+import Envelope
+import Foundation
+import Postgres
+
+/// What the appender expects the case's version to be.
+public enum ExpectedVersion: Sendable, Equatable, CustomStringConvertible {
+    /// Append whatever the version is.
+    case any
+    /// The case must not exist yet.
+    case none
+    /// The case must be at exactly this version.
+    case exact(Int64)
+
+    /// Parses `any`, `none` or a number.
+    public init?(_ text: String) {
+        switch text {
+        case "any": self = .any
+        case "none": self = .none
+        default:
+            guard let n = Int64(text), n >= 0 else { return nil }
+            self = n == 0 ? .none : .exact(n)
+        }
+    }
+
+    var parameter: String? {
+        switch self {
+        case .any: nil
+        case .none: "0"
+        case .exact(let n): String(n)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .any: "any"
+        case .none: "none"
+        case .exact(let n): String(n)
+        }
+    }
+}
+
+/// The stored result of appending one event.
+public struct AppendResult: Sendable, Equatable {
+    public let id: String
+    public let position: Int64
+    public let version: Int64
+    public let hash: String
+    public let recordedAt: Date
+    /// True when the key was already in the ledger: nothing was appended and
+    /// this is the original event.
+    public let duplicate: Bool
+}
+
+/// The tip of the chain, to be kept outside the database.
+public struct Digest: Sendable, Equatable, Codable {
+    public let position: Int64
+    public let hash: String
+    public let recordedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case position, hash
+        case recordedAt = "recorded_at"
+    }
+
+    public init(position: Int64, hash: String, recordedAt: String) {
+        self.position = position
+        self.hash = hash
+        self.recordedAt = recordedAt
+    }
+
+    public var json: JSONValue {
+        .object(["position": .int(position), "hash": .string(hash), "recorded_at": .string(recordedAt)])
+    }
+
+    /// Reads a digest written by `dtledger digest`.
+    public static func parse(_ text: String) throws(ValidationError) -> Digest {
+        let value: JSONValue
+        do { value = try JSONValue.parse(text) } catch {
+            throw ValidationError(field: "digest", error.description)
+        }
+        guard let position = value["position"]?.intValue, position >= 0 else {
+            throw ValidationError(field: "digest.position", "required: a whole number")
+        }
+        guard let hash = value["hash"]?.stringValue, hash.utf8.count == 64, ChainHash.bytes(hex: hash) != nil else {
+            throw ValidationError(field: "digest.hash", "required: 64 hexadecimal digits")
+        }
+        return Digest(position: position, hash: hash.lowercased(), recordedAt: value["recorded_at"]?.stringValue ?? "")
+    }
+}
+
+/// The event store over one connection: append, read, digest, verify.
+/// Not Sendable (it owns a libpq connection): one per task or thread.
+public final class EventStore {
+    public let connection: Connection
+    public let toolVersion: String
+
+    public init(connection: Connection, toolVersion: String = DTLedgerVersion.current) {
+        self.connection = connection
+        self.toolVersion = toolVersion
+    }
+
+    /// Connects to the database of `settings`.
+    public convenience init(settings: DatabaseSettings, toolVersion: String = DTLedgerVersion.current) throws {
+        let connection: Connection
+        do {
+            connection = try Connection(conninfo: settings.conninfo, applicationName: "dtledger")
+        } catch {
+            throw LedgerError.unavailable("\(error.message) (from \(settings.origin): \(settings.redacted))")
+        }
+        self.init(connection: connection, toolVersion: toolVersion)
+    }
+
+    // MARK: Append
+
+    /// Appends `events` to one case atomically (all or none).
+    /// - Parameters:
+    ///   - expected: the case version the caller expects.
+    ///   - openingTypes: when the case does not exist yet, its first new
+    ///     event must be one of these (nil: no check).
+    ///   - metadata: extra metadata per event (same count as `events`), e.g.
+    ///     an importer's payload hash; the ledger adds its own keys.
+    public func append(caseID: String, events: [Envelope], expected: ExpectedVersion = .any,
+                       openingTypes: [String]? = nil, metadata: [JSONValue]? = nil) throws -> [AppendResult] {
+        precondition(metadata == nil || metadata!.count == events.count)
+        var batch: [JSONValue] = []
+        batch.reserveCapacity(events.count)
+        for (index, event) in events.enumerated() {
+            precondition(event.caseID == caseID, "a batch holds events of one case")
+            var o: [String: JSONValue] = [
+                "type": .string(event.type),
+                "occurred_at": .string(RFC3339.format(event.occurredAt)),
+                "actor": .string(event.actor),
+                "source": .string(event.source.rawValue),
+                "data": event.data,
+            ]
+            if let key = event.key { o["key"] = .string(key) }
+            if let extra = metadata?[index] { o["metadata"] = extra }
+            batch.append(.object(o))
+        }
+        let parameters: [String?] = [
+            caseID, expected.parameter, JSONValue.array(batch).jsonText(),
+            openingTypes.map(EventStore.arrayLiteral), toolVersion,
+        ]
+        return try mapped {
+            let result = try connection.query("""
+                SELECT event_id, event_position, event_version, event_hash,
+                       (extract(epoch FROM event_recorded_at) * 1000000)::bigint, duplicate
+                  FROM dtledger.append($1, $2::bigint, $3::jsonb, $4::text[], $5)
+                """, parameters)
+            return result.rows.map { row in
+                AppendResult(id: row[0]!, position: row.int64(1)!, version: row.int64(2)!, hash: row[3]!,
+                             recordedAt: RFC3339.date(microseconds: row.int64(4)!), duplicate: row.bool(5)!)
+            }
+        }
+    }
+
+    /// Runs `body` in one transaction: every append in it lands, or none does.
+    public func atomically<T>(_ body: () throws -> T) throws -> T {
+        try mapped { try connection.transaction { _ in try body() } }
+    }
+
+    static func arrayLiteral(_ items: [String]) -> String {
+        "{" + items.map { item in
+            "\"" + item.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }.joined(separator: ",") + "}"
+    }
+
+    // MARK: Read
+
+    static let columns = """
+        position, id, case_id, version, type,
+        (extract(epoch FROM occurred_at) * 1000000)::bigint,
+        (extract(epoch FROM recorded_at) * 1000000)::bigint,
+        actor, source, idempotency_key, data::text, metadata::text,
+        encode(previous_hash, 'hex'), encode(hash, 'hex')
+        """
+
+    /// Streams stored events in position order (single-row reads, flat
+    /// memory): every event after `after`, of one case or of all.
+    public func forEachEvent(caseID: String? = nil, after: Int64 = 0, limit: Int? = nil,
+                             _ body: (StoredEvent) throws -> Void) throws {
+        var sql = "SELECT \(EventStore.columns) FROM dtledger.events WHERE position > $1"
+        var parameters: [String?] = [String(after)]
+        if let caseID {
+            sql += " AND case_id = $2"
+            parameters.append(caseID)
+        }
+        sql += " ORDER BY position"
+        if let limit { sql += " LIMIT \(limit)" }
+        try mapped {
+            try connection.forEachRow(sql, parameters) { row in try body(StoredEvent(row: row)) }
+        }
+    }
+
+    /// All events of one case, decoded, in version order.
+    public func events(caseID: String) throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        try forEachEvent(caseID: caseID) { events.append(try $0.decoded()) }
+        return events
+    }
+
+    /// The current version of a case (0 when it does not exist).
+    public func version(caseID: String) throws -> Int64 {
+        try mapped {
+            try connection.query("SELECT version FROM dtledger.streams WHERE case_id = $1", [caseID])
+                .scalar.flatMap { Int64($0) } ?? 0
+        }
+    }
+
+    /// Every case with the type that opened it and when, in opening order.
+    public func cases() throws -> [(caseID: String, openedType: String, openedAt: Date, version: Int64)] {
+        try mapped {
+            try connection.query("""
+                SELECT case_id, opened_type, (extract(epoch FROM opened_at) * 1000000)::bigint, version
+                  FROM dtledger.streams ORDER BY opened_at, case_id
+                """).rows.map { ($0[0]!, $0[1]!, RFC3339.date(microseconds: $0.int64(2)!), $0.int64(3)!) }
+        }
+    }
+
+    // MARK: Digest
+
+    /// The tip of the chain as stored: position, hash and when it was recorded.
+    public func digest() throws -> Digest {
+        try mapped {
+            let row = try connection.query("""
+                SELECT h.position, encode(h.hash, 'hex'),
+                       (SELECT (extract(epoch FROM e.recorded_at) * 1000000)::bigint
+                          FROM dtledger.events e WHERE e.position = h.position)
+                  FROM dtledger.head h
+                """).row(0)
+            let recorded = row.int64(2).map { RFC3339.format(RFC3339.date(microseconds: $0)) } ?? ""
+            return Digest(position: row.int64(0)!, hash: row[1]!, recordedAt: recorded)
+        }
+    }
+}
+
+/// The tool's version, kept in each event's metadata.
+public enum DTLedgerVersion {
+    public static let current = "0.1.0"
+}

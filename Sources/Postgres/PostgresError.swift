@@ -1,0 +1,56 @@
+/// An error from libpq or the server. `description` is one line for users and
+/// never contains SQL text, parameters or connection secrets.
+public struct PostgresError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Could not connect, or the connection was lost.
+        case connection
+        /// The server rejected a statement; `sqlState` says why.
+        case server
+        /// Something else went wrong in the client library.
+        case client
+    }
+
+    public let kind: Kind
+    /// The five-character SQLSTATE code, when the server sent one.
+    public let sqlState: String?
+    public let message: String
+    public let detail: String?
+    public let hint: String?
+    /// The constraint or column the server named, when it named one.
+    public let constraint: String?
+
+    public init(kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil,
+                hint: String? = nil, constraint: String? = nil) {
+        self.kind = kind
+        self.sqlState = sqlState
+        self.message = message
+        self.detail = detail
+        self.hint = hint
+        self.constraint = constraint
+    }
+
+    /// True when the connection itself failed or was cut: the server is
+    /// unreachable, shutting down, or ended this session.
+    public var isConnectionFailure: Bool {
+        if kind == .connection { return true }
+        guard let sqlState else { return false }
+        return sqlState.hasPrefix("08") || sqlState == "57P01" || sqlState == "57P02"
+            || sqlState == "57P03" || sqlState == "53300"
+    }
+
+    public var description: String {
+        var s = message
+        if let sqlState { s += " (SQLSTATE \(sqlState))" }
+        return s
+    }
+}
+
+/// Well-known SQLSTATE codes the ledger reacts to.
+public enum SQLState {
+    public static let uniqueViolation = "23505"
+    public static let serializationFailure = "40001"
+    public static let deadlockDetected = "40P01"
+    public static let insufficientPrivilege = "42501"
+    public static let raiseException = "P0001"
+    public static let undefinedTable = "42P01"
+}

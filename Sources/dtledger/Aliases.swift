@@ -1,0 +1,4 @@
+import Envelope
+
+/// The envelope module's validation error (ArgumentParser has a type of the same name).
+typealias InputError = ValidationError

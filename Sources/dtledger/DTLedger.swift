@@ -1,0 +1,22 @@
+import ArgumentParser
+import Envelope
+import Foundation
+import Ledger
+
+@main
+struct DTLedger: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dtledger",
+        abstract: "An append-only, tamper-evident ledger of downtime and incident notifications.",
+        discussion: """
+            Exit codes: 0 ok; 1 a check failed (tampering found, --strict violations); \
+            64 usage; 65 invalid input; 69 database unavailable; 70 internal or database error; \
+            75 expected-version conflict (reload and retry); 77 permission denied.
+            """,
+        version: DTLedgerVersion.current,
+        subcommands: [
+            AppendCommand.self, ReadCommand.self, MigrateCommand.self,
+            VerifyCommand.self, DigestCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,21 @@
+import Envelope
+import Foundation
+
+/// The checks every event passes before anything touches the database:
+/// the envelope's shape, its size, and (when the catalog is wired in) the
+/// event catalog of DOMAIN.md §2.
+enum EventValidation {
+    /// The largest `data` an event may carry, as JSON text.
+    static let maxDataBytes = 1 << 20
+
+    static func validate(_ envelope: Envelope) throws(InputError) {
+        try envelope.validate()
+        let size = envelope.data.jsonText().utf8.count
+        guard size <= maxDataBytes else {
+            throw InputError(field: "data", "is \(size) bytes; an event's data may be at most \(maxDataBytes) bytes (1 MiB)")
+        }
+    }
+
+    /// Event types that may open a case that does not exist yet.
+    static let openingTypes: [String]? = nil
+}

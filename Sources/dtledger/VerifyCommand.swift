@@ -1,0 +1,71 @@
+import ArgumentParser
+import Envelope
+import Foundation
+import Ledger
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Recompute the hash chain and prove nobody edited the ledger.",
+        discussion: """
+            Recomputes every event's hash in dtledger (not in the database) from the stored columns \
+            and names the first position that does not match. With --digest FILE (written earlier \
+            by 'dtledger digest' and kept outside the database) it also proves the ledger still \
+            extends that digest, which catches deleted newest events and a chain rewritten from any point.
+            Exit 0 when intact, 1 when tampering is found.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "A digest JSON file from 'dtledger digest'.")
+    var digest: String?
+
+    @Flag(help: "Print the result as one JSON line.")
+    var json = false
+
+    func run() throws {
+        try guarded {
+            let expected: Digest? = try digest.map { path in
+                let data = try readInput(path)
+                return try Digest.parse(String(decoding: data, as: UTF8.self))
+            }
+            let store = try connection.store()
+            let progress = Progress()
+            let report = try store.verify(digest: expected) { count in progress.update("verified \(count) events") }
+            progress.done()
+            if json {
+                var o: [String: JSONValue] = [
+                    "ok": .bool(report.ok), "events_checked": .int(report.eventsChecked),
+                    "last_position": .int(report.lastPosition), "last_hash": .string(report.lastHash),
+                ]
+                if let bad = report.firstBadPosition { o["first_bad_position"] = .int(bad) }
+                if let problem = report.problem { o["problem"] = .string(problem) }
+                if let matched = report.digestMatched { o["digest_matched"] = .bool(matched) }
+                print(JSONValue.object(o).jsonText())
+            } else if report.ok {
+                var line = "ok: \(report.eventsChecked) events verified; chain tip at position \(report.lastPosition), hash \(report.lastHash)"
+                if let expected { line += "; extends the digest at position \(expected.position)" }
+                print(line)
+            } else {
+                print("TAMPERING DETECTED at position \(report.firstBadPosition ?? 0): \(report.problem ?? "")")
+                print("(\(report.eventsChecked) events before it verified)")
+            }
+            if !report.ok { throw ExitCode(1) }
+        }
+    }
+}
+
+struct DigestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "digest",
+        abstract: "Print the chain tip {position, hash, recorded_at} as JSON, to keep outside the database.",
+        discussion: "Keep each digest somewhere the database's administrators cannot edit (a ticket, a signed email, a git repository); 'dtledger verify --digest FILE' later proves the ledger still extends it.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        try guarded {
+            print(try connection.store().digest().json.jsonText())
+        }
+    }
+}
