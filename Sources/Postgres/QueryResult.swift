@@ -14,7 +14,7 @@ public final class QueryResult {
 
     public func columnName(_ column: Int) -> String { String(cString: PQfname(result, Int32(column))) }
 
-    public func row(_ index: Int) -> Row { Row(result: result, index: Int32(index)) }
+    public func row(_ index: Int) -> Row { Row(result: result, index: Int32(index), owner: self) }
 
     public var rows: [Row] { (0..<rowCount).map { row($0) } }
 
@@ -22,10 +22,18 @@ public final class QueryResult {
     public var scalar: String? { rowCount > 0 && columnCount > 0 ? row(0)[0] : nil }
 }
 
-/// One row of a result. Only valid while its result lives.
+/// One row of a result. A row from a `QueryResult` keeps its result alive;
+/// a row handed to a `forEachRow` body is only valid during that call.
 public struct Row {
     let result: OpaquePointer
     let index: Int32
+    let owner: QueryResult?
+
+    init(result: OpaquePointer, index: Int32, owner: QueryResult? = nil) {
+        self.result = result
+        self.index = index
+        self.owner = owner
+    }
 
     public var count: Int { Int(PQnfields(result)) }
 
