@@ -99,6 +99,14 @@ DECLARE
     v_metadata      jsonb;
     v_canonical     text;
     v_hash          bytea;
+    v_index         integer;
+    v_new_index     integer[] := '{}';
+    r_id            uuid[] := '{}';
+    r_position      bigint[] := '{}';
+    r_version       bigint[] := '{}';
+    r_hash          text[] := '{}';
+    r_recorded      timestamptz[] := '{}';
+    r_duplicate     boolean[] := '{}';
 BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION 'dtledger.append must run at READ COMMITTED isolation' USING ERRCODE = 'DTL00';
@@ -112,8 +120,11 @@ BEGIN
       FROM dtledger.head h WHERE h.singleton FOR UPDATE;
     v_now := clock_timestamp();
 
-    -- Replayed keys: return the originals, append the rest.
+    -- Replayed keys: keep the originals' results, append the rest. Results
+    -- are returned in input order.
+    v_index := 0;
     FOR v_event IN SELECT value FROM jsonb_array_elements(p_events) LOOP
+        v_index := v_index + 1;
         v_key := v_event->>'key';
         IF v_key IS NOT NULL THEN
             IF v_key = ANY (v_keys) THEN
@@ -127,17 +138,22 @@ BEGIN
                     RAISE EXCEPTION 'idempotency key "%" was already used for a % event of case %',
                         v_key, v_existing.type, v_existing.case_id USING ERRCODE = 'DTL03';
                 END IF;
-                event_id := v_existing.id; event_position := v_existing.position;
-                event_version := v_existing.version; event_hash := encode(v_existing.hash, 'hex');
-                event_recorded_at := v_existing.recorded_at; duplicate := true;
-                RETURN NEXT;
+                r_id[v_index] := v_existing.id; r_position[v_index] := v_existing.position;
+                r_version[v_index] := v_existing.version; r_hash[v_index] := encode(v_existing.hash, 'hex');
+                r_recorded[v_index] := v_existing.recorded_at; r_duplicate[v_index] := true;
                 CONTINUE;
             END IF;
         END IF;
         v_new := v_new || v_event;
+        v_new_index := v_new_index || v_index;
     END LOOP;
 
     IF cardinality(v_new) = 0 THEN
+        FOR i IN 1..v_index LOOP
+            event_id := r_id[i]; event_position := r_position[i]; event_version := r_version[i];
+            event_hash := r_hash[i]; event_recorded_at := r_recorded[i]; duplicate := true;
+            RETURN NEXT;
+        END LOOP;
         RETURN;
     END IF;
 
@@ -155,7 +171,8 @@ BEGIN
             array_to_string(p_opening, ', ') USING ERRCODE = 'DTL04';
     END IF;
 
-    FOREACH v_event IN ARRAY v_new LOOP
+    FOR j IN 1..cardinality(v_new) LOOP
+        v_event := v_new[j];
         v_head_position := v_head_position + 1;
         v_version := v_version + 1;
         v_id := gen_random_uuid();
@@ -185,9 +202,9 @@ BEGIN
                 v_event->>'actor', v_event->>'source', v_event->>'key', v_event->'data', v_metadata,
                 v_head_hash, v_hash);
         v_head_hash := v_hash;
-        event_id := v_id; event_position := v_head_position; event_version := v_version;
-        event_hash := encode(v_hash, 'hex'); event_recorded_at := v_now; duplicate := false;
-        RETURN NEXT;
+        r_id[v_new_index[j]] := v_id; r_position[v_new_index[j]] := v_head_position;
+        r_version[v_new_index[j]] := v_version; r_hash[v_new_index[j]] := encode(v_hash, 'hex');
+        r_recorded[v_new_index[j]] := v_now; r_duplicate[v_new_index[j]] := false;
     END LOOP;
 
     IF v_opened THEN
@@ -199,6 +216,12 @@ BEGIN
     END IF;
     UPDATE dtledger.head SET position = v_head_position, hash = v_head_hash WHERE singleton;
     PERFORM pg_notify('dtledger_events', v_head_position::text);
+
+    FOR i IN 1..v_index LOOP
+        event_id := r_id[i]; event_position := r_position[i]; event_version := r_version[i];
+        event_hash := r_hash[i]; event_recorded_at := r_recorded[i]; duplicate := r_duplicate[i];
+        RETURN NEXT;
+    END LOOP;
 END;
 $$;
 

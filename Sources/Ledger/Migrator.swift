@@ -10,6 +10,13 @@ public struct Migration: Sendable {
     /// SHA-256 of the file's text.
     public let checksum: String
 
+    public init(version: Int, name: String, sql: String, checksum: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+        self.checksum = checksum
+    }
+
     /// Every migration, in version order.
     public static let all: [Migration] = EmbeddedFiles.files.compactMap { file in
         let stem = file.name.hasSuffix(".sql") ? String(file.name.dropLast(4)) : file.name

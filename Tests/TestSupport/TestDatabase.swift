@@ -40,15 +40,14 @@ public struct TestDatabase: Sendable {
         let template = try template.get()
         let name = "dtl_t_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
         let admin = try Connection(conninfo: adminURL)
-        var attempt = 0
-        while true {
+        for attempt in 0... {
             do {
                 try admin.execute("CREATE DATABASE \(name) TEMPLATE \(template)")
                 break
-            } catch let error as PostgresError where error.sqlState == "55006" && attempt < 50 {
-                // "source database is being accessed by other users": another
-                // clone is in progress; try again shortly.
-                attempt += 1
+            } catch {
+                // 55006 "source database is being accessed by other users":
+                // another clone is in progress; try again shortly.
+                guard error.sqlState == "55006", attempt < 50 else { throw error }
                 usleep(50_000)
             }
         }
