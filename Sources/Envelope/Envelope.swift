@@ -92,6 +92,9 @@ public struct Envelope: Sendable, Equatable {
         guard let object = value.objectValue else {
             throw ValidationError(field: nil, "an event must be a JSON object, got \(value.kindName)")
         }
+        for name in object.keys.sorted() where !knownFields.contains(name) {
+            throw ValidationError(field: printable(name), "unknown envelope field; expected \(knownFields.sorted().joined(separator: ", ")) (put event details under data)")
+        }
         func string(_ name: String) throws(ValidationError) -> String? {
             guard let v = object[name], v != .null else { return nil }
             guard let s = v.stringValue else {
@@ -130,9 +133,6 @@ public struct Envelope: Sendable, Equatable {
         let envelope = Envelope(type: type, caseID: caseID, occurredAt: occurredAt, actor: actor,
                                 source: source, key: key, data: data)
         try envelope.validate()
-        for name in object.keys where !knownFields.contains(name) {
-            throw ValidationError(field: name, "unknown envelope field; expected \(knownFields.sorted().joined(separator: ", ")) (put event details under data)")
-        }
         return envelope
     }
 

@@ -23,12 +23,12 @@ public final class Connection {
         guard let handle = opened else {
             throw PostgresError(kind: .client, message: "libpq could not allocate a connection")
         }
-        self.handle = handle
         guard PQstatus(handle) == CONNECTION_OK else {
             let message = Connection.clean(PQerrorMessage(handle))
             PQfinish(handle)
             throw PostgresError(kind: .connection, message: message.isEmpty ? "could not connect" : message)
         }
+        self.handle = handle
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
     }
 

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Runs the built `dtledger` binary as a user would, and captures its output.
+public struct CLIResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+    public var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+}
+
+public enum CLI {
+    /// The binary: DTLEDGER_BIN (set by Scripts/test), else beside the test bundle.
+    public static var binary: String {
+        if let bin = ProcessInfo.processInfo.environment["DTLEDGER_BIN"] { return bin }
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("dtledger").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        fatalError("dtledger binary not found: build it (swift build) or set DTLEDGER_BIN")
+    }
+
+    /// The shared sample scenarios (../shared/scenarios beside the repository).
+    public static var scenarios: URL {
+        if let dir = ProcessInfo.processInfo.environment["DTLEDGER_SCENARIOS"] { return URL(fileURLWithPath: dir) }
+        return URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/scenarios")
+    }
+
+    @discardableResult
+    public static func run(_ arguments: [String], database: String? = nil, stdin: Data? = nil,
+                           environment: [String: String] = [:]) throws -> CLIResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for key in ["DTLEDGER_DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "PGHOSTADDR"] {
+            env[key] = nil
+        }
+        if let database { env["DTLEDGER_DATABASE_URL"] = database }
+        env["DTLEDGER_ACTOR"] = env["DTLEDGER_ACTOR"] ?? "test-runner"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dtl-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        if let stdin {
+            let input = dir.appendingPathComponent("in")
+            try stdin.write(to: input)
+            process.standardInput = try FileHandle(forReadingFrom: input)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+        try process.run()
+        process.waitUntilExit()
+        return CLIResult(status: process.terminationStatus,
+                         stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
+                         stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
+    }
+}
