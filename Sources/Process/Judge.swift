@@ -45,7 +45,7 @@ struct Judge {
                 o.verdict = .met
             } else {
                 o.verdict = .late
-                o.lateBy = completeAt.timeIntervalSince(occ.deadline)
+                o.lateBy = seconds(completeAt.timeIntervalSince(occ.deadline))
             }
             return o
         }
@@ -69,11 +69,14 @@ struct Judge {
         } else {
             o.verdict = .partial
             if let first = usable.first, first.time > occ.deadline {
-                o.lateBy = first.time.timeIntervalSince(occ.deadline)
+                o.lateBy = seconds(first.time.timeIntervalSince(occ.deadline))
             }
         }
         return o
     }
+
+    /// Durations to the millisecond (Date arithmetic leaves float noise).
+    static func seconds(_ t: TimeInterval) -> TimeInterval { (t * 1000).rounded() / 1000 }
 
     static func ids(_ cs: [Candidate]) -> [String] {
         var out: [String] = []
