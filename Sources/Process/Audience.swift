@@ -1,0 +1,111 @@
+import Envelope
+import Foundation
+
+/// A required audience member, resolved from a policy audience ref.
+enum AudienceTarget: Sendable, Hashable {
+    case role(String)
+    case person(String)
+    case group(String)
+    case productPM
+    case productOncall
+}
+
+/// Who a message reached, resolved through the directory in force when it was sent.
+struct Reach: Sendable {
+    var roles = Set<String>()
+    var people = Set<String>()
+    var groups = Set<String>()
+    var literals = Set<String>()
+}
+
+struct AudienceResolver: Sendable {
+    let policy: Policy
+    let directories: DirectoryHistory
+    let product: String?
+
+    /// Expands named audiences (recursively) into targets, in order, without duplicates.
+    func targets(_ refs: [String]) -> [AudienceTarget] {
+        var out: [AudienceTarget] = []
+        var visiting = Set<String>()
+        func add(_ ref: String) {
+            if let named = policy.audiences[ref] {
+                guard visiting.insert(ref).inserted else { return }
+                named.forEach(add)
+                visiting.remove(ref)
+                return
+            }
+            guard let colon = ref.firstIndex(of: ":") else { return }
+            let value = String(ref[ref.index(after: colon)...])
+            let target: AudienceTarget?
+            switch ref[..<colon] {
+            case "role": target = .role(value)
+            case "person": target = .person(value)
+            case "group": target = .group(value)
+            case "product": target = value == "pm" ? .productPM : value == "oncall" ? .productOncall : nil
+            default: target = nil
+            }
+            if let target, !out.contains(target) { out.append(target) }
+        }
+        refs.forEach(add)
+        return out
+    }
+
+    func reach(of audience: [String], at t: Date) -> Reach {
+        var r = Reach()
+        let d = directories.at(t)
+        for ref in audience {
+            r.literals.insert(ref.lowercased())
+            if ref.hasPrefix("role:") {
+                r.roles.insert(String(ref.dropFirst(5)))
+            } else if let p = d?.person(ref: ref) {
+                r.people.insert(p.handle)
+                r.roles.formUnion(p.roles)
+            } else if let g = d?.group(ref: ref) {
+                r.groups.insert(g.handle)
+                if let role = g.role { r.roles.insert(role) }
+            }
+        }
+        return r
+    }
+
+    /// A product target as a concrete one, with the directory in force at `t`.
+    /// Without a (known) product: the product's PM is any `uf-pm`, its on-call any `uf-oncall`.
+    func concrete(_ target: AudienceTarget, at t: Date) -> AudienceTarget {
+        let p = product.flatMap { directories.at(t)?.product(id: $0) }
+        switch target {
+        case .productPM: return p?.pm.map(AudienceTarget.person) ?? .role("uf-pm")
+        case .productOncall: return p?.oncall.map(AudienceTarget.group) ?? .role("uf-oncall")
+        default: return target
+        }
+    }
+
+    func reached(_ target: AudienceTarget, by r: Reach, at t: Date) -> Bool {
+        switch concrete(target, at: t) {
+        case .role(let role): return r.roles.contains(role)
+        case .person(let h): return r.people.contains(h) || r.literals.contains(h.lowercased())
+        case .group(let g):
+            let group = directories.at(t)?.group(ref: g)
+            if let group, r.groups.contains(group.handle) { return true }
+            if let role = group?.role, r.roles.contains(role) { return true }
+            return r.literals.contains(g.lowercased())
+        case .productPM, .productOncall: return false
+        }
+    }
+
+    /// How a missing target is named in a verdict.
+    func label(_ target: AudienceTarget, at t: Date) -> String {
+        let c = concrete(target, at: t)
+        let base: String
+        switch c {
+        case .role(let r): base = "role:\(r)"
+        case .person(let h): base = "person:\(h)"
+        case .group(let g): base = "group:\(g)"
+        case .productPM, .productOncall: base = "product"
+        }
+        switch target {
+        case .productPM: return "product:pm (\(base))"
+        case .productOncall: return "product:oncall (\(base))"
+        default: return base
+        }
+    }
+}

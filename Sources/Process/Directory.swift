@@ -1,0 +1,160 @@
+import Envelope
+import Foundation
+
+public struct Person: Sendable, Equatable {
+    public var handle: String
+    public var name: String
+    public var slackID: String?
+    public var email: String?
+    public var roles: [String]
+
+    public init(handle: String, name: String, slackID: String? = nil, email: String? = nil, roles: [String] = []) {
+        self.handle = handle
+        self.name = name
+        self.slackID = slackID
+        self.email = email
+        self.roles = roles
+    }
+}
+
+/// A Slack user group or mail list. A group stands for a role: tagging it
+/// reaches that role.
+public struct Group: Sendable, Equatable {
+    public var handle: String
+    public var slackID: String?
+    public var email: String?
+    public var role: String?
+
+    public init(handle: String, slackID: String? = nil, email: String? = nil, role: String? = nil) {
+        self.handle = handle
+        self.slackID = slackID
+        self.email = email
+        self.role = role
+    }
+}
+
+public struct Product: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    /// Handle of the product manager.
+    public var pm: String?
+    /// Handle of the on-call group.
+    public var oncall: String?
+
+    public init(id: String, name: String, pm: String? = nil, oncall: String? = nil) {
+        self.id = id
+        self.name = name
+        self.pm = pm
+        self.oncall = oncall
+    }
+}
+
+/// Who holds which role, from `effectiveFrom` on (the shape of
+/// shared/scenarios/directory.yaml; stored as the data of `directory.published`).
+public struct Directory: Sendable, Equatable {
+    public var effectiveFrom: Date
+    public var roles: [String]
+    public var people: [Person]
+    public var groups: [Group]
+    public var products: [Product]
+
+    public init(effectiveFrom: Date, roles: [String], people: [Person], groups: [Group], products: [Product])
+        throws(ValidationError) {
+        self.effectiveFrom = effectiveFrom
+        self.roles = roles
+        self.people = people
+        self.groups = groups
+        self.products = products
+        try check()
+    }
+
+    public static func parse(yaml: String) throws(ValidationError) -> Directory {
+        try Directory(json: YAML.parse(yaml))
+    }
+
+    // MARK: Lookups
+
+    public func person(handle: String) -> Person? { people.first { $0.handle == handle } }
+    public func person(slackID: String) -> Person? { people.first { $0.slackID == slackID } }
+    public func person(email: String) -> Person? {
+        let e = email.lowercased()
+        return people.first { $0.email?.lowercased() == e }
+    }
+    /// A person named by handle, Slack id or email.
+    public func person(ref: String) -> Person? {
+        person(handle: ref) ?? person(slackID: ref) ?? person(email: ref)
+    }
+
+    public func group(handle: String) -> Group? { groups.first { $0.handle == handle } }
+    public func group(slackID: String) -> Group? { groups.first { $0.slackID == slackID } }
+    public func group(email: String) -> Group? {
+        let e = email.lowercased()
+        return groups.first { $0.email?.lowercased() == e }
+    }
+    /// A group named by handle (with or without the leading `@`), Slack id or email.
+    public func group(ref: String) -> Group? {
+        group(handle: ref) ?? group(handle: "@" + ref) ?? group(slackID: ref) ?? group(email: ref)
+    }
+
+    public func product(id: String) -> Product? { products.first { $0.id == id } }
+
+    /// People holding `role`, in directory order.
+    public func holders(of role: String) -> [Person] { people.filter { $0.roles.contains(role) } }
+
+    public func hasRole(_ handle: String, _ role: String) -> Bool {
+        person(handle: handle)?.roles.contains(role) ?? false
+    }
+
+    // MARK: Validation
+
+    private func check() throws(ValidationError) {
+        let roleSet = Set(roles)
+        if let dup = firstDuplicate(roles) {
+            throw ValidationError(field: "roles", "role '\(printable(dup))' is listed twice")
+        }
+        var seenIDs: [String: String] = [:]   // handle/slack id/email (lowercased) -> where
+        func claim(_ id: String?, _ field: String) throws(ValidationError) {
+            guard let id else { return }
+            let key = id.lowercased()
+            if let other = seenIDs[key] {
+                throw ValidationError(field: field, "'\(printable(id))' is already used by \(other)")
+            }
+            seenIDs[key] = field
+        }
+        for (i, p) in people.enumerated() {
+            let f = "people[\(i)]"
+            try claim(p.handle, "\(f).handle")
+            try claim(p.slackID, "\(f).slack_id")
+            try claim(p.email, "\(f).email")
+            for role in p.roles where !roleSet.contains(role) {
+                throw ValidationError(field: "\(f).roles", "unknown role '\(printable(role))' (not in roles)")
+            }
+        }
+        for (i, g) in groups.enumerated() {
+            let f = "groups[\(i)]"
+            try claim(g.handle, "\(f).handle")
+            try claim(g.slackID, "\(f).slack_id")
+            try claim(g.email, "\(f).email")
+            if let role = g.role, !roleSet.contains(role) {
+                throw ValidationError(field: "\(f).role", "unknown role '\(printable(role))' (not in roles)")
+            }
+        }
+        if let dup = firstDuplicate(products.map(\.id)) {
+            throw ValidationError(field: "products", "product id '\(printable(dup))' is listed twice")
+        }
+        for (i, p) in products.enumerated() {
+            if let pm = p.pm, person(handle: pm) == nil {
+                throw ValidationError(field: "products[\(i)].pm", "'\(printable(pm))' is not a person in the directory")
+            }
+            if let oncall = p.oncall, group(handle: oncall) == nil {
+                throw ValidationError(field: "products[\(i)].oncall", "'\(printable(oncall))' is not a group in the directory")
+            }
+        }
+    }
+
+    private func firstDuplicate(_ items: [String]) -> String? {
+        var seen = Set<String>()
+        for item in items where !seen.insert(item).inserted { return item }
+        return nil
+    }
+}

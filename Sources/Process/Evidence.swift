@@ -1,0 +1,138 @@
+import Envelope
+import Foundation
+
+/// One event (or event pair, e.g. ticket + approval) that may satisfy a
+/// requirement: when it was complete, which audience targets it reached,
+/// and what is wrong with it.
+struct Candidate: Sendable {
+    var time: Date
+    var events: [RecordedEvent]
+    var covers: Set<Int>
+    var issues: [String]
+}
+
+/// Finds the candidates for a rule's requirement among the case events.
+struct EvidenceFinder: Sendable {
+    let rule: Rule
+    let state: CaseState
+    let audience: AudienceResolver
+    let directories: DirectoryHistory
+
+    /// Targets a notification must reach (empty for other requirements).
+    var targets: [AudienceTarget] {
+        if case .notification(let n) = rule.requirement { return audience.targets(n.audience) }
+        return []
+    }
+
+    func actorIssue(_ actor: String, at t: Date) -> String? {
+        guard !rule.by.isEmpty else { return nil }
+        for role in rule.by {
+            if role == "communication_owner" {
+                if state.communicationOwner == actor { return nil }
+            } else if directories.hasRole(actor, role, at: t) {
+                return nil
+            }
+        }
+        let roles = rule.by.map { $0 == "communication_owner" ? "the communication owner" : "role \($0)" }
+        return "actor \(actor) is not \(roles.joined(separator: " or "))"
+    }
+
+    func candidates() -> [Candidate] {
+        var out: [Candidate] = []
+        switch rule.requirement {
+        case .notification(let n):
+            let targets = self.targets
+            for e in state.events {
+                guard case .notificationSent(let m) = e.event, n.channels.contains(m.channel) else { continue }
+                var issues: [String] = []
+                if let dest = n.destination, m.channel == .slack || n.channels == [m.channel],
+                   dest.lowercased() != m.destination.lowercased() {
+                    issues.append("destination \(m.destination) (expected \(dest))")
+                }
+                let missingContent = n.content.filter { (m.content[$0] ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
+                if !missingContent.isEmpty { issues.append("\(e.id): content \(missingContent.joined(separator: ", "))") }
+                if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
+                let reach = audience.reach(of: m.audience, at: e.time)
+                let covers = Set(targets.indices.filter { audience.reached(targets[$0], by: reach, at: e.time) })
+                out.append(Candidate(time: e.time, events: [e.recorded], covers: covers, issues: issues))
+            }
+        case .ticket(let req):
+            for e in state.events {
+                guard case .ticketSubmitted(let t) = e.event, t.system.lowercased() == req.system.lowercased(),
+                      t.purpose == req.purpose else { continue }
+                var issues: [String] = []
+                if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
+                var time = e.time
+                var events = [e.recorded]
+                if let role = req.approvedBy {
+                    let approval = state.events.first { a in
+                        guard case .approvalRecorded(let ap) = a.event else { return false }
+                        return ap.ticket == t.number && ap.decision == .approved
+                            && directories.hasRole(ap.approver, role, at: a.time)
+                    }
+                    if let approval {
+                        time = max(time, approval.time)
+                        events.append(approval.recorded)
+                    } else {
+                        issues.append("approval of \(t.number) by role:\(role)")
+                    }
+                }
+                out.append(Candidate(time: time, events: events, covers: [], issues: issues))
+            }
+        case .maintenanceWindow(let system, let coversDowntime):
+            for e in latestWindows(system: system) {
+                guard case .maintenanceWindowSet(let w) = e.event else { continue }
+                var issues: [String] = []
+                if coversDowntime, let downtime = state.window, !w.window.covers(downtime) {
+                    issues.append("window \(w.windowID) (\(RFC3339.format(w.window.start)) to \(RFC3339.format(w.window.end))) does not cover the downtime window (\(RFC3339.format(downtime.start)) to \(RFC3339.format(downtime.end)))")
+                }
+                if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
+                out.append(Candidate(time: e.time, events: [e.recorded], covers: [], issues: issues))
+            }
+        case .maintenanceWindowVerified(let system):
+            let windows = latestWindows(system: system)
+            for e in state.events {
+                guard case .maintenanceWindowVerified(let v) = e.event else { continue }
+                var issues: [String] = []
+                var events = [e.recorded]
+                if let set = windows.first(where: { w in
+                    if case .maintenanceWindowSet(let s) = w.event { return s.windowID == v.windowID }
+                    return false
+                }) {
+                    events.insert(set.recorded, at: 0)
+                } else {
+                    issues.append("window \(v.windowID) was never set in \(system)")
+                }
+                if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
+                out.append(Candidate(time: e.time, events: events, covers: [], issues: issues))
+            }
+        case .escalation(let to):
+            for e in state.events {
+                guard case .escalationRequested(let x) = e.event, x.to.lowercased() == to.lowercased() else { continue }
+                let issues = actorIssue(e.recorded.actor, at: e.time).map { [$0] } ?? []
+                out.append(Candidate(time: e.time, events: [e.recorded], covers: [], issues: issues))
+            }
+        case .milestone(let kind):
+            for e in state.events {
+                guard case .milestone(let m) = e.event, m.kind == kind else { continue }
+                let issues = actorIssue(e.recorded.actor, at: e.time).map { [$0] } ?? []
+                out.append(Candidate(time: e.time, events: [e.recorded], covers: [], issues: issues))
+            }
+        case .everyMessageContent, .invalid:
+            break
+        }
+        return out.sorted { $0.time < $1.time }
+    }
+
+    /// The latest `maintenance_window.set` per window id in `system`.
+    private func latestWindows(system: String) -> [CaseEvent] {
+        var latest: [String: CaseEvent] = [:]
+        var order: [String] = []
+        for e in state.events {
+            guard case .maintenanceWindowSet(let w) = e.event, w.system.lowercased() == system.lowercased() else { continue }
+            if latest[w.windowID] == nil { order.append(w.windowID) }
+            latest[w.windowID] = e
+        }
+        return order.compactMap { latest[$0] }
+    }
+}
