@@ -39,11 +39,16 @@ let package = Package(
             dependencies: ["Envelope", .product(name: "Yams", package: "Yams")],
             plugins: [.plugin(name: "EmbedFiles")]
         ),
+        // Judging cases from the ledger: loads reference data and events at a
+        // ledger position and calls the rule engine; publishes policies.
+        .target(name: "Compliance", dependencies: ["Ledger", "Process", "Envelope"]),
+        // Rendering: compliance tables, Markdown, CSV, JSON.
+        .target(name: "Reports", dependencies: ["Compliance", "Process", "Ledger", "Envelope"]),
         // The command-line interface: parses, calls the modules, prints.
         .executableTarget(
             name: "dtledger",
             dependencies: [
-                "Ledger", "Process", "Envelope",
+                "Ledger", "Process", "Envelope", "Compliance", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -177,13 +177,17 @@ public final class EventStore {
 
     /// Streams stored events in position order (single-row reads, flat
     /// memory): every event after `after`, of one case or of all.
-    public func forEachEvent(caseID: String? = nil, after: Int64 = 0, limit: Int? = nil,
+    public func forEachEvent(caseID: String? = nil, after: Int64 = 0, through: Int64? = nil, limit: Int? = nil,
                              _ body: (StoredEvent) throws -> Void) throws {
         var sql = "SELECT \(EventStore.columns) FROM dtledger.events WHERE position > $1"
         var parameters: [String?] = [String(after)]
         if let caseID {
-            sql += " AND case_id = $2"
             parameters.append(caseID)
+            sql += " AND case_id = $\(parameters.count)"
+        }
+        if let through {
+            parameters.append(String(through))
+            sql += " AND position <= $\(parameters.count)"
         }
         sql += " ORDER BY position"
         if let limit { sql += " LIMIT \(limit)" }
@@ -192,11 +196,36 @@ public final class EventStore {
         }
     }
 
-    /// All events of one case, decoded, in version order.
-    public func events(caseID: String) throws -> [RecordedEvent] {
+    /// All events of one case, decoded, in version order (up to `through`).
+    public func events(caseID: String, through: Int64? = nil) throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
-        try forEachEvent(caseID: caseID) { events.append(try $0.decoded()) }
+        try forEachEvent(caseID: caseID, through: through) { events.append(try $0.decoded()) }
         return events
+    }
+
+    /// Streams the events of several cases, case by case (each in version
+    /// order), up to `through`: one query, one pass.
+    public func forEachCase(_ caseIDs: [String], through: Int64,
+                            _ body: (String, [RecordedEvent]) throws -> Void) throws {
+        guard !caseIDs.isEmpty else { return }
+        var current: String?
+        var events: [RecordedEvent] = []
+        try mapped {
+            try connection.forEachRow("""
+                SELECT \(EventStore.columns) FROM dtledger.events
+                 WHERE case_id = ANY ($1::text[]) AND position <= $2
+                 ORDER BY case_id, version
+                """, [EventStore.arrayLiteral(caseIDs), String(through)]) { row in
+                let event = StoredEvent(row: row)
+                if event.caseID != current {
+                    if let current { try body(current, events) }
+                    current = event.caseID
+                    events.removeAll(keepingCapacity: true)
+                }
+                events.append(try event.decoded())
+            }
+        }
+        if let current { try body(current, events) }
     }
 
     /// The current version of a case (0 when it does not exist).

@@ -10,11 +10,23 @@ enum YAML {
         do {
             node = try Yams.compose(yaml: text)
         } catch {
-            let message = String(describing: error).replacingOccurrences(of: "\n", with: " ")
-            throw ValidationError(field: nil, "malformed YAML: \(message)")
+            throw ValidationError(field: nil, "malformed YAML: \(oneLine(error))")
         }
         guard let node else { throw ValidationError(field: nil, "the YAML document is empty") }
         return try json(node, path: "")
+    }
+
+    /// Yams' messages quote the whole document; keep the problem and where.
+    static func oneLine(_ error: any Error) -> String {
+        let text = String(describing: error)
+        var problem = text.components(separatedBy: "Context:").first ?? text
+        problem = problem.components(separatedBy: "\n").first ?? problem
+        problem = problem.trimmingCharacters(in: .whitespaces)
+        if problem.count > 200 { problem = String(problem.prefix(200)) + "…" }
+        if let range = text.range(of: #"line \d+, column \d+"#, options: [.regularExpression, .backwards]) {
+            problem += " (at \(text[range]))"
+        }
+        return problem
     }
 
     private static func json(_ node: Node, path: String) throws(ValidationError) -> JSONValue {

@@ -15,8 +15,9 @@ struct DTLedger: ParsableCommand {
             """,
         version: DTLedgerVersion.current,
         subcommands: [
-            AppendCommand.self, ReadCommand.self, MigrateCommand.self,
-            VerifyCommand.self, DigestCommand.self,
+            AppendCommand.self, ReadCommand.self, StatusCommand.self, ComplianceCommand.self,
+            DirectoryCommand.self, PolicyCommand.self,
+            MigrateCommand.self, VerifyCommand.self, DigestCommand.self,
         ]
     )
 }

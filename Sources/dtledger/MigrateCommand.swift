@@ -1,4 +1,5 @@
 import ArgumentParser
+import Compliance
 import Foundation
 import Ledger
 
@@ -6,9 +7,17 @@ struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Apply pending database migrations (safe to run twice or concurrently).",
-        discussion: "Run by the database owner role. Creates the dtledger_writer and dtledger_reader roles.")
+        discussion: """
+            Run by the database owner role. Creates the dtledger_writer and dtledger_reader roles. \
+            When no policy has been published yet, publishes the default policy (the seed process, \
+            effective 2026-01-01) so cases can be judged; publish the policy your team adopts with \
+            'dtledger policy publish'.
+            """)
 
     @OptionGroup var connection: ConnectionOptions
+
+    @Flag(name: .customLong("no-default-policy"), help: "Do not publish the default policy when none exists.")
+    var noDefaultPolicy = false
 
     func run() throws {
         try guarded {
@@ -20,6 +29,10 @@ struct MigrateCommand: ParsableCommand {
                 print("migrations: up to date (\(Migration.all.count) applied)")
             } else {
                 print("migrations: applied \(applied.map(\.name).joined(separator: ", "))")
+            }
+            if !noDefaultPolicy,
+               let published = try Publishing.publishDefaultPolicyIfNone(store, actor: defaultActor() ?? "dtledger") {
+                print("policy: published the default policy at position \(published.result.position)")
             }
         }
     }

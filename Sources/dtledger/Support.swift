@@ -1,6 +1,7 @@
 import ArgumentParser
 import Envelope
 import Foundation
+import Compliance
 import Ledger
 
 /// Options every database command shares.
@@ -25,6 +26,7 @@ func fail(_ error: any Error) -> ExitCode {
     case let e as LedgerError: (e.description, e.exitCode)
     case let e as InputError: (e.description, 65)
     case let e as CLIError: (e.message, e.code)
+    case let e as ComplianceError: (e.description, 65)
     case let e as ExitCode: ("", e.rawValue)
     default: ("\(error)", 70)
     }

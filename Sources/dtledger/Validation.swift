@@ -1,9 +1,10 @@
+import Compliance
 import Envelope
 import Foundation
+import Process
 
 /// The checks every event passes before anything touches the database:
-/// the envelope's shape, its size, and (when the catalog is wired in) the
-/// event catalog of DOMAIN.md §2.
+/// the envelope's shape, its size, and the event catalog (DOMAIN.md §2).
 enum EventValidation {
     /// The largest `data` an event may carry, as JSON text.
     static let maxDataBytes = 1 << 20
@@ -14,8 +15,9 @@ enum EventValidation {
         guard size <= maxDataBytes else {
             throw InputError(field: "data", "is \(size) bytes; an event's data may be at most \(maxDataBytes) bytes (1 MiB)")
         }
+        try Catalog.validate(envelope)
     }
 
-    /// Event types that may open a case that does not exist yet.
-    static let openingTypes: [String]? = nil
+    /// Event types that may open a case (or a reference stream) that does not exist yet.
+    static let openingTypes: [String]? = Publishing.openingTypes
 }

@@ -4,18 +4,29 @@ import Ledger
 import Testing
 import TestSupport
 
+/// Opens an incident case through the CLI, as a runbook would.
+@discardableResult
+func openIncident(_ db: TestDatabase, _ caseID: String, at: String = "2026-04-07T09:00:00-04:00") throws -> CLIResult {
+    let data = #"{"team":"user-facing","summary":"Medications list fails","estimated_user_impact":{"services":["medications"]},"started_at":"2026-04-07T08:55:00-04:00"}"#
+    let result = try CLI.run(["append", "--case", caseID, "--type", "incident.opened", "--data", data,
+                              "--occurred-at", at, "--key", "\(caseID)/opened"], database: db.url)
+    #expect(result.status == 0, "\(result.stderr)")
+    return result
+}
+
 @Suite("CLI: append, read, digest, verify")
 struct CLIAppendTests {
     @Test("append prints the stored event; a replayed key returns the original")
     func appendOne() throws {
         let db = try TestDatabase.make()
+        try openIncident(db, "INC-2026-0001")
         let args = ["append", "--case", "INC-2026-0001", "--type", "note.added", "--data", #"{"text":"hello"}"#,
                     "--occurred-at", "2026-04-07T09:20:00-04:00", "--key", "INC-2026-0001/n1"]
         let first = try CLI.run(args, database: db.url)
         #expect(first.status == 0, "\(first.stderr)")
         let stored = try JSONValue.parse(first.stdout)
-        #expect(stored["position"] == .int(1))
-        #expect(stored["version"] == .int(1))
+        #expect(stored["position"] == .int(2))
+        #expect(stored["version"] == .int(2))
         #expect(stored["duplicate"] == .bool(false))
         #expect(stored["hash"]?.stringValue?.count == 64)
         let id = try #require(stored["id"]?.stringValue)
@@ -25,11 +36,11 @@ struct CLIAppendTests {
         let replay = try JSONValue.parse(again.stdout)
         #expect(replay["duplicate"] == .bool(true))
         #expect(replay["id"]?.stringValue == id)
-        #expect(try db.store().digest().position == 1)
+        #expect(try db.store().digest().position == 2)
 
         let read = try CLI.run(["read", "--case", "INC-2026-0001"], database: db.url)
-        #expect(read.lines.count == 1)
-        let event = try JSONValue.parse(read.lines[0])
+        #expect(read.lines.count == 2)
+        let event = try JSONValue.parse(read.lines[1])
         #expect(event["actor"] == .string("test-runner"))
         #expect(event["occurred_at"] == .string("2026-04-07T13:20:00Z"))
         #expect(event["data"] == .object(["text": .string("hello")]))
@@ -65,28 +76,31 @@ struct CLIAppendTests {
     @Test("append from stdin")
     func appendStdin() throws {
         let db = try TestDatabase.make()
+        try openIncident(db, "C-1")
         let line = #"{"type":"note.added","case":"C-1","occurred_at":"2026-04-07T09:20:00Z","actor":"max-eng","data":{"text":"x"}}"#
         let result = try CLI.run(["append", "--file", "-"], database: db.url, stdin: Data((line + "\n").utf8))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try db.store().digest().position == 1)
+        #expect(try db.store().digest().position == 2)
     }
 
     @Test("an expected-version conflict exits 75")
     func conflict() throws {
         let db = try TestDatabase.make()
-        let base = ["append", "--case", "C-1", "--type", "note.added"]
-        #expect(try CLI.run(base + ["--expect-version", "none"], database: db.url).status == 0)
+        try openIncident(db, "C-1")
+        let base = ["append", "--case", "C-1", "--type", "note.added", "--data", #"{"text":"x"}"#]
         let conflict = try CLI.run(base + ["--expect-version", "none"], database: db.url)
         #expect(conflict.status == 75)
         #expect(conflict.stderr.contains("version conflict"))
         #expect(try CLI.run(base + ["--expect-version", "1"], database: db.url).status == 0)
+        #expect(try CLI.run(base + ["--expect-version", "1"], database: db.url).status == 75)
     }
 
     @Test("digest, then verify --digest; tampering exits 1 and names the position")
     func digestAndVerify() throws {
         let db = try TestDatabase.make()
-        for i in 1...5 {
-            try CLI.run(["append", "--case", "C-1", "--type", "note.added", "--data", "{\"n\":\(i)}"], database: db.url)
+        try openIncident(db, "C-1")
+        for i in 2...5 {
+            try CLI.run(["append", "--case", "C-1", "--type", "note.added", "--data", "{\"text\":\"\(i)\"}"], database: db.url)
         }
         let digest = try CLI.run(["digest"], database: db.url)
         let value = try JSONValue.parse(digest.stdout)
@@ -110,7 +124,7 @@ struct CLIAppendTests {
         #expect(report["ok"] == .bool(false))
         #expect(report["first_bad_position"] == .int(5))
 
-        try store.connection.execute("UPDATE dtledger.events SET data = '{\"n\": 99}' WHERE position = 2")
+        try store.connection.execute("UPDATE dtledger.events SET data = '{\"text\": \"99\"}' WHERE position = 2")
         let plain = try CLI.run(["verify"], database: db.url)
         #expect(plain.status == 1)
         #expect(plain.stdout.contains("TAMPERING DETECTED at position 2"))

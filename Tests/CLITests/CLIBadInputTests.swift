@@ -43,17 +43,27 @@ struct CLIBadInputTests {
              stdin: nil, status: 65, mentions: "NUL"),
         Case(description: "a file with a bad line in the middle", arguments: ["append", "--file", "-"],
              stdin: """
-             {"type":"note.added","case":"C-1","occurred_at":"2026-04-07T09:20:00Z","actor":"a","data":{}}
-             {"type":"note.added","case":"C-1","occurred_at":"yesterday","actor":"a","data":{}}
-             {"type":"note.added","case":"C-1","occurred_at":"2026-04-07T09:22:00Z","actor":"a","data":{}}
+             {"type":"note.added","case":"C-1","occurred_at":"2026-04-07T09:20:00Z","actor":"a","data":{"text":"x"}}
+             {"type":"note.added","case":"C-1","occurred_at":"yesterday","actor":"a","data":{"text":"x"}}
+             {"type":"note.added","case":"C-1","occurred_at":"2026-04-07T09:22:00Z","actor":"a","data":{"text":"x"}}
              """, status: 65, mentions: "line 2: occurred_at"),
         Case(description: "a file with malformed JSON", arguments: ["append", "--file", "-"],
              stdin: "{\"type\":\"note.added\",\n", status: 65, mentions: "line 1: malformed JSON"),
         Case(description: "a file line that is not an object", arguments: ["append", "--file", "-"],
              stdin: "42\n", status: 65, mentions: "must be a JSON object"),
         Case(description: "an envelope field misspelt", arguments: ["append", "--file", "-"],
-             stdin: #"{"type":"note.added","case":"C-1","occured_at":"2026-04-07T09:20:00Z","actor":"a","data":{}}"#,
+             stdin: #"{"type":"note.added","case":"C-1","occured_at":"2026-04-07T09:20:00Z","actor":"a","data":{"text":"x"}}"#,
              status: 65, mentions: "occured_at"),
+        Case(description: "an unknown event type", arguments: ["append", "--case", "C-1", "--type", "incident.exploded", "--data", "{}"],
+             stdin: nil, status: 65, mentions: "type: unknown event type 'incident.exploded'"),
+        Case(description: "a missing required data field", arguments: ["append", "--case", "C-1", "--type", "incident.priority_set", "--data", "{}"],
+             stdin: nil, status: 65, mentions: "data.priority"),
+        Case(description: "an unknown priority", arguments: ["append", "--case", "C-1", "--type", "incident.priority_set", "--data", #"{"priority":"P9"}"#],
+             stdin: nil, status: 65, mentions: "data.priority"),
+        Case(description: "an ill-typed data field", arguments: ["append", "--case", "C-1", "--type", "note.added", "--data", #"{"text":42}"#],
+             stdin: nil, status: 65, mentions: "data.text"),
+        Case(description: "an event for a case never opened", arguments: ["append", "--case", "NEVER-OPENED", "--type", "note.added", "--data", #"{"text":"x"}"#],
+             stdin: nil, status: 65, mentions: "never opened"),
         Case(description: "an empty file", arguments: ["append", "--file", "-"], stdin: "\n\n", status: 65, mentions: "no events"),
         Case(description: "a missing file", arguments: ["append", "--file", "/nonexistent/events.jsonl"],
              stdin: nil, status: 66, mentions: "cannot read"),
@@ -108,21 +118,22 @@ struct CLIBadInputTests {
     @Test("SQL-looking and shell-looking strings are stored verbatim, not run")
     func hostileStrings() throws {
         let db = try TestDatabase.make()
+        try openIncident(db, "C-1")
         let hostile = #"'); DROP TABLE dtledger.events; -- $(rm -rf /) `id` \"quoted\" \\ ; COMMIT;"#
         let data = JSONValue.object(["text": .string(hostile), hostile: .string("key too")]).jsonText()
         let result = try CLI.run(["append", "--case", "C-1", "--data", data, "--key", hostile] + Self.ok, database: db.url)
         #expect(result.status == 0, "\(result.stderr)")
         let stored = try db.store().events(caseID: "C-1")
-        #expect(stored.count == 1)
-        #expect(stored[0].data["text"] == .string(hostile))
-        #expect(stored[0].data[hostile] == .string("key too"))
-        #expect(stored[0].key == hostile)
+        #expect(stored.count == 2)
+        #expect(stored[1].data["text"] == .string(hostile))
+        #expect(stored[1].data[hostile] == .string("key too"))
+        #expect(stored[1].key == hostile)
         #expect(try db.store().verify().ok)
     }
 
     @Test("an unreachable database exits 69 and never prints the password")
     func unavailable() throws {
-        let result = try CLI.run(["append", "--case", "C-1", "--database-url",
+        let result = try CLI.run(["append", "--case", "C-1", "--data", #"{"text":"x"}"#, "--database-url",
                                   "postgresql://someone:s3cret-pw@127.0.0.1:1/nowhere?connect_timeout=2"] + Self.ok)
         #expect(result.status == 69)
         #expect(result.stderr.contains("database unavailable"))

@@ -1,0 +1,159 @@
+import Envelope
+import Foundation
+import Ledger
+import Process
+
+/// Counts of verdicts, and the compliance rate they give.
+public struct VerdictCounts: Sendable, Equatable {
+    public var met = 0, late = 0, partial = 0, missed = 0, pending = 0, notApplicable = 0
+
+    public init() {}
+
+    public mutating func add(_ verdict: Verdict) {
+        switch verdict {
+        case .met: met += 1
+        case .late: late += 1
+        case .partial: partial += 1
+        case .missed: missed += 1
+        case .pending: pending += 1
+        case .notApplicable: notApplicable += 1
+        }
+    }
+
+    /// Obligations whose outcome is known: met, late, partial or missed.
+    public var judged: Int { met + late + partial + missed }
+    public var violations: Int { late + partial + missed }
+
+    /// Share of judged obligations that were met in full and on time; nil
+    /// when nothing was judged. Late and partial count against the rate.
+    public var rate: Double? { judged == 0 ? nil : Double(met) / Double(judged) }
+}
+
+/// One case judged at a ledger position.
+public struct CaseReport: Sendable {
+    public let evaluation: CaseEvaluation
+    public let events: [RecordedEvent]
+    public let digest: Digest
+    public let policyTimeZone: TimeZone
+
+    public var counts: VerdictCounts {
+        var c = VerdictCounts()
+        for o in evaluation.obligations { c.add(o.verdict) }
+        return c
+    }
+
+    /// Event positions by id, to show evidence compactly.
+    public var positions: [String: Int64] {
+        Dictionary(uniqueKeysWithValues: events.map { ($0.id, $0.position) })
+    }
+}
+
+/// Every case opened in a period, judged at one ledger position.
+public struct PeriodReport: Sendable {
+    public let from: Date
+    public let to: Date
+    public let asOf: Date
+    public let digest: Digest
+    public let cases: [CaseReport]
+    /// Cases that could not be judged (no policy in force when opened).
+    public let unjudged: [(caseID: String, reason: String)]
+    public let policyPublications: [ReferenceData.Publication]
+
+    public var ruleCounts: [(rule: String, counts: VerdictCounts)] {
+        var byRule: [String: VerdictCounts] = [:]
+        var order: [String] = []
+        for c in cases {
+            for o in c.evaluation.obligations {
+                if byRule[o.ruleID] == nil { order.append(o.ruleID) }
+                byRule[o.ruleID, default: VerdictCounts()].add(o.verdict)
+            }
+        }
+        return order.map { ($0, byRule[$0]!) }
+    }
+
+    public var teamCounts: [(team: String, counts: VerdictCounts)] {
+        var byTeam: [String: VerdictCounts] = [:]
+        for c in cases {
+            let team = c.evaluation.team?.rawValue ?? "unknown"
+            for o in c.evaluation.obligations { byTeam[team, default: VerdictCounts()].add(o.verdict) }
+        }
+        return byTeam.keys.sorted().map { ($0, byTeam[$0]!) }
+    }
+
+    public var totals: VerdictCounts {
+        var c = VerdictCounts()
+        for r in cases { for o in r.evaluation.obligations { c.add(o.verdict) } }
+        return c
+    }
+
+    /// Policy versions that judged at least one case.
+    public var policyVersionsUsed: [String] {
+        Array(Set(cases.map { "\($0.evaluation.policyName) v\($0.evaluation.policyVersion)" })).sorted()
+    }
+}
+
+public enum ComplianceError: Error, Sendable, CustomStringConvertible {
+    case unknownCase(String)
+    case noPolicy(String)
+
+    public var description: String {
+        switch self {
+        case .unknownCase(let id): "case: no case '\(printable(id))' in the ledger"
+        case .noPolicy(let id): "case \(printable(id)): no policy was in force when it was opened; publish one with 'dtledger policy publish'"
+        }
+    }
+}
+
+/// Judges cases from the ledger: reads the events up to the current head
+/// (so the digest printed with a result is the state it was computed from)
+/// and calls the pure rule engine.
+public enum Compliance {
+    public static func evaluateCase(_ store: EventStore, caseID: String, asOf: Date? = nil) throws -> CaseReport {
+        let digest = try store.digest()
+        let reference = try ReferenceData.load(store, through: digest.position)
+        let events = try store.events(caseID: caseID, through: digest.position)
+        guard !events.isEmpty, !Catalog.referenceStreams.values.contains(caseID) else {
+            throw ComplianceError.unknownCase(caseID)
+        }
+        guard let report = judge(caseID: caseID, events: events, reference: reference, digest: digest,
+                                 asOf: asOf ?? Date()) else {
+            throw ComplianceError.noPolicy(caseID)
+        }
+        return report
+    }
+
+    /// Every case opened in [from, to).
+    public static func evaluatePeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil,
+                                      progress: (Int, Int) -> Void = { _, _ in }) throws -> PeriodReport {
+        let digest = try store.digest()
+        let reference = try ReferenceData.load(store, through: digest.position)
+        let asOf = asOf ?? Date()
+        let caseIDs = try store.cases()
+            .filter { Catalog.opensCase($0.openedType) && $0.openedAt >= from && $0.openedAt < to }
+            .map(\.caseID)
+        var reports: [String: CaseReport] = [:]
+        var unjudged: [(String, String)] = []
+        var done = 0
+        try store.forEachCase(caseIDs, through: digest.position) { caseID, events in
+            if let report = judge(caseID: caseID, events: events, reference: reference, digest: digest, asOf: asOf) {
+                reports[caseID] = report
+            } else {
+                unjudged.append((caseID, "no policy in force when it was opened"))
+            }
+            done += 1
+            progress(done, caseIDs.count)
+        }
+        return PeriodReport(from: from, to: to, asOf: asOf, digest: digest,
+                            cases: caseIDs.compactMap { reports[$0] }, unjudged: unjudged,
+                            policyPublications: reference.policyPublications)
+    }
+
+    static func judge(caseID: String, events: [RecordedEvent], reference: ReferenceData, digest: Digest,
+                      asOf: Date) -> CaseReport? {
+        guard let evaluation = evaluate(caseID: caseID, events: events, policies: reference.policies,
+                                        directories: reference.directories, asOf: asOf),
+              let opened = evaluation.openedAt,
+              let policy = reference.policies.inForce(at: opened)?.policy else { return nil }
+        return CaseReport(evaluation: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
+    }
+}

@@ -1,0 +1,79 @@
+import Envelope
+import Foundation
+import Ledger
+import Process
+
+/// Publishing the directory and policies into the ledger.
+public enum Publishing {
+    /// Every event type that may open a stream: the two case openers and the
+    /// reference-data publications (which open their own streams).
+    public static let openingTypes = ["downtime.planned", "incident.opened", "directory.published", "policy.published"]
+
+    public struct Outcome: Sendable {
+        public let result: AppendResult
+        public let warnings: [String]
+    }
+
+    /// Appends a `directory.published` event. Republishing the same
+    /// directory is a no-op (its key is the content's hash).
+    public static func publishDirectory(_ store: EventStore, yaml: String, effectiveFrom: Date?,
+                                        actor: String, now: Date = Date()) throws -> Outcome {
+        var directory = try Directory.parse(yaml: yaml)
+        if let effectiveFrom { directory.effectiveFrom = effectiveFrom }
+        let data = directory.json
+        let key = "directory/\(ChainHash.sha256Hex(data.jsonText()))"
+        let envelope = Envelope(type: "directory.published", caseID: Catalog.directoryStream, occurredAt: now,
+                                actor: actor, source: .cli, key: key, data: data)
+        try Catalog.validate(envelope)
+        let result = try store.append(caseID: envelope.caseID, events: [envelope], openingTypes: openingTypes)[0]
+        return Outcome(result: result, warnings: [])
+    }
+
+    /// Appends a `policy.published` event after checking the policy against
+    /// the directory in force at its effective date. A version already
+    /// published with other content or another date is refused: publish a
+    /// new version instead.
+    public static func publishPolicy(_ store: EventStore, yaml: String, effectiveFrom: Date,
+                                     actor: String, now: Date = Date()) throws -> Outcome {
+        let head = try store.digest()
+        let reference = try ReferenceData.load(store, through: head.position)
+        let policy = try Policy.parse(yaml: yaml)
+        let problems = policy.problems(directory: reference.directories.at(effectiveFrom) ?? reference.directories.directories.last)
+        guard problems.isEmpty else {
+            throw ValidationError(field: "policy", "\(problems.count) problem(s): " + problems.joined(separator: "; "))
+        }
+        let contentHash = ChainHash.sha256Hex(policy.document.jsonText())
+        for entry in reference.policies.entries where entry.version == policy.version {
+            let sameContent = ChainHash.sha256Hex(entry.policy.document.jsonText()) == contentHash
+            if !(sameContent && entry.effectiveFrom == effectiveFrom) {
+                throw ValidationError(field: "policy.version", "version \(policy.version) of \(policy.name) is already published (effective \(RFC3339.format(entry.effectiveFrom))); give the changed policy a new version")
+            }
+        }
+        var warnings: [String] = []
+        if effectiveFrom < now {
+            warnings.append("the effective date \(RFC3339.format(effectiveFrom)) is in the past: cases opened since then will be judged by version \(policy.version)")
+        }
+        let data: JSONValue = .object([
+            "effective_from": .string(RFC3339.format(effectiveFrom)),
+            "policy": policy.document,
+            "sha256": .string(contentHash),
+        ])
+        let key = "policy/\(policy.version)/\(contentHash)/\(RFC3339.format(effectiveFrom))"
+        let envelope = Envelope(type: "policy.published", caseID: Catalog.policyStream, occurredAt: now,
+                                actor: actor, source: .cli, key: key, data: data)
+        try Catalog.validate(envelope)
+        let result = try store.append(caseID: envelope.caseID, events: [envelope], openingTypes: openingTypes)[0]
+        return Outcome(result: result, warnings: warnings)
+    }
+
+    /// Publishes the default policy (the seed process, Policies/default.yaml)
+    /// at its own effective date when no policy has been published yet.
+    /// Returns nil when a policy already exists.
+    public static func publishDefaultPolicyIfNone(_ store: EventStore, actor: String) throws -> Outcome? {
+        guard try store.version(caseID: Catalog.policyStream) == 0 else { return nil }
+        let policy = Policy.defaultPolicy()
+        guard let effective = policy.effectiveFrom else { return nil }
+        let outcome = try publishPolicy(store, yaml: Policy.defaultPolicyYAML, effectiveFrom: effective, actor: actor)
+        return Outcome(result: outcome.result, warnings: [])
+    }
+}

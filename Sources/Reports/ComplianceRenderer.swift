@@ -1,0 +1,177 @@
+import Compliance
+import Envelope
+import Foundation
+import Ledger
+import Process
+
+/// The output formats of `dtledger compliance`.
+public enum ComplianceFormat: String, Sendable, CaseIterable {
+    case table, markdown, json, csv
+}
+
+/// Renders compliance results for one case or a period.
+public enum ComplianceRenderer {
+    // MARK: One case
+
+    public static func render(_ report: CaseReport, as format: ComplianceFormat) -> String {
+        switch format {
+        case .table: table(report)
+        case .markdown: markdown(report)
+        case .json: json(report).jsonText() + "\n"
+        case .csv: csvHeader + report.evaluation.obligations.map { csvRow(report, $0) }.joined() 
+        }
+    }
+
+    static func heading(_ r: CaseReport) -> String {
+        let e = r.evaluation
+        var parts = [e.kind?.rawValue.replacingOccurrences(of: "_", with: " ") ?? "case"]
+        if let team = e.team { parts.append("team \(team.rawValue)") }
+        if let p = e.currentPriority { parts.append("priority \(p.rawValue)") }
+        return "\(e.caseID) (\(parts.joined(separator: ", ")))"
+    }
+
+    static func provenance(_ r: CaseReport) -> String {
+        "policy \(r.evaluation.policyName) v\(r.evaluation.policyVersion); as of \(Fmt.time(r.evaluation.asOf, r.policyTimeZone)); ledger position \(r.digest.position), hash \(r.digest.hash)"
+    }
+
+    static func rows(_ r: CaseReport) -> [[String]] {
+        let positions = r.positions
+        return r.evaluation.obligations.map { o in
+            [o.ruleID, Fmt.occurrence(o.occurrence, positions), Fmt.verdictLabel(o.verdict), Fmt.time(o.deadline, r.policyTimeZone),
+             Fmt.evidence(o.evidence, positions), Fmt.detail(o)]
+        }
+    }
+
+    static func summary(_ c: VerdictCounts) -> String {
+        "\(c.met) met, \(c.late) late, \(c.partial) partial, \(c.missed) missed, \(c.pending) pending, \(c.notApplicable) not applicable; compliance \(Fmt.percent(c.rate)) of \(c.judged) judged"
+    }
+
+    static func table(_ r: CaseReport) -> String {
+        var out = "Compliance of \(heading(r))\n\(provenance(r))\n\n"
+        out += TextTable.render(["RULE", "OCCURRENCE", "VERDICT", "DEADLINE", "EVIDENCE", "DETAIL"], rows(r))
+        out += "\n\(summary(r.counts))\n"
+        if r.evaluation.obligations.contains(where: \.attestedLate) {
+            out += "attested late: the evidence was recorded in the ledger more than 24 hours after it occurred.\n"
+        }
+        return out
+    }
+
+    static func markdown(_ r: CaseReport) -> String {
+        var out = "## Compliance of \(MD.cell(heading(r)))\n\n"
+        out += "_\(MD.cell(provenance(r)))_\n\n"
+        out += MD.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], rows(r))
+        out += "\n\(summary(r.counts))\n"
+        return out
+    }
+
+    public static func json(_ r: CaseReport) -> JSONValue {
+        var o = r.evaluation.json.objectValue ?? [:]
+        o["ledger"] = r.digest.json
+        o["summary"] = counts(r.counts)
+        o["evidence_positions"] = .object(r.positions.mapValues { .int($0) })
+        return .object(o)
+    }
+
+    static func counts(_ c: VerdictCounts) -> JSONValue {
+        .object([
+            "met": .int(Int64(c.met)), "late": .int(Int64(c.late)), "partial": .int(Int64(c.partial)),
+            "missed": .int(Int64(c.missed)), "pending": .int(Int64(c.pending)),
+            "not_applicable": .int(Int64(c.notApplicable)), "judged": .int(Int64(c.judged)),
+            "rate": c.rate.map { .double(($0 * 10000).rounded() / 10000) } ?? .null,
+        ])
+    }
+
+    static let csvHeader = CSV.row(["case", "kind", "team", "policy_version", "rule", "occurrence", "verdict", "deadline",
+                                    "late_by_seconds", "evidence", "missing", "reason", "attested_late",
+                                    "ledger_position", "ledger_hash"]) + "\n"
+
+    static func csvRow(_ r: CaseReport, _ o: Obligation) -> String {
+        let e = r.evaluation
+        return CSV.row([
+            e.caseID, e.kind?.rawValue ?? "", e.team?.rawValue ?? "", e.policyVersion, o.ruleID, o.occurrence ?? "",
+            o.verdict.rawValue, o.deadline.map { RFC3339.format($0) } ?? "",
+            o.lateBy.map { String(Int64($0.rounded())) } ?? "", o.evidence.joined(separator: " "),
+            o.missing.joined(separator: "; "), o.reason ?? "", o.attestedLate ? "true" : "false",
+            String(r.digest.position), r.digest.hash,
+        ]) + "\n"
+    }
+
+    // MARK: A period
+
+    public static func render(_ report: PeriodReport, as format: ComplianceFormat) -> String {
+        switch format {
+        case .table: periodText(report, markdown: false)
+        case .markdown: periodText(report, markdown: true)
+        case .json: json(report).jsonText() + "\n"
+        case .csv: csvHeader + report.cases.flatMap { c in c.evaluation.obligations.map { csvRow(c, $0) } }.joined()
+        }
+    }
+
+    static func zone(_ p: PeriodReport) -> TimeZone {
+        p.cases.first?.policyTimeZone ?? TimeZone(identifier: Policy.defaultTimezone) ?? .gmt
+    }
+
+    static func rateRows(_ items: [(String, VerdictCounts)]) -> [[String]] {
+        items.map { name, c in
+            [name, Fmt.percent(c.rate), String(c.met), String(c.late), String(c.partial), String(c.missed),
+             String(c.pending), String(c.notApplicable)]
+        }
+    }
+
+    static func violations(_ p: PeriodReport) -> [[String]] {
+        p.cases.flatMap { c in
+            let positions = c.positions
+            return c.evaluation.obligations.filter { [.late, .partial, .missed].contains($0.verdict) }.map { o in
+                [c.evaluation.caseID, c.evaluation.team?.rawValue ?? "", o.ruleID, Fmt.occurrence(o.occurrence, positions),
+                 Fmt.verdictLabel(o.verdict), Fmt.time(o.deadline, c.policyTimeZone),
+                 Fmt.evidence(o.evidence, positions), Fmt.detail(o)]
+            }
+        }
+    }
+
+    static func periodText(_ p: PeriodReport, markdown: Bool) -> String {
+        let tz = zone(p)
+        let rateHeader = ["", "RATE", "MET", "LATE", "PARTIAL", "MISSED", "PENDING", "N/A"]
+        func table(_ header: [String], _ rows: [[String]]) -> String {
+            markdown ? MD.table(header, rows) : TextTable.render(header, rows)
+        }
+        func h(_ text: String) -> String { markdown ? "### \(text)\n\n" : "\(text)\n\(String(repeating: "-", count: text.count))\n" }
+        var out = markdown ? "## Compliance, \(Fmt.time(p.from, tz)) to \(Fmt.time(p.to, tz))\n\n"
+                           : "Compliance, \(Fmt.time(p.from, tz)) to \(Fmt.time(p.to, tz))\n\n"
+        let policies = p.policyVersionsUsed.isEmpty ? "none" : p.policyVersionsUsed.joined(separator: ", ")
+        let line = "\(p.cases.count) case(s) opened in the period; policy \(policies); as of \(Fmt.time(p.asOf, tz)); ledger position \(p.digest.position), hash \(p.digest.hash)"
+        out += (markdown ? "_\(MD.cell(line))_" : line) + "\n\n"
+        out += "Overall: \(summary(p.totals))\n\n"
+        out += h("By rule")
+        out += table(["RULE"] + rateHeader.dropFirst(), rateRows(p.ruleCounts)) + "\n"
+        out += h("By team")
+        out += table(["TEAM"] + rateHeader.dropFirst(), rateRows(p.teamCounts)) + "\n"
+        out += h("Cases")
+        out += table(["CASE", "KIND", "TEAM", "OPENED", "POLICY", "RATE", "VIOLATIONS"], p.cases.map { c in
+            [c.evaluation.caseID, c.evaluation.kind?.rawValue ?? "", c.evaluation.team?.rawValue ?? "",
+             Fmt.time(c.evaluation.openedAt, tz), "v\(c.evaluation.policyVersion)", Fmt.percent(c.counts.rate),
+             String(c.counts.violations)]
+        }) + "\n"
+        out += h("Violations")
+        let v = violations(p)
+        out += v.isEmpty ? "None.\n" : table(["CASE", "TEAM", "RULE", "OCCURRENCE", "VERDICT", "DEADLINE", "EVIDENCE", "DETAIL"], v)
+        if !p.unjudged.isEmpty {
+            out += "\n" + h("Not judged")
+            out += p.unjudged.map { "- \($0.caseID): \($0.reason)" }.joined(separator: "\n") + "\n"
+        }
+        return out
+    }
+
+    public static func json(_ p: PeriodReport) -> JSONValue {
+        .object([
+            "from": .string(RFC3339.format(p.from)), "to": .string(RFC3339.format(p.to)),
+            "as_of": .string(RFC3339.format(p.asOf)), "ledger": p.digest.json,
+            "policy_versions": .array(p.policyVersionsUsed.map(JSONValue.string)),
+            "summary": counts(p.totals),
+            "by_rule": .array(p.ruleCounts.map { .object(["rule": .string($0.rule), "counts": counts($0.counts)]) }),
+            "by_team": .array(p.teamCounts.map { .object(["team": .string($0.team), "counts": counts($0.counts)]) }),
+            "cases": .array(p.cases.map(json)),
+            "not_judged": .array(p.unjudged.map { .object(["case": .string($0.caseID), "reason": .string($0.reason)]) }),
+        ])
+    }
+}

@@ -1,0 +1,119 @@
+import Envelope
+import Foundation
+import Process
+
+/// Small formatting helpers shared by the renderers.
+public enum Fmt {
+    /// `2026-04-07 13:30 EDT`-style local time, or the RFC 3339 time in the zone.
+    public static func time(_ date: Date?, _ zone: TimeZone) -> String {
+        guard let date else { return "-" }
+        return RFC3339.format(date, in: zone)
+    }
+
+    /// `2h 5m`, `3d 4h`, `45s`.
+    public static func duration(_ seconds: TimeInterval?) -> String {
+        guard let seconds else { return "-" }
+        var s = Int(seconds.rounded())
+        let negative = s < 0
+        s = abs(s)
+        let d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60
+        var parts: [String] = []
+        if d > 0 { parts.append("\(d)d") }
+        if h > 0 { parts.append("\(h)h") }
+        if m > 0 && d == 0 { parts.append("\(m)m") }
+        if parts.isEmpty { parts.append("\(sec)s") }
+        return (negative ? "-" : "") + parts.joined(separator: " ")
+    }
+
+    public static func percent(_ rate: Double?) -> String {
+        guard let rate else { return "n/a" }
+        return String(format: "%.1f%%", rate * 100)
+    }
+
+    /// Evidence as `#12, #14` (positions), falling back to ids.
+    public static func evidence(_ ids: [String], _ positions: [String: Int64]) -> String {
+        ids.isEmpty ? "-" : ids.map { positions[$0].map { "#\($0)" } ?? $0 }.joined(separator: ", ")
+    }
+
+    /// An occurrence label; an anchoring event id is shown as its position.
+    public static func occurrence(_ text: String?, _ positions: [String: Int64]) -> String {
+        guard let text else { return "" }
+        if let p = positions[text] { return "after #\(p)" }
+        return text
+    }
+
+    /// What an obligation needs said about it beyond its verdict.
+    public static func detail(_ o: Obligation) -> String {
+        var parts: [String] = []
+        if let lateBy = o.lateBy, lateBy > 0 { parts.append("late by \(duration(lateBy))") }
+        if !o.missing.isEmpty { parts.append("missing: " + o.missing.joined(separator: ", ")) }
+        if let reason = o.reason { parts.append(reason) }
+        if o.attestedLate { parts.append("attested late") }
+        return parts.joined(separator: "; ")
+    }
+
+    public static func verdictLabel(_ v: Verdict) -> String {
+        switch v {
+        case .met: "met"
+        case .late: "LATE"
+        case .partial: "PARTIAL"
+        case .missed: "MISSED"
+        case .pending: "pending"
+        case .notApplicable: "n/a"
+        }
+    }
+}
+
+/// Markdown escaping for table cells.
+enum MD {
+    static func cell(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "|", with: "\\|")
+            .replacingOccurrences(of: "\n", with: " ")
+            .replacingOccurrences(of: "<", with: "&lt;")
+    }
+
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        var out = "| " + header.map(cell).joined(separator: " | ") + " |\n"
+        out += "|" + header.map { _ in "---" }.joined(separator: "|") + "|\n"
+        for row in rows { out += "| " + row.map(cell).joined(separator: " | ") + " |\n" }
+        return out
+    }
+}
+
+/// CSV (RFC 4180): quote every field that needs it; neutralise cells a
+/// spreadsheet would run as a formula.
+enum CSV {
+    static func field(_ text: String) -> String {
+        var t = text
+        if let first = t.first, "=+-@\t\r".contains(first) { t = "'" + t }
+        if t.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return t
+    }
+
+    static func row(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") }
+}
+
+/// A plain-text table with padded columns.
+enum TextTable {
+    static func render(_ header: [String], _ rows: [[String]], maxWidth: Int = 60) -> String {
+        let all = [header] + rows
+        var widths = Array(repeating: 0, count: header.count)
+        for row in all {
+            for (i, cell) in row.enumerated() { widths[i] = min(maxWidth, max(widths[i], printable(cell, limit: 500).count)) }
+        }
+        var out = ""
+        for row in all {
+            var line = ""
+            for (i, cell) in row.enumerated() {
+                var text = printable(cell, limit: 500)
+                if text.count > maxWidth && i < row.count - 1 { text = String(text.prefix(maxWidth - 1)) + "…" }
+                line += i == row.count - 1 ? text : text.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0)
+            }
+            out += line.trimmingCharacters(in: .whitespaces) + "\n"
+        }
+        return out
+    }
+}

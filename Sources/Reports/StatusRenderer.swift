@@ -1,0 +1,44 @@
+import Compliance
+import Envelope
+import Foundation
+import Process
+
+/// `dtledger status`: what an on-call engineer needs right now.
+public enum StatusRenderer {
+    public static func render(_ r: CaseReport) -> String {
+        let e = r.evaluation
+        let tz = r.policyTimeZone
+        var out = ComplianceRenderer.heading(r) + "\n"
+        var state: [String] = []
+        if let opened = e.openedAt { state.append("opened \(Fmt.time(opened, tz))") }
+        if let resolved = e.resolvedAt { state.append("resolved \(Fmt.time(resolved, tz))") }
+        if let concluded = e.concludedAt { state.append("concluded \(Fmt.time(concluded, tz))") }
+        if let cancelled = e.cancelledAt { state.append("cancelled \(Fmt.time(cancelled, tz))") }
+        if let w = e.window { state.append("window \(Fmt.time(w.start, tz)) to \(Fmt.time(w.end, tz))") }
+        out += state.joined(separator: "; ") + "\n"
+        out += "as of \(Fmt.time(e.asOf, tz)), policy v\(e.policyVersion)\n\n"
+
+        let overdue = e.obligations.filter { $0.verdict == .missed }
+        let pending = e.obligations.filter { $0.verdict == .pending }
+            .sorted { ($0.deadline ?? .distantFuture) < ($1.deadline ?? .distantFuture) }
+        let partial = e.obligations.filter { $0.verdict == .partial }
+        out += "OVERDUE (\(overdue.count))\n"
+        for o in overdue {
+            let ago = o.deadline.map { " — due \(Fmt.time($0, tz)), \(Fmt.duration(e.asOf.timeIntervalSince($0))) ago" } ?? ""
+            out += "  \(o.ruleID)\((o.occurrence.map { " [\(Fmt.occurrence($0, r.positions))]" } ?? ""))\(ago)\n      \(o.title)\n"
+            if !o.missing.isEmpty { out += "      missing: \(o.missing.joined(separator: ", "))\n" }
+        }
+        out += "\nDUE NEXT (\(pending.count))\n"
+        for o in pending {
+            let due = o.deadline.map { " — by \(Fmt.time($0, tz)) (in \(Fmt.duration($0.timeIntervalSince(e.asOf))))" } ?? " — when its trigger happens"
+            out += "  \(o.ruleID)\((o.occurrence.map { " [\(Fmt.occurrence($0, r.positions))]" } ?? ""))\(due)\n      \(o.title)\n"
+        }
+        if !partial.isEmpty {
+            out += "\nINCOMPLETE (\(partial.count))\n"
+            for o in partial { out += "  \(o.ruleID)\((o.occurrence.map { " [\(Fmt.occurrence($0, r.positions))]" } ?? "")): \(Fmt.detail(o))\n" }
+        }
+        let c = r.counts
+        out += "\nDone: \(c.met) met, \(c.late) late; \(c.notApplicable) not applicable"
+        return out
+    }
+}

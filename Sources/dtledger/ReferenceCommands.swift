@@ -1,0 +1,179 @@
+import ArgumentParser
+import Compliance
+import Envelope
+import Foundation
+import Ledger
+import Process
+
+struct DirectoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "directory",
+        abstract: "Publish and query the directory: people, groups, roles and products, with effective dates.",
+        subcommands: [Publish.self, Show.self, Who.self])
+
+    struct Publish: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Publish a directory YAML file into the ledger (republishing the same file is a no-op).",
+            discussion: "The file's shape is that of ../shared/scenarios/directory.yaml. It takes effect at its effective_from (or --effective-from); the directory in force at a time is the latest published one whose effective date is not after it.")
+
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The directory YAML file.") var file: String
+        @Option(name: .customLong("effective-from"), help: "Overrides the file's effective_from (RFC 3339).")
+        var effectiveFrom: String?
+        @Option(help: "Who publishes it (default: DTLEDGER_ACTOR, else the login name).") var actor: String?
+
+        func run() throws {
+            try guarded {
+                let yaml = String(decoding: try readInput(file), as: UTF8.self)
+                let effective = try effectiveFrom.map { try parseTime($0, option: "--effective-from") }
+                let store = try connection.store()
+                let outcome = try Publishing.publishDirectory(store, yaml: yaml, effectiveFrom: effective,
+                                                              actor: actor ?? defaultActor() ?? "unknown")
+                let r = outcome.result
+                print(r.duplicate ? "directory: already published at position \(r.position)"
+                                  : "directory: published at position \(r.position) (event \(r.id))")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the directory in force at a time, as JSON.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "The time (RFC 3339; default now).") var at: String?
+
+        func run() throws {
+            try guarded {
+                let when = try at.map { try parseTime($0, option: "--at") } ?? Date()
+                let store = try connection.store()
+                let reference = try ReferenceData.load(store, through: try store.digest().position)
+                guard let directory = reference.directories.at(when) else {
+                    throw CLIError.input("no directory was in force at \(RFC3339.format(when)); publish one with 'dtledger directory publish'")
+                }
+                print(directory.json.jsonText())
+            }
+        }
+    }
+
+    struct Who: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Who held a role at a time (\"who was the ISSO on 3 March\").",
+            discussion: "Example: dtledger directory who isso --at 2026-03-03T12:00:00-05:00")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "A role, e.g. isso, system-owner, uf-oncall.") var role: String
+        @Option(help: "The time (RFC 3339; default now).") var at: String?
+
+        func run() throws {
+            try guarded {
+                let when = try at.map { try parseTime($0, option: "--at") } ?? Date()
+                let store = try connection.store()
+                let reference = try ReferenceData.load(store, through: try store.digest().position)
+                guard let directory = reference.directories.at(when) else {
+                    throw CLIError.input("no directory was in force at \(RFC3339.format(when))")
+                }
+                guard directory.roles.contains(role) else {
+                    throw CLIError.input("role: '\(printable(role))' is not a role of the directory in force then; roles: \(directory.roles.joined(separator: ", "))")
+                }
+                let holders = directory.holders(of: role)
+                let groups = directory.groups.filter { $0.role == role }.map(\.handle)
+                print("\(role) at \(RFC3339.format(when)) (directory effective \(RFC3339.format(directory.effectiveFrom))):")
+                if holders.isEmpty { print("  nobody") }
+                for p in holders {
+                    print("  \(p.handle) — \(p.name)\(p.email.map { " <\($0)>" } ?? "")")
+                }
+                if !groups.isEmpty { print("  reached by tagging: \(groups.joined(separator: ", "))") }
+            }
+        }
+    }
+}
+
+struct PolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Check, publish and show notification policies (versioned, with effective dates).",
+        discussion: "A case is judged by the policy version in force when it was opened. Schema: docs/policy.md.",
+        subcommands: [Check.self, Publish.self, Show.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a policy file without publishing it (exit 0 valid, 65 problems).",
+            discussion: "Reports unknown audiences, roles, event kinds and timing forms, duplicate rule ids and bad durations, each naming its rule. Roles are checked against --directory FILE, else the directory published in the ledger when one can be reached, else not at all.")
+        @Argument(help: "The policy YAML file.") var file: String
+        @Option(help: "A directory YAML file to check roles and people against.") var directory: String?
+        @Option(name: .customLong("database-url"), help: "Read the published directory from this database.")
+        var databaseURL: String?
+
+        func run() throws {
+            try guarded {
+                let yaml = String(decoding: try readInput(file), as: UTF8.self)
+                let policy = try Policy.parse(yaml: yaml)
+                var dir: Directory?
+                if let directory {
+                    dir = try Directory.parse(yaml: String(decoding: try readInput(directory), as: UTF8.self))
+                } else if databaseURL != nil || ProcessInfo.processInfo.environment["DTLEDGER_DATABASE_URL"] != nil {
+                    let store = try EventStore(settings: DatabaseSettings.resolve(explicit: databaseURL, environment: ProcessInfo.processInfo.environment))
+                    dir = try ReferenceData.load(store, through: try store.digest().position).directories.directories.last
+                }
+                let problems = policy.problems(directory: dir)
+                if problems.isEmpty {
+                    print("ok: \(policy.name) v\(policy.version), \(policy.rules.count) rules\(dir == nil ? " (roles not checked: no directory)" : "")")
+                } else {
+                    for p in problems { FileHandle.standardError.write(Data("\(file): \(p)\n".utf8)) }
+                    throw CLIError.input("\(file): \(problems.count) problem(s) in the policy")
+                }
+            }
+        }
+    }
+
+    struct Publish: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Publish a policy into the ledger, effective from a time.",
+            discussion: "The policy is checked first (as 'policy check', against the directory in force at its effective date). A version can be published once; publish a changed policy under a new version. Cases opened on or after --effective-from are judged by it.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The policy YAML file.") var file: String
+        @Option(name: .customLong("effective-from"), help: "When it takes effect (RFC 3339).")
+        var effectiveFrom: String
+        @Option(help: "Who publishes it (default: DTLEDGER_ACTOR, else the login name).") var actor: String?
+
+        func run() throws {
+            try guarded {
+                let yaml = String(decoding: try readInput(file), as: UTF8.self)
+                let effective = try parseTime(effectiveFrom, option: "--effective-from")
+                let store = try connection.store()
+                let outcome = try Publishing.publishPolicy(store, yaml: yaml, effectiveFrom: effective,
+                                                           actor: actor ?? defaultActor() ?? "unknown")
+                for w in outcome.warnings { FileHandle.standardError.write(Data("dtledger: warning: \(w)\n".utf8)) }
+                let r = outcome.result
+                print(r.duplicate ? "policy: already published at position \(r.position)"
+                                  : "policy: published at position \(r.position) (event \(r.id)), effective \(RFC3339.format(effective))")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the published policy versions, or the one in force at a time.",
+            discussion: "Without --at, lists every published version with its effective date. With --at TS, prints the document in force then as JSON.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "The time (RFC 3339).") var at: String?
+
+        func run() throws {
+            try guarded {
+                let store = try connection.store()
+                let reference = try ReferenceData.load(store, through: try store.digest().position)
+                if let at {
+                    let when = try parseTime(at, option: "--at")
+                    guard let (version, policy) = reference.policies.inForce(at: when) else {
+                        throw CLIError.input("no policy was in force at \(RFC3339.format(when))")
+                    }
+                    print(JSONValue.object(["name": .string(policy.name), "version": .string(version),
+                                            "policy": policy.document]).jsonText())
+                } else {
+                    if reference.policyPublications.isEmpty { print("no policy published") }
+                    for p in reference.policyPublications {
+                        print("v\(p.version)  effective \(RFC3339.format(p.effectiveFrom))  published \(RFC3339.format(p.recordedAt)) by \(p.actor)  (position \(p.position))")
+                    }
+                }
+            }
+        }
+    }
+}
