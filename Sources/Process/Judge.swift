@@ -56,7 +56,11 @@ struct Judge {
         var allCovered = Set<Int>()
         for c in usable { allCovered.formUnion(c.covers) }
         var missing = targets.indices.filter { !allCovered.contains($0) }.map { targets[$0] }
-        for c in usable { for issue in c.issues where !missing.contains(issue) { missing.append(issue) } }
+        // Problems of messages that reached none of the audience are noise
+        // (they were about something else); the others are named.
+        for c in usable where targets.isEmpty || !c.covers.isEmpty {
+            for issue in c.issues where !missing.contains(issue) { missing.append(issue) }
+        }
         if usable.isEmpty {
             o.verdict = asOf < occ.deadline ? .pending : .missed
             if o.verdict == .pending { o.reason = "due by \(RFC3339.format(occ.deadline))" }
