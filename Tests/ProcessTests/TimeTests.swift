@@ -144,4 +144,41 @@ struct TimeTests {
         #expect(try !e.only("IR-UF-P12-SLACK").attestedLate)
         #expect(try Fixtures.judge(s).only("IR-UF-STEP-ONE").attestedLate == false)
     }
+
+    @Test("A cancelled downtime owes no day-before, window or conclusion obligations")
+    func cancelled() throws {
+        let s = try Scenario.planned()
+            .removing(pd + "daybefore-slack", pd + "daybefore-email", pd + "pd-window", pd + "pd-verify",
+                      pd + "started", pd + "concluded", pd + "concluded-slack", pd + "concluded-email")
+            .appending("downtime.cancelled", at: "2026-03-10T09:00:00-04:00", actor: "tara-lead", key: "cancel",
+                       data: obj(["reason": "upgrade postponed indefinitely"]))
+        let e = try Fixtures.judge(s)
+        #expect(e.cancelledAt == Fixtures.time("2026-03-10T09:00:00-04:00"))
+        for rule in ["PD-NOTIFY-DAY-BEFORE", "PD-NOTIFY-CONCLUDED", "PD-API-PD-WINDOW", "PD-API-PD-VERIFY"] {
+            let o = try e.only(rule)
+            #expect(o.verdict == .notApplicable, "\(rule)")
+            #expect(o.reason?.contains("cancelled") == true)
+        }
+        #expect(try e.only("PD-NOTIFY-PLANNING").verdict == .met)
+    }
+
+    @Test("An incomplete attempt before the deadline is pending and names what is missing")
+    func pendingAttempt() throws {
+        let s = try Scenario.incident().setting(inc + "p1-slack", "audience", strs("@mhv-api-platform", "ana-po"))
+        let o = try Fixtures.judge(s, asOf: Fixtures.time("2026-04-07T13:45:00-04:00")).only("IR-UF-P12-SLACK")
+        #expect(o.verdict == .pending)
+        #expect(o.missing.contains("role:contact-center"))
+        #expect(!o.missing.contains("role:api-platform"))
+    }
+
+    @Test("A retracted priority change no longer moves the case into P1")
+    func retractedPriority() throws {
+        let s = try Scenario.incident()
+        let p1 = try #require(s.id(ofKey: inc + "p1"))
+        let e = try Fixtures.judge(s.appending("event.retracted", at: "2026-04-07T13:15:00-04:00", key: "undo",
+                                               data: obj(["event_id": .string(p1), "reason": "wrong incident"])))
+        #expect(e.currentPriority == .p3)
+        #expect(try e.only("IR-UF-P12-SLACK").verdict == .notApplicable)
+        #expect(try e.only("IR-UF-P34-UPDATE-RESOLVED").verdict != .notApplicable)
+    }
 }
