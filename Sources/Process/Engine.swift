@@ -54,8 +54,8 @@ struct RuleEvaluator {
         let targets = finder.targets
         let resolver = finder.audience
         var out: [Obligation] = []
-        for due in rule.due {
-            for slot in occurrences(rule, due) {
+        let slots = limitToNext(rule.due.flatMap { occurrences(rule, $0) })
+        for slot in slots {
                 switch slot {
                 case .judge(let occ):
                     let names = targets.map { resolver.label($0, at: min(occ.deadline, asOf)) }
@@ -68,6 +68,26 @@ struct RuleEvaluator {
                     o.reason = reason
                     out.append(o)
                 }
+        }
+        return out
+    }
+
+    /// With several due entries (a rule's occasions, e.g. planning, day
+    /// before, concluded), evidence for one occasion stops where the next
+    /// occasion's window begins: a later occasion's message does not
+    /// complete an earlier one.
+    func limitToNext(_ slots: [Slot]) -> [Slot] {
+        var out = slots
+        for i in out.indices {
+            guard case .judge(var occ) = out[i] else { continue }
+            let nextFrom = out[(i + 1)...].lazy.compactMap { s -> Date? in
+                if case .judge(let n) = s, n.from > occ.from { return n.from }
+                return nil
+            }.first
+            if let nextFrom, occ.lateLimit.map({ $0 > nextFrom }) ?? true {
+                occ.lateLimit = nextFrom
+                occ.exclusiveLimit = true
+                out[i] = .judge(occ)
             }
         }
         return out

@@ -9,7 +9,7 @@ struct FieldReader {
 
     init(_ value: JSONValue, path: String) throws(ValidationError) {
         guard let object = value.objectValue else {
-            throw ValidationError(field: path, "expected an object, got \(value.kindName)")
+            throw ValidationError(field: path.isEmpty ? nil : path, "expected an object, got \(value.kindName)")
         }
         self.object = object
         self.path = path

@@ -20,7 +20,7 @@ struct Judge {
         var o = base
         o.occurrence = occ.label
         o.deadline = occ.deadline
-        let usable = candidates.filter { c in
+        let inWindow = candidates.filter { c in
             guard c.time >= occ.from, c.time <= asOf else { return false }
             guard let limit = occ.lateLimit else { return true }
             return occ.exclusiveLimit ? c.time < limit : c.time <= limit
@@ -29,7 +29,7 @@ struct Judge {
         var covered = Set<Int>()
         var used: [Candidate] = []
         var completeAt: Date?
-        for c in usable where c.issues.isEmpty {
+        for c in inWindow where c.issues.isEmpty {
             let before = covered.count
             covered.formUnion(c.covers)
             if covered.count > before || used.isEmpty { used.append(c) }
@@ -49,11 +49,18 @@ struct Judge {
             }
             return o
         }
-        // Not complete: name what is missing.
+        // Not complete: name what is missing, from the on-time candidates
+        // when there are any (later messages may serve other obligations).
+        let onTime = inWindow.filter { $0.time <= occ.deadline }
+        let usable = onTime.isEmpty ? inWindow : onTime
         var allCovered = Set<Int>()
         for c in usable { allCovered.formUnion(c.covers) }
         var missing = targets.indices.filter { !allCovered.contains($0) }.map { targets[$0] }
-        for c in usable { for issue in c.issues where !missing.contains(issue) { missing.append(issue) } }
+        // Problems of messages that reached none of the audience are noise
+        // (they were about something else); the others are named.
+        for c in usable where targets.isEmpty || !c.covers.isEmpty {
+            for issue in c.issues where !missing.contains(issue) { missing.append(issue) }
+        }
         if usable.isEmpty {
             o.verdict = asOf < occ.deadline ? .pending : .missed
             if o.verdict == .pending { o.reason = "due by \(RFC3339.format(occ.deadline))" }

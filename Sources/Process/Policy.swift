@@ -148,3 +148,19 @@ public struct Due: Sendable {
     public var label: String?
     public var timing: Timing
 }
+
+extension Timing: CustomStringConvertible {
+    /// The timing as the policy file writes it.
+    public var description: String {
+        switch self {
+        case .within(_, let text, let after): "within \(text) after \(after)"
+        case .each(let event, let milestone, _, let text):
+            "each \(event)\(milestone.map { " \($0.rawValue)" } ?? "") within \(text)"
+        case .before(let edge): "before \(edge.rawValue)"
+        case .dayBefore(let edge): "day_before \(edge.rawValue)"
+        case .dailyWhileUnresolved: "daily_while_unresolved"
+        case .always: "always"
+        case .invalid: "invalid"
+        }
+    }
+}

@@ -169,6 +169,10 @@ struct RuleParser {
             problem("requires: expected a mapping with exactly one requirement")
             return .invalid
         }
+        if kind != "every_message_content", body.objectValue == nil {
+            problem("requires.\(kind): expected a mapping, got \(body.kindName)")
+            return .invalid
+        }
         let b = body.objectValue ?? [:]
         func text(_ k: String) -> String? { b[k]?.stringValue }
         switch kind {
@@ -180,8 +184,8 @@ struct RuleParser {
                 }
             }
             if channels.isEmpty { channels = Channel.allCases }
-            let audience = (b["audience"]?.arrayValue ?? []).compactMap(\.stringValue)
-            let content = (b["content"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let audience = stringList(b["audience"], "requires.notification.audience")
+            let content = stringList(b["content"], "requires.notification.content")
             return .notification(NotificationRequirement(channels: channels, destination: text("destination"),
                                                          audience: audience, content: content))
         case "ticket":
@@ -212,6 +216,15 @@ struct RuleParser {
             problem("requires: unknown requirement '\(kind)'")
             return .invalid
         }
+    }
+
+    mutating func stringList(_ value: JSONValue?, _ field: String) -> [String] {
+        guard let value else { return [] }
+        guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+            problem("\(field): expected a list of names")
+            return []
+        }
+        return items.compactMap(\.stringValue)
     }
 
     mutating func parseDue() -> [Due] {

@@ -74,7 +74,7 @@ struct SampleScenarioTests {
 
         let resolved = try e.only("IR-UF-P12-UPDATE-RESOLVED")
         #expect(resolved.verdict == .late)
-        #expect(resolved.lateBy == 2 * 3600)
+        #expect(resolved.lateBy == TimeInterval(2 * 3600))
         #expect(resolved.deadline == Fixtures.time("2026-04-09T19:00:00-04:00"))
         #expect(resolved.evidence == [s.id(ofKey: "INC-2026-0142/update-resolved")!])
 
