@@ -42,13 +42,15 @@ let package = Package(
         // Judging cases from the ledger: loads reference data and events at a
         // ledger position and calls the rule engine; publishes policies.
         .target(name: "Compliance", dependencies: ["Ledger", "Process", "Envelope"]),
+        // Read models kept current from the ledger by the projector.
+        .target(name: "Projections", dependencies: ["Compliance", "Ledger", "Postgres", "Process", "Envelope"]),
         // Rendering: compliance tables, Markdown, CSV, JSON.
         .target(name: "Reports", dependencies: ["Compliance", "Process", "Ledger", "Envelope"]),
         // The command-line interface: parses, calls the modules, prints.
         .executableTarget(
             name: "dtledger",
             dependencies: [
-                "Ledger", "Process", "Envelope", "Compliance", "Reports",
+                "Ledger", "Process", "Envelope", "Compliance", "Reports", "Projections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,6 +63,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Ledger", "Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Envelope", "TestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["Process", "Envelope"]),
+        .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Compliance", "Ledger", "Postgres", "Envelope", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Envelope", "Ledger", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -148,7 +148,7 @@ public enum Compliance {
                             policyPublications: reference.policyPublications)
     }
 
-    static func judge(caseID: String, events: [RecordedEvent], reference: ReferenceData, digest: Digest,
+    public static func judge(caseID: String, events: [RecordedEvent], reference: ReferenceData, digest: Digest,
                       asOf: Date) -> CaseReport? {
         guard let evaluation = evaluate(caseID: caseID, events: events, policies: reference.policies,
                                         directories: reference.directories, asOf: asOf),

@@ -141,6 +141,38 @@ public final class Connection {
         return copied
     }
 
+    /// Starts `COPY ... FROM STDIN` and returns a writer to push rows into.
+    /// Nothing else may run on this connection until `finish()`.
+    public func beginCopyIn(_ sql: String) throws -> CopyIn {
+        guard let start = PQexec(handle, sql) else { throw connectionError() }
+        defer { PQclear(start) }
+        guard PQresultStatus(start) == PGRES_COPY_IN else { throw resultError(start) }
+        return CopyIn(connection: self)
+    }
+
+    func putCopyData(_ bytes: [UInt8]) throws(PostgresError) {
+        let sent = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
+        }
+        guard sent == 1 else { throw connectionError() }
+    }
+
+    func endCopy(error: String?) throws(PostgresError) -> Int {
+        guard PQputCopyEnd(handle, error) == 1 else { throw connectionError() }
+        var copied = 0
+        var failure: PostgresError?
+        while let result = PQgetResult(handle) {
+            defer { PQclear(result) }
+            if PQresultStatus(result) == PGRES_COMMAND_OK {
+                copied = Int(String(cString: PQcmdTuples(result))) ?? 0
+            } else if failure == nil {
+                failure = resultError(result)
+            }
+        }
+        if let failure { throw failure }
+        return copied
+    }
+
     /// `COPY ... TO STDOUT`: hands each row's bytes to `body`.
     public func copyOut(_ sql: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         guard let start = PQexec(handle, sql) else { throw connectionError() }

@@ -16,6 +16,7 @@ struct DTLedger: ParsableCommand {
         version: DTLedgerVersion.current,
         subcommands: [
             AppendCommand.self, ReadCommand.self, StatusCommand.self, ComplianceCommand.self,
+            TimelineCommand.self, ReportCommand.self, ProjectionsCommand.self,
             DirectoryCommand.self, PolicyCommand.self,
             MigrateCommand.self, VerifyCommand.self, DigestCommand.self,
         ]

@@ -3,6 +3,7 @@ import Envelope
 import Foundation
 import Compliance
 import Ledger
+import Projections
 
 /// Options every database command shares.
 struct ConnectionOptions: ParsableArguments {
@@ -27,6 +28,7 @@ func fail(_ error: any Error) -> ExitCode {
     case let e as InputError: (e.description, 65)
     case let e as CLIError: (e.message, e.code)
     case let e as ComplianceError: (e.description, 65)
+    case let e as ProjectionError: (e.description, 75)
     case let e as ExitCode: ("", e.rawValue)
     default: ("\(error)", 70)
     }
@@ -88,6 +90,12 @@ struct Progress {
     func update(_ text: String) {
         guard enabled else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+    func bar(_ done: Int, _ total: Int, label: String) {
+        guard enabled, total > 0 else { return }
+        let width = 30
+        let filled = min(width, done * width / total)
+        update("\(label) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total)")
     }
     func done() {
         guard enabled else { return }

@@ -1,0 +1,50 @@
+import Compliance
+import Envelope
+import Foundation
+import Process
+
+public enum TimelineFormat: String, Sendable, CaseIterable { case table, markdown, json }
+
+/// `dtledger timeline`: a case in order of occurrence.
+public enum TimelineRenderer {
+    static func rows(_ entries: [TimelineEntry], _ tz: TimeZone) -> [[String]] {
+        entries.map { t in
+            let recorded: String = {
+                guard let r = t.recordedAt, abs(r.timeIntervalSince(t.at)) >= 60 else { return "" }
+                return Fmt.time(r, tz)
+            }()
+            let who = t.actor.map { a in t.actorRoles.isEmpty ? a : "\(a) (\(t.actorRoles.joined(separator: ", ")))" } ?? ""
+            var what = t.summary
+            if t.retracted { what = "[RETRACTED: \(t.retractionReason ?? "")] " + what }
+            if t.kind == .deadline { what = "⏰ " + what }
+            let audience = t.audience.isEmpty ? "" : t.audience.joined(separator: ", ")
+            return [Fmt.time(t.at, tz), recorded, t.position.map { "#\($0)" } ?? "", who, what, audience]
+        }
+    }
+
+    static let header = ["OCCURRED", "RECORDED (if later)", "EVENT", "ACTOR (ROLES THEN)", "WHAT", "AUDIENCE"]
+
+    public static func render(_ review: Review, as format: TimelineFormat) -> String {
+        let tz = review.report.policyTimeZone
+        switch format {
+        case .table:
+            return "Timeline of \(ComplianceRenderer.heading(review.report))\n\(ComplianceRenderer.provenance(review.report))\n\n"
+                + TextTable.render(header, rows(review.timeline, tz), maxWidth: 70)
+        case .markdown:
+            return markdown(review)
+        case .json:
+            return JSONValue.object([
+                "case": .string(review.evaluation.caseID),
+                "ledger": review.report.digest.json,
+                "entries": .array(review.timeline.map(\.json)),
+            ]).jsonText() + "\n"
+        }
+    }
+
+    public static func markdown(_ review: Review, heading: String = "##") -> String {
+        let tz = review.report.policyTimeZone
+        return "\(heading) Timeline of \(MD.cell(review.evaluation.caseID))\n\n"
+            + "Times in \(tz.identifier). A recorded time is shown when the event was entered a minute or more after it happened; ⏰ marks an obligation's deadline.\n\n"
+            + MD.table(["Occurred", "Recorded", "Event", "Actor (roles then)", "What", "Audience"], rows(review.timeline, tz))
+    }
+}
