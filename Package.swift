@@ -44,11 +44,17 @@ let package = Package(
         .target(name: "Compliance", dependencies: ["Ledger", "Process", "Envelope"]),
         // Rendering: compliance tables, Markdown, CSV, JSON.
         .target(name: "Reports", dependencies: ["Compliance", "Process", "Ledger", "Envelope"]),
+        // PagerDuty, Slack and ServiceNow payloads -> catalog events, with
+        // signature checks. Pure code: no database.
+        .target(
+            name: "Ingest",
+            dependencies: ["Envelope", "Process", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The command-line interface: parses, calls the modules, prints.
         .executableTarget(
             name: "dtledger",
             dependencies: [
-                "Ledger", "Process", "Envelope", "Compliance", "Reports",
+                "Ledger", "Process", "Envelope", "Compliance", "Reports", "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,6 +68,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Envelope", "TestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["Process", "Envelope"]),
         .testTarget(name: "CLITests", dependencies: ["Envelope", "Ledger", "Postgres", "TestSupport"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Envelope", "Process", "Ledger", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

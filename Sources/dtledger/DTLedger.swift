@@ -18,6 +18,7 @@ struct DTLedger: ParsableCommand {
             AppendCommand.self, ReadCommand.self, StatusCommand.self, ComplianceCommand.self,
             DirectoryCommand.self, PolicyCommand.self,
             MigrateCommand.self, VerifyCommand.self, DigestCommand.self,
+            DowntimeCommand.self, IncidentCommand.self, NotifyCommand.self, TicketCommand.self, WindowCommand.self, EscalateCommand.self, NoteCommand.self, RetractCommand.self, ImportCommand.self,
         ]
     )
 }
