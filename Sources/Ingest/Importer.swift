@@ -257,7 +257,7 @@ public enum Labels {
             var value = String(line[line.index(after: colon)...])
             value = value.trimmingCharacters(in: .whitespaces)
             if value.hasPrefix("*") { value = String(value.drop(while: { $0 == "*" })).trimmingCharacters(in: .whitespaces) }
-            guard !label.isEmpty, label.count <= 40, !value.isEmpty,
+            guard !label.isEmpty, label.count <= 40, !value.isEmpty, !value.hasPrefix("//"),
                   label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == " " || $0 == "-" || $0 == "/" }),
                   label.first!.isLetter else { continue }
             let field = label.lowercased().split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "/" }).joined(separator: "_")

@@ -20,7 +20,15 @@ public enum ServiceNowImporter {
                 return [.skip(sourceID: nil, reason: "not a ServiceNow Table API response ({\"result\": [...]}) or record")]
             }
             if records.isEmpty { return [.skip(sourceID: nil, reason: "an empty result")] }
-            return records.map { record(Record($0), context: context) }
+            // Approvals name their ticket: map them to the case their ticket maps to.
+            var local = context
+            for r in records.map(Record.init) {
+                guard let number = r.value("number"), local.config.cases[number] == nil,
+                      let caseID = local.caseFor(ids: [], texts: [r.display("correlation_id"), r.display("short_description"), r.display("description")])
+                else { continue }
+                local.config.cases[number] = caseID
+            }
+            return records.map { record(Record($0), context: local) }
         }
     }
 
@@ -88,12 +96,12 @@ public enum ServiceNowImporter {
                                 key: "servicenow/\(sysID)/submitted", data: data, sourceID: number,
                                 extra: ["servicenow_sys_id": .string(sysID), "servicenow_table": .string(cls!)]))
         case "sysapproval_approver":
-            guard let ticket = r.display("sysapproval") ?? r.display("document_id") else {
-                return .skip(sourceID: sysID, reason: "approval without sysapproval (the ticket it approves)")
-            }
             let state = (r.value("state") ?? "").lowercased()
             guard state == "approved" || state == "rejected" else {
-                return .skip(sourceID: sysID, reason: "approval of \(ticket) is '\(state.isEmpty ? "(no state)" : state)': nothing decided yet")
+                return .skip(sourceID: sysID, reason: "approval is '\(state.isEmpty ? "(no state)" : state)': nothing decided yet")
+            }
+            guard let ticket = r.display("sysapproval") ?? r.display("document_id") else {
+                return .skip(sourceID: sysID, reason: "approval without sysapproval (the ticket it approves)")
             }
             guard let when = time(r.value("sys_updated_on"), zone: zone) else {
                 return .skip(sourceID: sysID, reason: "sys_updated_on is missing or not a ServiceNow date-time")
