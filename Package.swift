@@ -46,11 +46,17 @@ let package = Package(
         .target(name: "Projections", dependencies: ["Compliance", "Ledger", "Postgres", "Process", "Envelope"]),
         // Rendering: compliance tables, Markdown, CSV, JSON.
         .target(name: "Reports", dependencies: ["Compliance", "Process", "Ledger", "Envelope"]),
+        // PagerDuty, Slack and ServiceNow payloads -> catalog events, with
+        // signature checks. Pure code: no database.
+        .target(
+            name: "Ingest",
+            dependencies: ["Envelope", "Process", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The command-line interface: parses, calls the modules, prints.
         .executableTarget(
             name: "dtledger",
             dependencies: [
-                "Ledger", "Process", "Envelope", "Compliance", "Reports", "Projections",
+                "Ledger", "Process", "Envelope", "Compliance", "Reports", "Projections", "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,6 +71,7 @@ let package = Package(
         .testTarget(name: "ProcessTests", dependencies: ["Process", "Envelope"]),
         .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Compliance", "Ledger", "Postgres", "Envelope", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Envelope", "Ledger", "Postgres", "TestSupport"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Envelope", "Process", "Ledger", "TestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

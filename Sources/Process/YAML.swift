@@ -4,8 +4,8 @@ import Yams
 
 /// Reads a YAML document into a `JSONValue`, keeping timestamps and other
 /// non-JSON scalars as strings (an RFC 3339 time stays the text it was).
-enum YAML {
-    static func parse(_ text: String) throws(ValidationError) -> JSONValue {
+public enum YAML {
+    public static func parse(_ text: String) throws(ValidationError) -> JSONValue {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)

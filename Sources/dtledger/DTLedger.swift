@@ -15,8 +15,15 @@ struct DTLedger: ParsableCommand {
             """,
         version: DTLedgerVersion.current,
         subcommands: [
-            AppendCommand.self, ReadCommand.self, StatusCommand.self, ComplianceCommand.self,
-            TimelineCommand.self, ReportCommand.self, ProjectionsCommand.self,
+            // Runbook commands.
+            IncidentCommand.self, DowntimeCommand.self, NotifyCommand.self, TicketCommand.self,
+            WindowCommand.self, EscalateCommand.self, NoteCommand.self, RetractCommand.self,
+            // Any event, and imports.
+            AppendCommand.self, ImportCommand.self, ReadCommand.self,
+            // Judging and reporting.
+            StatusCommand.self, ComplianceCommand.self, TimelineCommand.self, ReportCommand.self,
+            ProjectionsCommand.self,
+            // Reference data and the ledger itself.
             DirectoryCommand.self, PolicyCommand.self,
             MigrateCommand.self, VerifyCommand.self, DigestCommand.self,
         ]

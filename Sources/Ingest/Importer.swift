@@ -1,0 +1,283 @@
+import Envelope
+import Foundation
+import Process
+
+/// The importers' configuration file (YAML or JSON; docs/importers.md).
+public struct IngestConfig: Sendable, Equatable {
+    /// Source user ids, emails or names -> directory handle.
+    public var actors: [String: String] = [:]
+    /// Source ids (PagerDuty incident, service or window ids; ServiceNow
+    /// numbers) -> case id.
+    public var cases: [String: String] = [:]
+    public var pagerDutyServices: [String: PagerDutyService] = [:]
+    /// PagerDuty priority names -> P1..P4 (names starting with P1..P4 need no entry).
+    public var pagerDutyPriorities: [String: String] = [:]
+    /// e.g. https://example.slack.com: permalinks are built from it.
+    public var slackWorkspaceURL: String?
+    /// Slack channel id -> name (`#mhv-health-portal-coordination`).
+    public var slackChannels: [String: String] = [:]
+    public var serviceNowInstanceURL: String?
+    /// Time zone of ServiceNow date-times without an offset (default UTC, as the Table API returns them).
+    public var serviceNowTimeZone: TimeZone = TimeZone(identifier: "UTC")!
+
+    public struct PagerDutyService: Sendable, Equatable {
+        public var team: String?
+        public var product: String?
+        /// The service name events use (default: PagerDuty's summary).
+        public var name: String?
+        /// Impacted services for `estimated_user_impact` (default: [name]).
+        public var impactServices: [String]?
+    }
+
+    public init() {}
+
+    public static func parse(_ text: String) throws(ValidationError) -> IngestConfig {
+        let doc = try YAML.parse(text)
+        guard let root = doc.objectValue else { throw ValidationError(field: nil, "the config must be a mapping") }
+        var c = IngestConfig()
+        func strings(_ v: JSONValue?, _ field: String) throws(ValidationError) -> [String: String] {
+            guard let v else { return [:] }
+            guard let o = v.objectValue else { throw ValidationError(field: field, "expected a mapping") }
+            var out: [String: String] = [:]
+            for (k, x) in o {
+                guard let s = x.stringValue else { throw ValidationError(field: "\(field).\(k)", "expected text, got \(x.kindName)") }
+                out[k] = s
+            }
+            return out
+        }
+        c.actors = try strings(root["actors"], "actors")
+        c.cases = try strings(root["cases"], "cases")
+        for (k, v) in c.cases where !Envelope.isValidCaseID(v) {
+            throw ValidationError(field: "cases.\(k)", "'\(printable(v))' is not a valid case id")
+        }
+        if let pd = root["pagerduty"] {
+            c.pagerDutyPriorities = try strings(pd["priorities"], "pagerduty.priorities")
+            for (id, s) in pd["services"]?.objectValue ?? [:] {
+                guard let o = s.objectValue else { throw ValidationError(field: "pagerduty.services.\(id)", "expected a mapping") }
+                c.pagerDutyServices[id] = PagerDutyService(
+                    team: o["team"]?.stringValue, product: o["product"]?.stringValue, name: o["name"]?.stringValue,
+                    impactServices: o["impact_services"]?.arrayValue?.compactMap(\.stringValue))
+                if let team = o["team"]?.stringValue, Team(rawValue: team) == nil {
+                    throw ValidationError(field: "pagerduty.services.\(id).team", "'\(printable(team))' is not one of \(Team.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                if let cid = o["case"]?.stringValue { c.cases[id] = cid }
+            }
+        }
+        if let slack = root["slack"] {
+            c.slackWorkspaceURL = slack["workspace_url"]?.stringValue.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+            c.slackChannels = try strings(slack["channels"], "slack.channels")
+        }
+        if let sn = root["servicenow"] {
+            c.serviceNowInstanceURL = sn["instance_url"]?.stringValue.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+            if let tz = sn["timezone"]?.stringValue {
+                guard let zone = TimeZone(identifier: tz) else {
+                    throw ValidationError(field: "servicenow.timezone", "'\(printable(tz))' is not a tz database name")
+                }
+                c.serviceNowTimeZone = zone
+            }
+        }
+        return c
+    }
+}
+
+/// What an import knows besides the payloads.
+public struct ImportContext: Sendable {
+    public var config: IngestConfig
+    public var directories: DirectoryHistory
+    /// Who did it when the payload names nobody the directory knows.
+    public var defaultActor: String
+    /// Put every event into this case (`--case`).
+    public var caseOverride: String?
+    /// Cases already in the ledger, with their kind.
+    public var knownCases: [String: CaseKind]
+    /// The signing secret, when signatures must be verified.
+    public var secret: String?
+    /// Used when a saved payload has no `received_at`.
+    public var now: Date
+    /// PagerDuty: the team of an incident whose service the config does not map.
+    public var defaultTeam: Team?
+    /// Slack: the purpose of a message without a `Purpose:` line.
+    public var defaultPurpose: NotificationPurpose?
+
+    public init(config: IngestConfig = IngestConfig(), directories: DirectoryHistory = .empty, defaultActor: String,
+                caseOverride: String? = nil, knownCases: [String: CaseKind] = [:], secret: String? = nil,
+                now: Date = Date(), defaultTeam: Team? = nil, defaultPurpose: NotificationPurpose? = nil) {
+        self.config = config
+        self.directories = directories
+        self.defaultActor = defaultActor
+        self.caseOverride = caseOverride
+        self.knownCases = knownCases
+        self.secret = secret
+        self.now = now
+        self.defaultTeam = defaultTeam
+        self.defaultPurpose = defaultPurpose
+    }
+
+    /// The case for a thing with these source ids, or one named in these texts.
+    func caseFor(ids: [String?], texts: [String?]) -> String? {
+        if let caseOverride { return caseOverride }
+        for id in ids.compactMap({ $0 }) { if let c = config.cases[id] { return c } }
+        for text in texts.compactMap({ $0 }) { if let c = Labels.caseID(in: text) { return c } }
+        return nil
+    }
+
+    /// A directory handle for a source user: the config's `actors`, else the
+    /// directory by Slack id, email, handle or name.
+    func handle(ids: [String?], at date: Date) -> String? {
+        let refs = ids.compactMap { $0 }.filter { !$0.isEmpty }
+        for r in refs { if let h = config.actors[r] { return h } }
+        guard let dir = directories.at(date) ?? directories.directories.last else { return nil }
+        for r in refs {
+            if let p = dir.person(ref: r) { return p.handle }
+            if let p = dir.people.first(where: { $0.name.caseInsensitiveCompare(r) == .orderedSame }) { return p.handle }
+        }
+        return nil
+    }
+}
+
+/// One event an importer made, with the metadata the ledger keeps beside it.
+public struct ImportedEvent: Sendable, Equatable {
+    public var item: Int
+    public var envelope: Envelope
+    public var metadata: JSONValue
+}
+
+/// The result of mapping an input: the events (in input order) and what
+/// could not be mapped. Signature failures are kept apart: they fail the
+/// whole import.
+public struct ImportOutcome: Sendable, Equatable {
+    public var events: [ImportedEvent] = []
+    public var unmapped: [Unmapped] = []
+    public var signatureFailures: [Unmapped] = []
+}
+
+/// An event an importer mapped, before the shared checks.
+struct Draft {
+    var type: String
+    var caseID: String?
+    var occurredAt: Date
+    var actor: String?
+    var key: String
+    var data: [String: JSONValue]
+    var sourceID: String
+    var extra: [String: JSONValue] = [:]
+}
+
+enum Mapped {
+    case event(Draft)
+    case skip(sourceID: String?, reason: String)
+}
+
+/// The shared import pipeline: signature, mapping, catalog validation, the
+/// never-opened check and the metadata.
+enum Pipeline {
+    static func run(_ payloads: [RawPayload], source: EventSource, context: ImportContext,
+                    verify: ((RawPayload, String, Date) -> String?)?,
+                    map: (RawPayload, JSONValue) -> [Mapped]) -> ImportOutcome {
+        var outcome = ImportOutcome()
+        var opened = context.knownCases
+        var keys = Set<String>()
+        for payload in payloads {
+            var verified = false
+            if let secret = context.secret, let verify {
+                if let problem = verify(payload, secret, payload.receivedAt ?? context.now) {
+                    outcome.signatureFailures.append(Unmapped(item: payload.item, reason: "signature: \(problem)"))
+                    continue
+                }
+                verified = true
+            }
+            let body: JSONValue
+            switch parsedBody(payload) {
+            case .success(let v): body = v
+            case .failure(let u): outcome.unmapped.append(u); continue
+            }
+            for mapped in map(payload, body) {
+                switch mapped {
+                case .skip(let id, let reason):
+                    outcome.unmapped.append(Unmapped(item: payload.item, sourceID: id, reason: reason))
+                case .event(let d):
+                    func skip(_ reason: String) { outcome.unmapped.append(Unmapped(item: payload.item, sourceID: d.sourceID, reason: reason)) }
+                    guard let caseID = d.caseID else {
+                        skip("no case: map it with --case, --map ID=CASE or the config's cases, or name the case in the text")
+                        continue
+                    }
+                    var meta: [String: JSONValue] = [
+                        "source": .string(source.rawValue), "source_event_id": .string(d.sourceID),
+                        "payload_sha256": .string(payload.sha256), "signature_verified": .bool(verified),
+                    ]
+                    for (k, v) in d.extra { meta[k] = v }
+                    let envelope = Envelope(type: d.type, caseID: caseID, occurredAt: d.occurredAt,
+                                            actor: d.actor ?? context.defaultActor, source: source, key: d.key,
+                                            data: .object(d.data))
+                    do {
+                        try envelope.validate()
+                        try Catalog.validate(envelope)
+                    } catch {
+                        skip("not a valid \(d.type) event: \(error.description)")
+                        continue
+                    }
+                    if let kind = Catalog.caseKind(forOpeningType: d.type) {
+                        if opened[caseID] == nil { opened[caseID] = kind }
+                    } else if opened[caseID] == nil {
+                        skip("case \(caseID) was never opened (import or type its opening event first)")
+                        continue
+                    }
+                    guard keys.insert(d.key).inserted else { continue }  // the same event twice in one input
+                    outcome.events.append(ImportedEvent(item: payload.item, envelope: envelope,
+                                                        metadata: .object(["import": .object(meta)])))
+                }
+            }
+        }
+        return outcome
+    }
+}
+
+/// Labelled lines (`Reason: ...`) and case ids in free text.
+public enum Labels {
+    /// The first case id (`INC-2026-0142`, `PD-2026-0007`) in `text`.
+    public static func caseID(in text: String) -> String? {
+        guard let r = text.range(of: #"\b(INC|PD)-[0-9]{4}-[0-9]{4,}\b"#, options: .regularExpression) else { return nil }
+        return String(text[r])
+    }
+
+    /// `Label: value` lines, in order: labels normalised to field names
+    /// (`Estimated user impact` -> `estimated_user_impact`); Slack bold
+    /// (`*Reason:*`), bullets and quotes are ignored.
+    public static func lines(_ text: String) -> [(label: String, value: String)] {
+        var out: [(String, String)] = []
+        for raw in text.components(separatedBy: .newlines) {
+            var line = raw.trimmingCharacters(in: .whitespaces)
+            while let f = line.first, "•->".contains(f) || f == "&" && line.hasPrefix("&gt;") {
+                line = line.hasPrefix("&gt;") ? String(line.dropFirst(4)) : String(line.dropFirst())
+                line = line.trimmingCharacters(in: .whitespaces)
+            }
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            var label = String(line[..<colon]).replacingOccurrences(of: "*", with: "").replacingOccurrences(of: "_", with: " ")
+            label = label.trimmingCharacters(in: .whitespaces)
+            var value = String(line[line.index(after: colon)...])
+            value = value.trimmingCharacters(in: .whitespaces)
+            if value.hasPrefix("*") { value = String(value.drop(while: { $0 == "*" })).trimmingCharacters(in: .whitespaces) }
+            guard !label.isEmpty, label.count <= 40, !value.isEmpty, !value.hasPrefix("//"),
+                  label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == " " || $0 == "-" || $0 == "/" }),
+                  label.first!.isLetter else { continue }
+            let field = label.lowercased().split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "/" }).joined(separator: "_")
+            out.append((field, value))
+        }
+        return out
+    }
+}
+
+// MARK: JSON helpers
+
+extension JSONValue {
+    func str(_ path: String...) -> String? {
+        var v: JSONValue? = self
+        for p in path { v = v?[p] }
+        return v?.stringValue
+    }
+}
+
+func parseTime(_ text: String?) -> Date? {
+    guard let text else { return nil }
+    return try? RFC3339.parse(text)
+}

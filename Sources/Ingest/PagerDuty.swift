@@ -1,0 +1,153 @@
+import Envelope
+import Foundation
+import Process
+
+/// PagerDuty webhook v3 payloads and REST maintenance windows -> catalog
+/// events (docs/importers.md, "PagerDuty").
+public enum PagerDutyImporter {
+    public static let supportedEventTypes = [
+        "incident.triggered", "incident.acknowledged", "incident.priority_updated",
+        "incident.resolved", "incident.reopened", "incident.annotated",
+    ]
+
+    public static func map(_ payloads: [RawPayload], context: ImportContext) -> ImportOutcome {
+        Pipeline.run(payloads, source: .pagerduty, context: context,
+                     verify: { p, secret, _ in Signatures.verifyPagerDuty(body: p.body, header: p.header("X-PagerDuty-Signature"), secret: secret) },
+                     map: { p, body in mapBody(body, payload: p, context: context) })
+    }
+
+    static func mapBody(_ body: JSONValue, payload: RawPayload, context: ImportContext) -> [Mapped] {
+        if let event = body["event"], event.objectValue != nil {
+            return [webhook(event, context: context)]
+        }
+        if let list = body["maintenance_windows"]?.arrayValue {
+            if list.isEmpty { return [.skip(sourceID: nil, reason: "an empty list of maintenance windows")] }
+            return list.map { window($0, payload: payload, context: context) }
+        }
+        if let one = body["maintenance_window"], one.objectValue != nil {
+            return [window(one, payload: payload, context: context)]
+        }
+        if body["type"]?.stringValue == "maintenance_window" {
+            return [window(body, payload: payload, context: context)]
+        }
+        return [.skip(sourceID: nil, reason: "not a PagerDuty webhook v3 payload ({\"event\": ...}) or maintenance window ({\"maintenance_window(s)\": ...})")]
+    }
+
+    static func webhook(_ event: JSONValue, context: ImportContext) -> Mapped {
+        let id = event.str("id")
+        guard let id, !id.isEmpty else { return .skip(sourceID: nil, reason: "event.id is missing") }
+        guard let type = event.str("event_type") else { return .skip(sourceID: id, reason: "event.event_type is missing") }
+        guard supportedEventTypes.contains(type) else {
+            return .skip(sourceID: id, reason: "event type \(printable(type)) is not imported (supported: \(supportedEventTypes.joined(separator: ", ")))")
+        }
+        guard let occurred = parseTime(event.str("occurred_at")) else {
+            return .skip(sourceID: id, reason: "event.occurred_at is missing or not RFC 3339")
+        }
+        guard let data = event["data"], data.objectValue != nil else { return .skip(sourceID: id, reason: "event.data is missing") }
+        // incident.annotated carries a note whose `incident` is the incident.
+        let incident = type == "incident.annotated" ? (data["incident"] ?? .object([:])) : data
+        let incidentID = incident.str("id")
+        let serviceID = incident.str("service", "id")
+        let service = serviceID.flatMap { context.config.pagerDutyServices[$0] }
+        let agent = event["agent"]
+        let actor = context.handle(ids: [agent?.str("id"), agent?.str("email"), agent?.str("summary")], at: occurred)
+        let caseID = context.caseFor(ids: [incidentID, serviceID], texts: [incident.str("title")])
+        var extra: [String: JSONValue] = [:]
+        if let incidentID { extra["pagerduty_incident"] = .string(incidentID) }
+        if let url = incident.str("html_url") { extra["url"] = .string(url) }
+        if let a = agent?.str("summary") { extra["source_actor"] = .string(a) }
+        var draft = Draft(type: "", caseID: caseID, occurredAt: occurred, actor: actor, key: "pagerduty/\(id)",
+                          data: [:], sourceID: id, extra: extra)
+        switch type {
+        case "incident.triggered":
+            guard let title = incident.str("title") else { return .skip(sourceID: id, reason: "data.title is missing") }
+            guard let team = service?.team ?? context.defaultTeam?.rawValue else {
+                return .skip(sourceID: id, reason: "no team for service \(serviceID ?? "(none)"): set pagerduty.services.\(serviceID ?? "ID").team in the config, or --team")
+            }
+            let name = service?.name ?? incident.str("service", "summary") ?? serviceID ?? "unknown"
+            draft.type = "incident.opened"
+            draft.data = [
+                "team": .string(team), "summary": .string(title),
+                "estimated_user_impact": .object(["services": .array((service?.impactServices ?? [name]).map(JSONValue.string))]),
+                "started_at": .string(RFC3339.format(parseTime(incident.str("created_at")) ?? occurred)),
+            ]
+            if let product = service?.product { draft.data["product"] = .string(product) }
+        case "incident.priority_updated":
+            guard let name = incident.str("priority", "summary") ?? incident.str("priority", "name") else {
+                return .skip(sourceID: id, reason: "the incident has no priority (priority removed): nothing to record")
+            }
+            guard let p = priority(name, config: context.config) else {
+                return .skip(sourceID: id, reason: "priority '\(printable(name))' is not P1..P4: map it in pagerduty.priorities")
+            }
+            draft.type = "incident.priority_set"
+            draft.data = ["priority": .string(p.rawValue), "reason": .string("Priority set to \(name) in PagerDuty")]
+        case "incident.acknowledged":
+            draft.type = "note.added"
+            draft.data = ["text": .string("Acknowledged in PagerDuty by \(agent?.str("summary") ?? actor ?? "unknown")")]
+        case "incident.resolved":
+            draft.type = "incident.resolved"
+            let reason = incident.str("resolve_reason", "summary") ?? incident.str("resolve_reason")
+            draft.data = ["resolution": .string(reason ?? "Resolved in PagerDuty")]
+        case "incident.reopened":
+            draft.type = "incident.reopened"
+            draft.data = ["reason": .string("Reopened in PagerDuty")]
+        default:  // incident.annotated
+            guard let content = data.str("content"), !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                return .skip(sourceID: id, reason: "data.content (the note) is missing")
+            }
+            let labels = Labels.lines(content)
+            if let kind = labels.first(where: { $0.label == "milestone" })?.value {
+                let name = kind.lowercased().replacingOccurrences(of: " ", with: "_")
+                guard MilestoneKind(rawValue: name) != nil else {
+                    return .skip(sourceID: id, reason: "Milestone: '\(printable(kind))' is not one of \(MilestoneKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                let note = content.components(separatedBy: .newlines)
+                    .filter { !$0.lowercased().hasPrefix("milestone:") }.joined(separator: "\n")
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                draft.type = "incident.milestone"
+                draft.data = ["kind": .string(name)]
+                if !note.isEmpty { draft.data["note"] = .string(note) }
+            } else {
+                draft.type = "note.added"
+                draft.data = ["text": .string(content)]
+            }
+        }
+        return .event(draft)
+    }
+
+    static func priority(_ name: String, config: IngestConfig) -> Priority? {
+        if let mapped = config.pagerDutyPriorities[name] { return Priority(rawValue: mapped) }
+        let upper = name.uppercased()
+        for p in Priority.allCases where upper == p.rawValue || upper.hasPrefix(p.rawValue + " ") || upper.hasPrefix(p.rawValue + "-") {
+            return p
+        }
+        return nil
+    }
+
+    /// A maintenance window object of the REST API (`GET /maintenance_windows[/ID]`).
+    static func window(_ w: JSONValue, payload: RawPayload, context: ImportContext) -> Mapped {
+        guard let id = w.str("id") else { return .skip(sourceID: nil, reason: "maintenance window without an id") }
+        guard let start = parseTime(w.str("start_time")), let end = parseTime(w.str("end_time")) else {
+            return .skip(sourceID: id, reason: "start_time and end_time must be RFC 3339 times")
+        }
+        let services = w["services"]?.arrayValue ?? []
+        let serviceIDs = services.compactMap { $0.str("id") }
+        let names = services.map { s in
+            s.str("id").flatMap { context.config.pagerDutyServices[$0]?.name } ?? s.str("summary") ?? s.str("id") ?? "unknown"
+        }
+        // When was it set? created_at when the export has it, else when the
+        // saved payload was received (it existed then), else now.
+        let setAt = parseTime(w.str("created_at")) ?? payload.receivedAt ?? context.now
+        let actor = context.handle(ids: [w.str("created_by", "id"), w.str("created_by", "email"), w.str("created_by", "summary")], at: setAt)
+        let caseID = context.caseFor(ids: [id] + serviceIDs, texts: [w.str("description"), w.str("summary")])
+        var extra: [String: JSONValue] = ["occurred_at_from": .string(w.str("created_at") != nil ? "created_at" : payload.receivedAt != nil ? "received_at" : "import_time")]
+        if let url = w.str("html_url") { extra["url"] = .string(url) }
+        return .event(Draft(
+            type: "maintenance_window.set", caseID: caseID, occurredAt: setAt, actor: actor,
+            key: "pagerduty/maintenance_window/\(id)/\(RFC3339.format(start))/\(RFC3339.format(end))",
+            data: ["system": .string("pagerduty"), "window_id": .string(id),
+                   "start": .string(RFC3339.format(start)), "end": .string(RFC3339.format(end)),
+                   "services": .array(names.map(JSONValue.string))],
+            sourceID: id, extra: extra))
+    }
+}

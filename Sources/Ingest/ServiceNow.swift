@@ -1,0 +1,122 @@
+import Envelope
+import Foundation
+import Process
+
+/// ServiceNow Table API records -> tickets and approvals
+/// (docs/importers.md, "ServiceNow"):
+/// - `incident` and `change_request` records -> `ticket.submitted`;
+/// - `sysapproval_approver` records that are approved or rejected -> `approval.recorded`.
+public enum ServiceNowImporter {
+    public static func map(_ payloads: [RawPayload], context: ImportContext) -> ImportOutcome {
+        Pipeline.run(payloads, source: .servicenow, context: context, verify: nil) { _, body in
+            let records: [JSONValue]
+            if let list = body["result"]?.arrayValue ?? body["records"]?.arrayValue {
+                records = list
+            } else if let one = body["result"], one.objectValue != nil {
+                records = [one]
+            } else if body["sys_id"] != nil {
+                records = [body]
+            } else {
+                return [.skip(sourceID: nil, reason: "not a ServiceNow Table API response ({\"result\": [...]}) or record")]
+            }
+            if records.isEmpty { return [.skip(sourceID: nil, reason: "an empty result")] }
+            // Approvals name their ticket: map them to the case their ticket maps to.
+            var local = context
+            for r in records.map(Record.init) {
+                guard let number = r.value("number"), local.config.cases[number] == nil,
+                      let caseID = local.caseFor(ids: [], texts: [r.display("correlation_id"), r.display("short_description"), r.display("description")])
+                else { continue }
+                local.config.cases[number] = caseID
+            }
+            return records.map { record(Record($0), context: local) }
+        }
+    }
+
+    /// A record whose fields are plain values or `{value, display_value}`
+    /// (`sysparm_display_value=all`) or `{link, value}` references.
+    struct Record {
+        let json: JSONValue
+        init(_ json: JSONValue) { self.json = json }
+        func value(_ field: String) -> String? {
+            guard let v = json[field] else { return nil }
+            let s = v.stringValue ?? v["value"]?.stringValue
+            return s?.isEmpty == false ? s : nil
+        }
+        func display(_ field: String) -> String? {
+            guard let v = json[field] else { return nil }
+            let s = v["display_value"]?.stringValue ?? v.stringValue
+            return s?.isEmpty == false ? s : nil
+        }
+    }
+
+    /// `2026-03-03 14:30:00` (the Table API's internal format, UTC unless
+    /// the config names a time zone), or RFC 3339.
+    static func time(_ text: String?, zone: TimeZone) -> Date? {
+        guard let text else { return nil }
+        if let d = try? RFC3339.parse(text) { return d }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = zone
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return f.date(from: text)
+    }
+
+    static func record(_ r: Record, context: ImportContext) -> Mapped {
+        let zone = context.config.serviceNowTimeZone
+        guard let sysID = r.value("sys_id") else { return .skip(sourceID: r.value("number"), reason: "record without sys_id") }
+        let cls = r.value("sys_class_name")
+            ?? (r.value("number")?.hasPrefix("INC") == true ? "incident"
+                : r.value("number")?.hasPrefix("CHG") == true ? "change_request"
+                : r.json["approver"] != nil && r.json["sysapproval"] != nil ? "sysapproval_approver" : nil)
+        switch cls {
+        case "incident", "change_request":
+            guard let number = r.value("number") else { return .skip(sourceID: sysID, reason: "record without number") }
+            guard let opened = time(r.value("opened_at") ?? r.value("sys_created_on"), zone: zone) else {
+                return .skip(sourceID: number, reason: "opened_at is missing or not a ServiceNow date-time")
+            }
+            let isChange = cls == "change_request"
+            let category = (r.display("category") ?? "").lowercased()
+            let purpose = isChange ? "downtime_approval" : category.contains("security") ? "security_incident" : "other"
+            var data: [String: JSONValue] = [
+                "system": .string("snow"), "number": .string(number), "purpose": .string(purpose),
+                "opened_at": .string(RFC3339.format(opened)),
+            ]
+            if let base = context.config.serviceNowInstanceURL {
+                data["url"] = .string("\(base)/nav_to.do?uri=\(cls!).do?sys_id=\(sysID)")
+            }
+            if let s = r.display("state") { data["state"] = .string(s) }
+            if let a = r.display("approval") { data["approval"] = .string(a) }
+            if let d = r.display("short_description") { data["title"] = .string(d) }
+            let resolvedText = r.value("resolved_at") ?? r.value("closed_at")
+            if let resolved = time(resolvedText, zone: zone) { data["resolved_at"] = .string(RFC3339.format(resolved)) }
+            let actor = context.handle(ids: [r.value("opened_by"), r.display("opened_by"), r.display("requested_by")], at: opened)
+            let caseID = context.caseFor(ids: [number, r.display("parent")],
+                                         texts: [r.display("correlation_id"), r.display("short_description"), r.display("description")])
+            return .event(Draft(type: "ticket.submitted", caseID: caseID, occurredAt: opened, actor: actor,
+                                key: "servicenow/\(sysID)/submitted", data: data, sourceID: number,
+                                extra: ["servicenow_sys_id": .string(sysID), "servicenow_table": .string(cls!)]))
+        case "sysapproval_approver":
+            let state = (r.value("state") ?? "").lowercased()
+            guard state == "approved" || state == "rejected" else {
+                return .skip(sourceID: sysID, reason: "approval is '\(state.isEmpty ? "(no state)" : state)': nothing decided yet")
+            }
+            guard let ticket = r.display("sysapproval") ?? r.display("document_id") else {
+                return .skip(sourceID: sysID, reason: "approval without sysapproval (the ticket it approves)")
+            }
+            guard let when = time(r.value("sys_updated_on"), zone: zone) else {
+                return .skip(sourceID: sysID, reason: "sys_updated_on is missing or not a ServiceNow date-time")
+            }
+            guard let approver = context.handle(ids: [r.value("approver"), r.display("approver")], at: when) else {
+                return .skip(sourceID: sysID, reason: "approver '\(printable(r.display("approver") ?? "(none)"))' is not in the directory (add it to the config's actors)")
+            }
+            let caseID = context.caseFor(ids: [ticket], texts: [r.display("comments")])
+            return .event(Draft(type: "approval.recorded", caseID: caseID, occurredAt: when, actor: approver,
+                                key: "servicenow/\(sysID)/\(state)",
+                                data: ["ticket": .string(ticket), "approver": .string(approver), "decision": .string(state)],
+                                sourceID: sysID, extra: ["servicenow_sys_id": .string(sysID), "servicenow_table": .string("sysapproval_approver")]))
+        default:
+            return .skip(sourceID: r.value("number") ?? sysID,
+                         reason: "table \(printable(cls ?? "(unknown)")) is not imported (incident, change_request, sysapproval_approver)")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Envelope
+import Foundation
+import Process
+
+struct NotifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notify",
+        abstract: "Record a notification sent on Slack or by email (notification.sent).",
+        discussion: """
+            dtledger notify slack --destination '#mhv-health-portal-coordination' \\
+                --audience @mhv-api-platform,ana-po --purpose initial \\
+                --content summary='Medications list fails to load' --content start_time='08:55 ET'
+            Audience refs must be known to the directory in force (handles, Slack ids, group handles, \
+            role:NAME) or be email addresses.
+            """,
+        subcommands: [Slack.self, Email.self])
+
+    struct Fields: ParsableArguments {
+        @Option(help: "Slack channel or mail list the message went to.") var destination: String
+        @Option(help: "Who it tagged or was sent to (repeatable or comma-separated).") var audience: [String] = []
+        @Option(help: "\(NotificationPurpose.allCases.map(\.rawValue).joined(separator: ", ")).") var purpose: NotificationPurpose
+        @Option(help: "A content field the message carried, as field=text (repeatable).") var content: [String] = []
+        @Option(name: .customLong("message-ref"), help: "Permalink or Message-ID of the message.") var messageRef: String?
+        @Option(help: "message_ref of an earlier message this one edits.") var edits: String?
+
+        func data(channel: Channel) throws -> [String: JSONValue] {
+            let refs = Runbook.list(audience)
+            guard !refs.isEmpty else { throw CLIError.usage("missing --audience (who the message tagged or was sent to)") }
+            guard !content.isEmpty else { throw CLIError.usage("missing --content field=text (what the message said)") }
+            var fields: [String: JSONValue] = [:]
+            for item in content {
+                guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+                    throw CLIError.usage("--content must be field=text, not '\(printable(item))'")
+                }
+                let name = String(item[..<eq]).trimmingCharacters(in: .whitespaces)
+                let text = String(item[item.index(after: eq)...])
+                guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                    throw CLIError.usage("--content field names are letters, digits and _, not '\(printable(name))'")
+                }
+                guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIError.usage("--content \(name)= is empty") }
+                guard fields[name] == nil else { throw CLIError.usage("--content \(name) is given twice") }
+                fields[name] = .string(text)
+            }
+            var data: [String: JSONValue] = [
+                "channel": .string(channel.rawValue), "destination": .string(destination),
+                "audience": .array(refs.map(JSONValue.string)), "purpose": .string(purpose.rawValue),
+                "content": .object(fields),
+            ]
+            if let messageRef { data["message_ref"] = .string(messageRef) }
+            if let edits { data["edits"] = .string(edits) }
+            return data
+        }
+    }
+
+    struct Slack: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A Slack message was posted (or edited, with --edits).")
+        @OptionGroup var options: EventOptions
+        @OptionGroup var fields: Fields
+        func run() throws {
+            try guarded { try Runbook.append(type: "notification.sent", data: try fields.data(channel: .slack), options: options) }
+        }
+    }
+
+    struct Email: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "An email was sent.")
+        @OptionGroup var options: EventOptions
+        @OptionGroup var fields: Fields
+        func run() throws {
+            try guarded { try Runbook.append(type: "notification.sent", data: try fields.data(channel: .email), options: options) }
+        }
+    }
+}
