@@ -57,6 +57,8 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Envelope", "TestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["Process", "Envelope"]),
         .testTarget(name: "CLITests", dependencies: ["Envelope", "Ledger", "Postgres", "TestSupport"]),
+        // Faults, load, hostile input, secrets and TLS (SECURITY.md, docs/reliability.md).
+        .testTarget(name: "ReliabilityTests", dependencies: ["Envelope", "Ledger", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
