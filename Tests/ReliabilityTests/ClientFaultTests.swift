@@ -47,13 +47,22 @@ struct ClientFaultTests {
         var rng = SeededRandom(seed: 11)
         var clis: [BackgroundCLI] = []
         let count = 24
+        // Hold the head row so every append is caught mid-command, waiting
+        // inside dtledger.append; kill a third of them there, release the
+        // rest, and kill another few at random moments while they commit.
+        let holder = try db.connect()
+        try holder.execute("BEGIN; SELECT 1 FROM dtledger.head FOR UPDATE")
         for i in 0..<count {
             clis.append(try BackgroundCLI(["append", "--case", "SGL-\(i % 3)", "--type", "note.added", "--key", "sgl-\(i)",
                                            "--data", #"{"text":"single \#(i)"}"#], database: db.url))
         }
+        #expect(try waitUntil { try cliBackends(admin, database: db.name, waitingForLock: true).count == count })
         var kills = 0
-        for cli in clis.shuffled(using: &rng).prefix(count / 2) {
-            usleep(UInt32.random(in: 0...30_000, using: &rng))
+        let order = clis.shuffled(using: &rng)
+        for cli in order.prefix(count / 3) where cli.isRunning { cli.crash(); kills += 1 }
+        try holder.execute("ROLLBACK")
+        for cli in order.dropFirst(count / 3).prefix(count / 3) {
+            usleep(UInt32.random(in: 0...5_000, using: &rng))
             if cli.isRunning { cli.crash(); kills += 1 }
         }
         for cli in clis { _ = cli.wait(timeout: 60) }

@@ -66,7 +66,7 @@ public final class DedicatedServer: @unchecked Sendable {
     public var postmasterPID: pid_t? {
         guard let text = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8),
               let first = text.split(separator: "\n").first, let pid = pid_t(first) else { return nil }
-        return kill(pid, 0) == 0 ? pid : nil
+        return DedicatedServer.alive(pid) ? pid : nil
     }
 
     /// A crash: kill -9 of the postmaster and of every process it started
@@ -79,6 +79,12 @@ public final class DedicatedServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline, ([pid] + children).contains(where: { DedicatedServer.alive($0) }) {
             usleep(20_000)
+        }
+        // The dead postmaster may linger as a zombie (when whatever adopted
+        // it does not reap), which PostgreSQL takes for a running server:
+        // remove the lock file of a postmaster known to be dead.
+        if !DedicatedServer.alive(pid) {
+            try? FileManager.default.removeItem(atPath: dataDirectory + "/postmaster.pid")
         }
     }
 
@@ -120,27 +126,35 @@ public final class DedicatedServer: @unchecked Sendable {
 
     /// Runs `command` in bash after sourcing Scripts/lib/pg.sh; throws with
     /// its output when it fails.
+    ///
+    /// Not Foundation's Process: the server that pg_ctl starts inherits every
+    /// open descriptor, including the one Process watches to learn that its
+    /// child ended, and would make it wait for the server's exit. So: spawn
+    /// bash directly, have it close everything but stdio first (the test
+    /// process's own libpq sockets included), and waitpid.
     @discardableResult
     public static func shell(_ command: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", "set -e; . \(quote(repositoryRoot))/Scripts/lib/pg.sh; \(command)"]
-        // Output goes to a file, not a pipe: the server that pg_ctl starts
-        // would keep a pipe open long after the shell has exited.
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("dtl-sh-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let handle = try FileHandle(forWritingTo: log)
-        defer { try? handle.close() }
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            throw ShellError(command: command, status: process.terminationStatus, output: output)
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("dtl-sh-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let script = """
+            for fd in /proc/$$/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi; done
+            exec </dev/null >\(quote(log)) 2>&1
+            set -e; . \(quote(repositoryRoot))/Scripts/lib/pg.sh; \(command)
+            """
+        let argv = ["/bin/bash", "-c", script]
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, &cArgs, environ)
+        guard spawned == 0 else {
+            throw ShellError(command: command, status: -1, output: "posix_spawn failed: \(spawned)")
         }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let exited = (status & 0x7f) == 0
+        let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        guard code == 0 else { throw ShellError(command: command, status: code, output: output) }
         return output
     }
 
