@@ -12,6 +12,7 @@ struct ServerFaultTests {
     @Test("kill -9 of the server in the middle of a file import: all or nothing, and the retry completes without duplicates")
     func killDuringImport() throws {
         let server = try DedicatedServer()
+        defer { server.stop() }
         let store = EventStore(connection: try Connection(conninfo: server.url))
         // Some history first, and a digest of it kept "outside".
         for i in 0..<20 { _ = try store.append(caseID: "OLD-\(i % 4)", events: [envelope("OLD-\(i % 4)", key: "old-\(i)")]) }
@@ -63,6 +64,7 @@ struct ServerFaultTests {
     @Test("kill -9 of the server during a burst of single appends from 8 writers: acknowledged events survive, the retry completes once each")
     func killDuringBurst() throws {
         let server = try DedicatedServer()
+        defer { server.stop() }
         let url = server.url
         let acknowledged = Locked<Set<String>>([])
         let attempted = Locked<[String]>([])
@@ -126,6 +128,7 @@ struct ServerFaultTests {
     @Test("a server restart while appends wait: keyed appends retry and land once, unkeyed ones exit 69 and write nothing")
     func restartMidCommand() throws {
         let server = try DedicatedServer()
+        defer { server.stop() }
         let holder = try Connection(conninfo: server.url)
         try holder.execute("BEGIN; SELECT 1 FROM dtledger.head FOR UPDATE")
         let keyed = try BackgroundCLI(["append", "--case", "RST-1", "--type", "note.added", "--key", "rst-keyed"],

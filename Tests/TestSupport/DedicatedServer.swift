@@ -85,6 +85,7 @@ public final class DedicatedServer: @unchecked Sendable {
         // remove the lock file of a postmaster known to be dead.
         if !DedicatedServer.alive(pid) {
             try? FileManager.default.removeItem(atPath: dataDirectory + "/postmaster.pid")
+            try? FileManager.default.removeItem(atPath: "\(directory)/.s.PGSQL.\(tcpPort ?? 5432).lock")
         }
     }
 
