@@ -13,6 +13,8 @@ public final class DedicatedServer: @unchecked Sendable {
     public let dataDirectory: String
     public let tcpPort: Int?
     let settings: [String]
+    /// The size of the tmpfs the data directory is on, when it is on one.
+    public let tmpfsMegabytes: Int?
 
     /// The repository root (for Scripts/lib/pg.sh).
     public static let repositoryRoot: String = URL(fileURLWithPath: #filePath)
@@ -21,7 +23,10 @@ public final class DedicatedServer: @unchecked Sendable {
     /// Makes the cluster, runs `prepare` (e.g. to drop TLS files into the
     /// data directory), starts it with `settings` (`name=value` strings) and
     /// creates and migrates the `ledger` database.
-    public init(settings: [String] = [], tcpPort: Int? = nil, prepare: (String) throws -> Void = { _ in }) throws {
+    /// With `tmpfsMegabytes`, the data directory is a tmpfs of that size
+    /// (root only: `DedicatedServer.canMountTmpfs`), to fill the disk.
+    public init(settings: [String] = [], tcpPort: Int? = nil, tmpfsMegabytes: Int? = nil,
+                prepare: (String) throws -> Void = { _ in }) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dtl-srv-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         chmod(dir, 0o755)
@@ -29,6 +34,10 @@ public final class DedicatedServer: @unchecked Sendable {
         dataDirectory = dir + "/data"
         self.tcpPort = tcpPort
         self.settings = settings
+        self.tmpfsMegabytes = tmpfsMegabytes
+        if let tmpfsMegabytes {
+            try DedicatedServer.shell("mkdir -p \(DedicatedServer.quote(dataDirectory)) && mount -t tmpfs -o size=\(tmpfsMegabytes)m tmpfs \(DedicatedServer.quote(dataDirectory))")
+        }
         try DedicatedServer.shell("pg_init \(DedicatedServer.quote(dataDirectory))")
         try prepare(dataDirectory)
         try start()
@@ -95,8 +104,19 @@ public final class DedicatedServer: @unchecked Sendable {
             try? shutdown()
             if DedicatedServer.alive(pid) { crash() }
         }
+        if tmpfsMegabytes != nil {
+            _ = try? DedicatedServer.shell("if mountpoint -q \(DedicatedServer.quote(dataDirectory)); then umount \(DedicatedServer.quote(dataDirectory)); fi")
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
+
+    /// Whether this process may mount a tmpfs (root, and the container allows it).
+    public static let canMountTmpfs: Bool = {
+        guard geteuid() == 0 else { return false }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dtl-mnt-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        return (try? shell("mkdir -p \(quote(dir)) && mount -t tmpfs -o size=1m tmpfs \(quote(dir)) && umount \(quote(dir))")) != nil
+    }()
 
     // MARK: Helpers
 
