@@ -72,6 +72,8 @@ let package = Package(
         .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Compliance", "Ledger", "Postgres", "Envelope", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Envelope", "Ledger", "Postgres", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Envelope", "Process", "Ledger", "TestSupport"], exclude: ["Fixtures"]),
+        // Faults, load, hostile input, secrets and TLS (SECURITY.md, docs/reliability.md).
+        .testTarget(name: "ReliabilityTests", dependencies: ["Envelope", "Ledger", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

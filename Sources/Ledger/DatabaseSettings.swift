@@ -32,15 +32,23 @@ public struct DatabaseSettings: Sendable, Equatable {
 
     public static func redact(_ conninfo: String) -> String {
         var text = conninfo
-        // URL form: scheme://user:password@host
+        let isURL = text.range(of: "://") != nil
+        // URL form: scheme://user:password@host. The user info ends at the
+        // last "@" before the query, so a password with a raw "@" or "/"
+        // (invalid, but typed by people) is still hidden whole.
         if let schemeEnd = text.range(of: "://") {
             let rest = text[schemeEnd.upperBound...]
-            if let at = rest.firstIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
-                text.replaceSubrange(rest.index(after: colon)..<at, with: "***")
+            let authorityEnd = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                text.replaceSubrange(authority.index(after: colon)..<at, with: "***")
             }
         }
-        // password=... in a keyword string or a URL query.
-        let pattern = #"(password\s*=\s*)('([^'\\]|\\.)*'|[^\s&]*)"#
+        // password=... (and sslpassword=...): in a URL query the value ends
+        // at "&" or "#"; in a keyword string at white space, or it is quoted.
+        let pattern = isURL
+            ? #"(password\s*=\s*)([^&#]*)"#
+            : #"(password\s*=\s*)('([^'\\]|\\.)*'?|\S*)"#
         if let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) {
             let range = NSRange(text.startIndex..., in: text)
             text = regex.stringByReplacingMatches(in: text, range: range, withTemplate: "$1***")

@@ -78,9 +78,10 @@ struct AppendCommand: ParsableCommand {
         let envelope = try Envelope.parse(.object(object), defaults: .init(occurredAt: Date(), actor: defaultActor()))
         try EventValidation.validate(envelope)
         let expected = expectVersion.flatMap(ExpectedVersion.init) ?? .any
-        let store = try connection.store()
-        let result = try store.append(caseID: envelope.caseID, events: [envelope], expected: expected,
-                                      openingTypes: EventValidation.openingTypes)[0]
+        let result = try retrying(idempotent: envelope.key != nil) { store in
+            try store.append(caseID: envelope.caseID, events: [envelope], expected: expected,
+                             openingTypes: EventValidation.openingTypes)[0]
+        }
         print(Self.json(result, envelope: envelope))
     }
 
@@ -102,6 +103,14 @@ struct AppendCommand: ParsableCommand {
         }
     }
 
+    /// Runs an append, retrying after a lost connection only when every
+    /// event has an idempotency key (AppendRetry; README, "Retries").
+    private func retrying<T>(idempotent: Bool, _ body: (EventStore) throws -> T) throws -> T {
+        try AppendRetry.from(environment: ProcessInfo.processInfo.environment)
+            .run(settings: connection.settings, idempotent: idempotent,
+                 notice: { printWarning($0) }, body)
+    }
+
     static func json(_ result: AppendResult, envelope: Envelope) -> String {
         JSONValue.object([
             "id": .string(result.id), "position": .int(result.position), "version": .int(result.version),
@@ -116,36 +125,38 @@ struct AppendCommand: ParsableCommand {
                                                                source: source.flatMap(EventSource.init) ?? .cli))
         let envelopes = lines.map(\.envelope)
         guard !envelopes.isEmpty else { throw CLIError.input("\(path): no events in the file") }
-        let store = try connection.store()
         let progress = Progress()
         var appended = 0, duplicates = 0
         var first: Int64?, last: Int64?
         var cases = Set<String>()
-        try store.atomically {
-            var index = 0
-            while index < envelopes.count {
-                // A run of consecutive events of one case is one batch.
-                var end = index + 1
-                while end < envelopes.count, envelopes[end].caseID == envelopes[index].caseID, end - index < 1000 { end += 1 }
-                let batch = Array(envelopes[index..<end])
-                let results: [AppendResult]
-                do {
-                    results = try store.append(caseID: batch[0].caseID, events: batch,
-                                               openingTypes: EventValidation.openingTypes)
-                } catch LedgerError.invalid(var error) {
-                    error.line = lines[index].line
-                    throw LedgerError.invalid(error)
-                }
-                for r in results {
-                    if r.duplicate { duplicates += 1 } else {
-                        appended += 1
-                        first = first ?? r.position
-                        last = r.position
+        try retrying(idempotent: envelopes.allSatisfy { $0.key != nil }) { store in
+            appended = 0; duplicates = 0; first = nil; last = nil; cases = []
+            try store.atomically {
+                var index = 0
+                while index < envelopes.count {
+                    // A run of consecutive events of one case is one batch.
+                    var end = index + 1
+                    while end < envelopes.count, envelopes[end].caseID == envelopes[index].caseID, end - index < 1000 { end += 1 }
+                    let batch = Array(envelopes[index..<end])
+                    let results: [AppendResult]
+                    do {
+                        results = try store.append(caseID: batch[0].caseID, events: batch,
+                                                   openingTypes: EventValidation.openingTypes)
+                    } catch LedgerError.invalid(var error) {
+                        error.line = lines[index].line
+                        throw LedgerError.invalid(error)
                     }
+                    for r in results {
+                        if r.duplicate { duplicates += 1 } else {
+                            appended += 1
+                            first = first ?? r.position
+                            last = r.position
+                        }
+                    }
+                    cases.insert(batch[0].caseID)
+                    index = end
+                    if index % 10_000 < batch.count { progress.update("appending: \(index)/\(envelopes.count) events") }
                 }
-                cases.insert(batch[0].caseID)
-                index = end
-                if index % 10_000 < batch.count { progress.update("appending: \(index)/\(envelopes.count) events") }
             }
         }
         progress.done()

@@ -41,6 +41,11 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data("dtledger: error: \(line)\n".utf8))
 }
 
+func printWarning(_ message: String) {
+    let line = message.replacingOccurrences(of: "\n", with: " ")
+    FileHandle.standardError.write(Data("dtledger: warning: \(line)\n".utf8))
+}
+
 /// Runs a command body, mapping every error to a one-line message and exit code.
 func guarded(_ body: () throws -> Void) throws {
     do {
