@@ -59,29 +59,34 @@ enum Runbook {
         if explicitCase == nil && generate == nil { explicitCase = try options.requiredCase() }
         if let explicitCase { try Envelope.validateCaseID(explicitCase) }
         // Check everything before generating an id or touching the database.
-        var envelope = Envelope(type: type, caseID: explicitCase ?? "\(generate ?? "X")-0000-0000", occurredAt: occurred,
+        let envelope = Envelope(type: type, caseID: explicitCase ?? "\(generate ?? "X")-0000-0000", occurredAt: occurred,
                                 actor: actor, source: .cli, key: options.key, data: .object(data))
         try EventValidation.validate(envelope)
-        let store = try options.connection.store()
-        if explicitCase == nil, let generate {
-            // A retry of a command that generated its id finds the original by its key.
-            if let key = options.key, let original = try store.event(key: key) {
-                guard original.type == type else {
-                    throw CLIError.input("key: '\(printable(key))' was already used for a \(original.type) event of case \(original.caseID)")
+        // With a key, a lost connection is retried safely (AppendRetry; README, "Retries").
+        let line = try AppendRetry.from(environment: ProcessInfo.processInfo.environment)
+            .run(settings: options.connection.settings, idempotent: options.key != nil,
+                 notice: { printWarning($0) }) { store -> String in
+                var envelope = envelope
+                if explicitCase == nil, let generate {
+                    // A retry of a command that generated its id finds the original by its key.
+                    if let key = options.key, let original = try store.event(key: key) {
+                        guard original.type == type else {
+                            throw CLIError.input("key: '\(printable(key))' was already used for a \(original.type) event of case \(original.caseID)")
+                        }
+                        return render(original, duplicate: true, json: options.json, generated: true)
+                    }
+                    var calendar = Calendar(identifier: .gregorian)
+                    calendar.timeZone = TimeZone(identifier: "America/New_York")!
+                    envelope.caseID = try store.nextCaseID(prefix: generate, year: calendar.component(.year, from: occurred))
                 }
-                print(render(original, duplicate: true, json: options.json, generated: true))
-                return
+                if type == "notification.sent" { try checkAudience(envelope, store: store) }
+                let result = try store.append(caseID: envelope.caseID, events: [envelope], openingTypes: EventValidation.openingTypes)[0]
+                guard let stored = try store.event(caseID: envelope.caseID, position: result.position) else {
+                    throw CLIError(message: "the appended event at position \(result.position) cannot be read back", code: 70)
+                }
+                return render(stored, duplicate: result.duplicate, json: options.json, generated: explicitCase == nil)
             }
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = TimeZone(identifier: "America/New_York")!
-            envelope.caseID = try store.nextCaseID(prefix: generate, year: calendar.component(.year, from: occurred))
-        }
-        if type == "notification.sent" { try checkAudience(envelope, store: store) }
-        let result = try store.append(caseID: envelope.caseID, events: [envelope], openingTypes: EventValidation.openingTypes)[0]
-        guard let stored = try store.event(caseID: envelope.caseID, position: result.position) else {
-            throw CLIError(message: "the appended event at position \(result.position) cannot be read back", code: 70)
-        }
-        print(render(stored, duplicate: result.duplicate, json: options.json, generated: explicitCase == nil))
+        print(line)
     }
 
     static func render(_ event: RecordedEvent, duplicate: Bool, json: Bool, generated: Bool) -> String {

@@ -53,8 +53,8 @@ struct ClientFaultTests {
         let holder = try db.connect()
         try holder.execute("BEGIN; SELECT 1 FROM dtledger.head FOR UPDATE")
         for i in 0..<count {
-            clis.append(try BackgroundCLI(["append", "--case", "SGL-\(i % 3)", "--type", "note.added", "--key", "sgl-\(i)",
-                                           "--data", #"{"text":"single \#(i)"}"#], database: db.url))
+            clis.append(try BackgroundCLI(["append", "--case", "SGL-\(i % 3)", "--type", "incident.opened", "--data", openingData, "--key", "sgl-\(i)"],
+                                          database: db.url))
         }
         #expect(try waitUntil { try cliBackends(admin, database: db.name, waitingForLock: true).count == count })
         var kills = 0
@@ -71,8 +71,8 @@ struct ClientFaultTests {
         #expect(census.events == census.distinctKeys && census.positionsGapFree)
         #expect(try db.store().verify().ok)
         for i in 0..<count {
-            let r = try CLI.run(["append", "--case", "SGL-\(i % 3)", "--type", "note.added", "--key", "sgl-\(i)",
-                                 "--data", #"{"text":"single \#(i)"}"#], database: db.url)
+            let r = try CLI.run(["append", "--case", "SGL-\(i % 3)", "--type", "incident.opened", "--data", openingData, "--key", "sgl-\(i)"],
+                                database: db.url)
             #expect(r.status == 0, "\(r.stderr)")
         }
         let final = try LedgerCensus.take(admin)
@@ -106,7 +106,7 @@ struct ClientFaultTests {
     @Test("pg_terminate_backend mid-append without a key: exit 69, one clear line, nothing written")
     func terminatedWithoutKey() throws {
         let db = try TestDatabase.make()
-        let result = try terminateWaiting(db, ["append", "--case", "TRM-1", "--type", "note.added"], release: false)
+        let result = try terminateWaiting(db, ["append", "--case", "TRM-1", "--type", "incident.opened", "--data", openingData], release: false)
         #expect(result.status == 69)
         #expect(errorLines(result).count == 1)
         #expect(result.stderr.contains("database unavailable"))
@@ -127,7 +127,7 @@ struct ClientFaultTests {
     @Test("pg_terminate_backend mid-append with a key: the CLI reconnects, retries, and the event lands once")
     func terminatedWithKeyRetries() throws {
         let db = try TestDatabase.make()
-        let result = try terminateWaiting(db, ["append", "--case", "TRM-1", "--type", "note.added", "--key", "trm-1"], release: true)
+        let result = try terminateWaiting(db, ["append", "--case", "TRM-1", "--type", "incident.opened", "--data", openingData, "--key", "trm-1"], release: true)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("retrying"))
         let line = try JSONValue.parse(result.stdout)

@@ -192,6 +192,11 @@ struct FuzzTests {
     func throughCLI() throws {
         let db = try TestDatabase.make()
         let store = try db.store()
+        // Open the fuzzed cases, so valid inputs reach the append path
+        // rather than stopping at "case never opened".
+        for caseID in ["FZ-1", "FZ-D"] {
+            _ = try store.append(caseID: caseID, events: openingEachCase([envelope(caseID, key: "open-\(caseID)")]))
+        }
         var rng = SeededRandom(seed: Self.seed &+ 1)
         // A spread of the nasties plus mutations, as files on stdin.
         var inputs: [(String, [String], Data?)] = []

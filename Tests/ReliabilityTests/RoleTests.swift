@@ -20,7 +20,7 @@ struct RoleTests {
         let aliceURL = db.url.replacingOccurrences(of: "user=dtledger", with: "user=\(alice)")
         let bobURL = db.url.replacingOccurrences(of: "user=dtledger", with: "user=\(bob)")
 
-        let appended = try CLI.run(["append", "--case", "ROLE-1", "--type", "note.added", "--actor", "alice"], database: aliceURL)
+        let appended = try CLI.run(["append", "--case", "ROLE-1", "--type", "incident.opened", "--data", openingData, "--actor", "alice"], database: aliceURL)
         #expect(appended.status == 0, "\(appended.stderr)")
         let stored = try EventStore(connection: owner).events(caseID: "ROLE-1")
         #expect(stored.first?.metadata["db_role"]?.stringValue == alice)
@@ -51,7 +51,7 @@ struct RoleTests {
         // The reader reads and verifies, and cannot append.
         #expect(try CLI.run(["read", "--case", "ROLE-1"], database: bobURL).status == 0)
         #expect(try CLI.run(["verify"], database: bobURL).status == 0)
-        let refused = try CLI.run(["append", "--case", "ROLE-1", "--type", "note.added"], database: bobURL)
+        let refused = try CLI.run(["append", "--case", "ROLE-1", "--type", "incident.opened", "--data", openingData], database: bobURL)
         #expect(refused.status == 77)
         #expect(errorLines(refused).count == 1)
         #expect(try EventStore(connection: owner).events(caseID: "ROLE-1").count == 1)

@@ -58,7 +58,7 @@ struct SecretsTests {
     ])
     func unreachable(conninfo: String, secret: String) throws {
         for arguments in [["digest"], ["verify"], ["read"], ["migrate"],
-                          ["append", "--case", "C-1", "--type", "note.added", "--key", "k"]] {
+                          ["append", "--case", "C-1", "--type", "incident.opened", "--data", openingData, "--key", "k"]] {
             let result = try CLI.run(arguments, environment: ["DTLEDGER_DATABASE_URL": conninfo, "DTLEDGER_APPEND_RETRIES": "0"])
             #expect(result.status == 69, "\(arguments): \(result.stderr)")
             #expect(!result.stderr.contains(secret) && !result.stdout.contains(secret), "\(arguments) leaked: \(result.stderr)")
@@ -72,7 +72,7 @@ struct SecretsTests {
         let secret = "pw-\(UUID().uuidString)"
         // The test server trusts local connections, so the password is sent nowhere; it must not be stored either.
         let url = db.url + " password=\(secret)"
-        let append = try CLI.run(["append", "--case", "SEC-1", "--type", "note.added", "--data", #"{"text":"x"}"#], database: url)
+        let append = try CLI.run(["append", "--case", "SEC-1", "--type", "incident.opened", "--data", openingData], database: url)
         #expect(append.status == 0, "\(append.stderr)")
         let read = try CLI.run(["read", "--case", "SEC-1"], database: url)
         #expect(read.status == 0)

@@ -131,9 +131,9 @@ struct ServerFaultTests {
         defer { server.stop() }
         let holder = try Connection(conninfo: server.url)
         try holder.execute("BEGIN; SELECT 1 FROM dtledger.head FOR UPDATE")
-        let keyed = try BackgroundCLI(["append", "--case", "RST-1", "--type", "note.added", "--key", "rst-keyed"],
+        let keyed = try BackgroundCLI(["append", "--case", "RST-1", "--type", "incident.opened", "--data", openingData, "--key", "rst-keyed"],
                                       database: server.url)
-        let unkeyed = try BackgroundCLI(["append", "--case", "RST-2", "--type", "note.added"], database: server.url,
+        let unkeyed = try BackgroundCLI(["append", "--case", "RST-2", "--type", "incident.opened", "--data", openingData], database: server.url,
                                         environment: ["DTLEDGER_APPEND_RETRIES": "5"])
         let admin = try Connection(conninfo: server.adminURL)
         #expect(try waitUntil { try cliBackends(admin, database: "ledger", waitingForLock: true).count == 2 })

@@ -55,7 +55,7 @@ struct TLSTests {
         let version = try connection.query("SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").scalar ?? ""
         #expect(version.hasPrefix("TLS"))
 
-        let append = try CLI.run(["append", "--case", "TLS-1", "--type", "note.added", "--key", "tls-1"], database: url)
+        let append = try CLI.run(["append", "--case", "TLS-1", "--type", "incident.opened", "--data", openingData, "--key", "tls-1"], database: url)
         #expect(append.status == 0, "\(append.stderr)")
         let stored = try EventStore(connection: connection).events(caseID: "TLS-1")
         #expect(stored.count == 1)
