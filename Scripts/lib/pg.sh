@@ -73,3 +73,28 @@ require_build_tools() {
     [ -f /usr/include/postgresql/libpq-fe.h ] || {
         echo "error: libpq headers missing; install them: apt-get install -y libpq-dev" >&2; return 1; }
 }
+
+# Installs the Debian packages the tests need when they are missing:
+# PostgreSQL's server, libpq's headers, and Chromium (the HTML report test
+# opens the report in headless Chromium). As root it installs them; as
+# another user it says what to install.
+ensure_packages() {
+    local need=()
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+    [ -f /usr/include/postgresql/libpq-fe.h ] || need+=(libpq-dev)
+    for want in "$@"; do
+        case "$want" in
+            chromium) command -v chromium >/dev/null 2>&1 || need+=(chromium) ;;
+        esac
+    done
+    [ ${#need[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ]; then
+        echo "==> installing ${need[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "error: missing packages: ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2
+        return 1
+    fi
+}

@@ -5,6 +5,11 @@ public struct CLIResult: Sendable {
     public let status: Int32
     public let stdout: String
     public let stderr: String
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
     public var lines: [String] { stdout.split(separator: "\n").map(String.init) }
 }
 
