@@ -77,11 +77,21 @@ public enum ReviewRenderer {
         let tz = r.report.policyTimeZone
         return r.report.events.map { e in
             ["#\(e.position)", e.id, e.type, Fmt.time(e.occurredAt, tz), Fmt.time(e.recordedAt, tz), e.actor,
-             (e.metadata["db_role"]?.stringValue ?? ""), e.hash]
+             (e.metadata["db_role"]?.stringValue ?? ""), sourceLabel(e), e.hash]
         }
     }
 
-    static let evidenceHeader = ["Position", "Event id", "Type", "Occurred", "Recorded", "Actor", "DB role", "SHA-256 chain hash"]
+    /// Where the evidence came from, and whether its signature was verified
+    /// at the source (imports with --verify-signature).
+    static func sourceLabel(_ e: RecordedEvent) -> String {
+        switch e.metadata["import"]?["signature_verified"] {
+        case .bool(true): "\(e.source), signature verified"
+        case .bool(false): "\(e.source), not verified"
+        default: e.source
+        }
+    }
+
+    static let evidenceHeader = ["Position", "Event id", "Type", "Occurred", "Recorded", "Actor", "DB role", "Source", "SHA-256 chain hash"]
 
     static func provenance(_ r: Review) -> String {
         "Computed from the ledger at position \(r.report.digest.position) (chain hash \(r.report.digest.hash)), as of \(Fmt.time(r.evaluation.asOf, r.report.policyTimeZone)). Verify with: dtledger verify --digest (a digest kept outside the database)."
@@ -161,6 +171,8 @@ public enum ReviewRenderer {
             "compliance": ComplianceRenderer.json(r.report),
             "evidence": .array(r.report.events.map { e in
                 .object(["position": .int(e.position), "id": .string(e.id), "type": .string(e.type),
+                         "source": .string(e.source),
+                         "signature_verified": e.metadata["import"]?["signature_verified"] ?? .null,
                          "hash": .string(e.hash), "previous_hash": .string(e.previousHash)])
             }),
             "ledger": r.report.digest.json,
