@@ -105,40 +105,22 @@ public final class Connection {
     // MARK: COPY
 
     /// `COPY ... FROM STDIN`: sends `data` chunks produced by `produce` (it
-    /// returns nil when done). Returns the number of rows copied.
+    /// returns nil when done). Returns the number of rows copied. When
+    /// `produce` throws, the COPY is aborted and its error rethrown.
     @discardableResult
     public func copyIn(_ sql: String, _ produce: () throws -> [UInt8]?) throws -> Int {
-        guard let start = PQexec(handle, sql) else { throw connectionError() }
-        defer { PQclear(start) }
-        guard PQresultStatus(start) == PGRES_COPY_IN else {
-            throw resultError(start)
-        }
-        var producerError: (any Error)?
-        while true {
-            let chunk: [UInt8]?
-            do { chunk = try produce() } catch { producerError = error; break }
-            guard let chunk else { break }
-            if chunk.isEmpty { continue }
-            let sent = chunk.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
+        _ = try beginCopyIn(sql)
+        do {
+            while let chunk = try produce() {
+                if !chunk.isEmpty { try putCopyData(chunk) }
             }
-            guard sent == 1 else { throw connectionError() }
+        } catch let error as PostgresError {
+            throw error
+        } catch {
+            _ = try? endCopy(error: "aborted by client")
+            throw error
         }
-        let ended = producerError == nil ? PQputCopyEnd(handle, nil) : PQputCopyEnd(handle, "aborted by client")
-        guard ended == 1 else { throw connectionError() }
-        var copied = 0
-        var failure: PostgresError?
-        while let result = PQgetResult(handle) {
-            defer { PQclear(result) }
-            if PQresultStatus(result) == PGRES_COMMAND_OK {
-                copied = Int(String(cString: PQcmdTuples(result))) ?? 0
-            } else if failure == nil {
-                failure = resultError(result)
-            }
-        }
-        if let producerError { throw producerError }
-        if let failure { throw failure }
-        return copied
+        return try endCopy(error: nil)
     }
 
     /// Starts `COPY ... FROM STDIN` and returns a writer to push rows into.
