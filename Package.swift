@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Envelope", "Ledger", "Postgres", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Envelope", "Process", "Ledger", "TestSupport"], exclude: ["Fixtures"]),
         // Faults, load, hostile input, secrets and TLS (SECURITY.md, docs/reliability.md).
-        .testTarget(name: "ReliabilityTests", dependencies: ["Envelope", "Ledger", "Postgres", "TestSupport"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["Envelope", "Ledger", "Postgres", "Projections", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

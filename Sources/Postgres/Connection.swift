@@ -185,6 +185,7 @@ public final class Connection {
     // MARK: Transactions
 
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    @discardableResult
     public func transaction<T>(_ isolation: String = "READ COMMITTED",
                                _ body: (Connection) throws -> T) throws -> T {
         try execute("BEGIN ISOLATION LEVEL \(isolation)")

@@ -48,22 +48,23 @@ public final class Projector {
 
     let store: EventStore
     let connect: () throws -> Connection
-    let batchSize: Int
+    /// Events per transaction; nil adapts to the lag (500 to 10,000).
+    let batchSize: Int?
     /// Test hook: SIGKILL this process after applying this many events of a
     /// run, inside the transaction, before its commit (DTLEDGER_FAULT_PROJECTOR_KILL_AT).
     let killAt: Int?
 
     /// - Parameters:
     ///   - connect: opens further connections (rebuild writes with COPY on its own).
-    public init(store: EventStore, batchSize: Int = 500, connect: @escaping () throws -> Connection) {
+    public init(store: EventStore, batchSize: Int? = nil, connect: @escaping () throws -> Connection) {
         self.store = store
         self.connect = connect
-        self.batchSize = max(1, batchSize)
+        self.batchSize = batchSize.map { max(1, $0) }
         self.killAt = ProcessInfo.processInfo.environment["DTLEDGER_FAULT_PROJECTOR_KILL_AT"].flatMap(Int.init)
     }
 
     /// A projector on its own connection to the database of `settings`.
-    public convenience init(settings: DatabaseSettings, batchSize: Int = 500) throws {
+    public convenience init(settings: DatabaseSettings, batchSize: Int? = nil) throws {
         let store = try EventStore(settings: settings)
         self.init(store: store, batchSize: batchSize) {
             do {
@@ -107,14 +108,23 @@ public final class Projector {
 
     /// Applies every event after the checkpoint, batch by batch, then
     /// re-judges cases whose pending deadlines have passed. Call with the lock held.
-    public func catchUp(now: () -> Date = Date.init, progress: (Progress) -> Void = { _ in }) throws -> RunResult {
+    /// Events per batch: the fixed size, else a quarter of the lag within
+    /// 500...10,000 — each batch re-reads the cases it touches, so a large
+    /// backlog is cheaper in fewer, larger batches.
+    func batchSize(lag: Int64) -> Int {
+        batchSize ?? Int(min(10_000, max(500, lag / 4)))
+    }
+
+    public func catchUp(now: () -> Date = Date.init, shouldStop: () -> Bool = { false },
+                        progress: (Progress) -> Void = { _ in }) throws -> RunResult {
         var result = RunResult()
         var checkpoint = try currentCheckpoint()
         var reference = try ReferenceData.load(store, through: checkpoint)
         let head = try store.digest().position
-        while true {
+        while !shouldStop() {
             var batch: [StoredEvent] = []
-            try store.forEachEvent(after: checkpoint, limit: batchSize) { batch.append($0) }
+            let size = batchSize(lag: max(0, try store.digest().position - checkpoint))
+            try store.forEachEvent(after: checkpoint, limit: size) { batch.append($0) }
             guard let last = batch.last else { break }
             let expected = checkpoint
             try connection.transaction { c in
@@ -130,7 +140,7 @@ public final class Projector {
                     }
                     result.applied += 1
                     if let killAt, result.applied == killAt {
-                        try applyTimeline(touched, through: last.position, reference: reference)
+                        try applyTimeline(touched, after: expected, through: last.position, reference: reference)
                         kill(getpid(), SIGKILL)
                     }
                 }
@@ -139,7 +149,8 @@ public final class Projector {
                     // New rules or people can change every verdict.
                     touched.formUnion(try c.query("SELECT case_id FROM \(Projector.schema).cases").rows.compactMap { $0[0] })
                 }
-                try applyTimeline(touched, through: last.position, reference: reference)
+                try applyTimeline(touched, after: expected, through: last.position, reference: reference,
+                                  rewrite: referenceChanged)
                 result.casesEvaluated += try evaluate(touched, through: last.position, reference: reference, asOf: now())
                 try c.query("UPDATE \(Projector.schema).checkpoint SET position = $1, ledger_hash = $2, updated_at = clock_timestamp() WHERE name = 'projector'",
                             [String(last.position), last.hash])
@@ -174,15 +185,43 @@ public final class Projector {
         Int64(try connection.query("SELECT position FROM \(Projector.schema).checkpoint WHERE name = 'projector'").scalar ?? "0") ?? 0
     }
 
-    /// Rewrites the timeline rows of `cases` (retractions mark earlier rows).
-    func applyTimeline(_ cases: Set<String>, through: Int64, reference: ReferenceData) throws {
+    /// Adds the timeline rows of the events in (after, through] of `cases`
+    /// (with COPY, inside the batch's transaction), and marks the rows of
+    /// events those new events retract. Entries are built from the whole
+    /// case, so summaries that depend on earlier events ("Priority changed
+    /// P3 → P1") come out the same as in a rebuild. With `rewrite` (new
+    /// reference data: roles may change), every row of the cases is written anew.
+    func applyTimeline(_ cases: Set<String>, after: Int64, through: Int64, reference: ReferenceData,
+                       rewrite: Bool = false) throws {
+        var rows: [[String?]] = []
+        var retracted: [String] = []
         for caseID in cases.sorted() {
             let events = try store.events(caseID: caseID, through: through)
-            try connection.query("DELETE FROM \(Projector.schema).timeline WHERE case_id = $1", [caseID])
-            for entry in TimelineBuilder.entries(events: events, directories: reference.directories) {
-                try connection.query("INSERT INTO \(Projector.schema).timeline (\(CaseRows.timelineColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                                     CaseRows.timelineRow(entry, caseID: caseID))
+            let entries = TimelineBuilder.entries(events: events, directories: reference.directories)
+            for entry in entries where rewrite || (entry.position ?? 0) > after {
+                rows.append(CaseRows.timelineRow(entry, caseID: caseID))
             }
+            if !rewrite {
+                retracted += entries.filter { $0.retracted && ($0.position ?? 0) <= after }.compactMap(\.eventID)
+            }
+        }
+        if rewrite, !cases.isEmpty {
+            try connection.query("DELETE FROM \(Projector.schema).timeline WHERE case_id = ANY ($1::text[])",
+                                 [PGText.array(cases.sorted())])
+        }
+        if !rows.isEmpty {
+            let copy = try connection.beginCopyIn("COPY \(Projector.schema).timeline (\(CaseRows.timelineColumns)) FROM STDIN")
+            do {
+                for row in rows { try copy.append(row) }
+                try copy.finish()
+            } catch {
+                copy.abort()
+                throw error
+            }
+        }
+        if !retracted.isEmpty {
+            try connection.query("UPDATE \(Projector.schema).timeline SET retracted = true WHERE event_id = ANY ($1::uuid[]) AND NOT retracted",
+                                 [PGText.array(retracted)])
         }
     }
 
@@ -213,7 +252,7 @@ public final class Projector {
                        onBatch: (RunResult) -> Void) throws {
         try connection.execute("LISTEN dtledger_events")
         while !shouldStop() {
-            let result = try catchUp(now: now)
+            let result = try catchUp(now: now, shouldStop: shouldStop)
             if result.applied > 0 || result.casesEvaluated > 0 { onBatch(result) }
             var timeout = 60.0
             if let next = try nextDeadline() { timeout = min(timeout, max(0.5, next.timeIntervalSince(now()) + 0.5)) }

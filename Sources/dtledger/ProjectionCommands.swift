@@ -22,10 +22,10 @@ struct ProjectionsCommand: ParsableCommand {
             discussion: "Each batch is applied in one transaction with the checkpoint. Only one projector runs at a time: run exits 75 when another holds the lock; --follow waits for it (a standby). --follow wakes on LISTEN/NOTIFY and at the next pending deadline; stop it with Ctrl-C or SIGTERM.")
         @OptionGroup var connection: ConnectionOptions
         @Flag(help: "Keep running and apply new events as they are appended.") var follow = false
-        @Option(help: "Events per transaction (default 500).") var batch = 500
+        @Option(help: "Events per transaction (default: adapts to the backlog, 500 to 10,000).") var batch: Int?
 
         func validate() throws {
-            if batch < 1 { throw ArgumentParser.ValidationError("--batch must be at least 1") }
+            if let batch, batch < 1 { throw ArgumentParser.ValidationError("--batch must be at least 1") }
         }
 
         func run() throws {

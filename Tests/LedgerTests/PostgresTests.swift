@@ -1,0 +1,121 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+/// The libpq wrapper on a real server.
+@Suite("Postgres wrapper")
+struct PostgresTests {
+    @Test("parameters round-trip text, NULL, quotes and multibyte characters")
+    func parameters() throws {
+        let c = try TestDatabase.make().connect()
+        let tricky = "it's \"quoted\" \\ ünï ✓ \n; DROP TABLE x; --"
+        let row = try c.query("SELECT $1::text, $2::text IS NULL, octet_length($1::text)", [tricky, nil]).row(0)
+        #expect(row[0] == tricky)
+        #expect(row.bool(1) == true)
+        #expect(row.int64(2) == Int64(tricky.utf8.count))
+    }
+
+    @Test("prepared statements run many times")
+    func prepared() throws {
+        let c = try TestDatabase.make().connect()
+        try c.execute("CREATE TEMP TABLE t (n int, s text)")
+        try c.prepare("ins", "INSERT INTO t VALUES ($1::int, $2)")
+        for i in 1...20 { try c.queryPrepared("ins", [String(i), "row \(i)"]) }
+        #expect(try c.query("SELECT count(*), sum(n) FROM t").row(0)[1] == "210")
+    }
+
+    @Test("errors carry SQLSTATE, detail and constraint")
+    func errors() throws {
+        let c = try TestDatabase.make().connect()
+        try c.execute("CREATE TEMP TABLE u (k text PRIMARY KEY)")
+        try c.query("INSERT INTO u VALUES ('a')")
+        do {
+            try c.query("INSERT INTO u VALUES ('a')")
+            Issue.record("expected a unique violation")
+        } catch {
+            #expect(error.sqlState == SQLState.uniqueViolation)
+            #expect(error.constraint == "u_pkey")
+            #expect(error.detail?.contains("already exists") == true)
+            #expect(!error.isConnectionFailure)
+        }
+        do {
+            try c.query("SELECT * FROM no_such_table")
+            Issue.record("expected an undefined table")
+        } catch {
+            #expect(error.sqlState == SQLState.undefinedTable)
+        }
+        // The connection is still usable after errors.
+        #expect(try c.query("SELECT 1").scalar == "1")
+    }
+
+    @Test("transactions commit on return and roll back on throw")
+    func transactions() throws {
+        let c = try TestDatabase.make().connect()
+        try c.execute("CREATE TEMP TABLE t (n int)")
+        try c.transaction { try $0.query("INSERT INTO t VALUES (1)") }
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try c.transaction { c2 -> Void in
+                try c2.query("INSERT INTO t VALUES (2)")
+                throw Boom()
+            }
+        }
+        #expect(try c.query("SELECT array_agg(n)::text FROM t").scalar == "{1}")
+    }
+
+    @Test("COPY in and out, and single-row reads, carry every row exactly")
+    func copyAndSingleRow() throws {
+        let c = try TestDatabase.make().connect()
+        try c.execute("CREATE TEMP TABLE t (n int, s text, a text[])")
+        let copy = try c.beginCopyIn("COPY t (n, s, a) FROM STDIN")
+        for i in 1...5000 {
+            try copy.append([String(i), i % 7 == 0 ? nil : "tab\there\nnewline \\ \(i)", PGText.array(["x\"y", "z,\(i)"])])
+        }
+        #expect(try copy.finish() == 5000)
+        var seen = 0
+        var sum = 0
+        try c.forEachRow("SELECT n, s, a[1], a[2] FROM t ORDER BY n") { row in
+            seen += 1
+            sum += Int(row[0]!)!
+            let n = Int(row[0]!)!
+            #expect(row[1] == (n % 7 == 0 ? nil : "tab\there\nnewline \\ \(n)"))
+            #expect(row[2] == "x\"y")
+            #expect(row[3] == "z,\(n)")
+        }
+        #expect(seen == 5000)
+        #expect(sum == 5000 * 5001 / 2)
+        var bytes = 0, lines = 0
+        try c.copyOut("COPY t TO STDOUT") { chunk in
+            bytes += chunk.count
+            lines += chunk.filter { $0 == 0x0A }.count
+        }
+        #expect(lines == 5000)
+        #expect(bytes > 5000 * 20)
+        // A pull-based COPY, and an aborted one that writes nothing.
+        var left = 3
+        let n = try c.copyIn("COPY t (n) FROM STDIN") {
+            defer { left -= 1 }
+            return left > 0 ? Array("\(left + 10000)\n".utf8) : nil
+        }
+        #expect(n == 3)
+        struct Stop: Error {}
+        #expect(throws: Stop.self) { try c.copyIn("COPY t (n) FROM STDIN") { throw Stop() } }
+        #expect(try c.query("SELECT count(*) FROM t").scalar == "5003")
+    }
+
+    @Test("an error thrown by a single-row reader stops the read and leaves the connection usable")
+    func readerError() throws {
+        let c = try TestDatabase.make().connect()
+        struct Enough: Error {}
+        var rows = 0
+        #expect(throws: Enough.self) {
+            try c.forEachRow("SELECT generate_series(1, 10000)") { _ in
+                rows += 1
+                if rows == 10 { throw Enough() }
+            }
+        }
+        #expect(rows == 10)
+        #expect(try c.query("SELECT 2").scalar == "2")
+    }
+}
