@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "dtledger", targets: ["dtledger"]),
+        .executable(name: "dtledger-bench", targets: ["dtledger-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -59,6 +60,12 @@ let package = Package(
                 "Ledger", "Process", "Envelope", "Compliance", "Reports", "Projections", "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // The measuring tool behind Scripts/bench (docs/benchmarks.md): library
+        // appends and raw libpq baselines in-process. Not part of the CLI.
+        .executableTarget(
+            name: "dtledger-bench",
+            dependencies: ["Ledger", "Postgres", "Envelope", "Compliance"]
         ),
         // Build tool that turns Migrations/*.sql and policies/*.yaml into
         // string constants, so the binary carries them.

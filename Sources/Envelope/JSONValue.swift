@@ -118,6 +118,9 @@ extension JSONValue {
     /// Parses JSON text. Errors name the problem in one line.
     public static func parse(_ data: Data) throws(JSONParseError) -> JSONValue {
         guard String(data: data, encoding: .utf8) != nil else { throw .invalidUTF8 }
+        if let value = data.withUnsafeBytes({ raw in FastJSON.parse(raw.bindMemory(to: UInt8.self)) }) {
+            return value
+        }
         do {
             return try JSONDecoder().decode(JSONValue.self, from: data)
         } catch let DecodingError.dataCorrupted(context) {
@@ -134,7 +137,9 @@ extension JSONValue {
     }
 
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
-        try parse(Data(text.utf8))
+        var text = text
+        if let value = text.withUTF8({ FastJSON.parse($0) }) { return value }
+        return try parse(Data(text.utf8))
     }
 
     /// Compact JSON text with sorted keys (stable, for output and for keys).

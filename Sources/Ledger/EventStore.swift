@@ -51,6 +51,13 @@ public struct AppendResult: Sendable, Equatable {
     public let duplicate: Bool
 }
 
+/// Which batch of `appendPipelined` failed, and why (a `LedgerError` for
+/// the database's refusals).
+public struct BatchFailure: Error {
+    public let index: Int
+    public let error: any Error
+}
+
 /// The tip of the chain, to be kept outside the database.
 public struct Digest: Sendable, Equatable, Codable {
     public let position: Int64
@@ -93,6 +100,8 @@ public struct Digest: Sendable, Equatable, Codable {
 public final class EventStore {
     public let connection: Connection
     public let toolVersion: String
+    /// Whether `dtledger_append` is prepared on this connection.
+    var appendPrepared = false
 
     public init(connection: Connection, toolVersion: String = DTLedgerVersion.current) {
         self.connection = connection
@@ -122,6 +131,64 @@ public final class EventStore {
     public func append(caseID: String, events: [Envelope], expected: ExpectedVersion = .any,
                        openingTypes: [String]? = nil, metadata: [JSONValue]? = nil) throws -> [AppendResult] {
         precondition(metadata == nil || metadata!.count == events.count)
+        let parameters = EventStore.parameters(caseID: caseID, events: events, expected: expected,
+                                               openingTypes: openingTypes, metadata: metadata,
+                                               toolVersion: toolVersion)
+        return try mapped {
+            EventStore.results(try connection.query("""
+                SELECT event_id, event_position, event_version, event_hash,
+                       (extract(epoch FROM event_recorded_at) * 1000000)::bigint, duplicate
+                  FROM dtledger.append($1, $2::bigint, $3::jsonb, $4::text[], $5)
+                """, parameters))
+        }
+    }
+
+    /// Appends many batches, each of one case's events, in order, as if by
+    /// calling `append` for each (same checks, same results), but with a
+    /// prepared statement and libpq's pipeline mode, so there is no round
+    /// trip per batch. Call it inside `atomically` for all or nothing: a
+    /// failing batch stops the rest and is thrown as `BatchFailure`.
+    /// `onResults` sees each batch's results in order.
+    public func appendPipelined(_ batches: [(caseID: String, events: ArraySlice<Envelope>)],
+                                openingTypes: [String]? = nil,
+                                onResults: (Int, [AppendResult]) throws -> Void) throws {
+        if !appendPrepared {
+            try mapped {
+                try connection.prepare("dtledger_append", """
+                    SELECT event_id, event_position, event_version, event_hash,
+                           (extract(epoch FROM event_recorded_at) * 1000000)::bigint, duplicate
+                      FROM dtledger.append($1, $2::bigint, $3::jsonb, $4::text[], $5)
+                    """)
+            }
+            appendPrepared = true
+        }
+        let opening = openingTypes.map(EventStore.arrayLiteral)
+        do {
+            try connection.pipelinePrepared("dtledger_append", count: batches.count, parameters: { index in
+                let b = batches[index]
+                var p = EventStore.parameters(caseID: b.caseID, events: b.events, expected: .any, openingTypes: nil,
+                                              metadata: nil, toolVersion: toolVersion)
+                p[3] = opening
+                return p
+            }, result: { index, result in
+                try onResults(index, EventStore.results(result))
+            })
+        } catch let failure as PipelineFailure {
+            let error: any Error = (failure.error as? PostgresError).map(LedgerError.from) ?? failure.error
+            throw BatchFailure(index: failure.index, error: error)
+        }
+    }
+
+    static func results(_ result: QueryResult) -> [AppendResult] {
+        result.rows.map { row in
+            AppendResult(id: row[0]!, position: row.int64(1)!, version: row.int64(2)!, hash: row[3]!,
+                         recordedAt: RFC3339.date(microseconds: row.int64(4)!), duplicate: row.bool(5)!)
+        }
+    }
+
+    static func parameters<C: Collection<Envelope>>(caseID: String, events: C, expected: ExpectedVersion,
+                                                    openingTypes: [String]?, metadata: [JSONValue]?,
+                                                    toolVersion: String) -> [String?] {
         var batch: [JSONValue] = []
         batch.reserveCapacity(events.count)
         for (index, event) in events.enumerated() {
@@ -137,21 +204,10 @@ public final class EventStore {
             if let extra = metadata?[index] { o["metadata"] = extra }
             batch.append(.object(o))
         }
-        let parameters: [String?] = [
+        return [
             caseID, expected.parameter, JSONValue.array(batch).jsonText(),
             openingTypes.map(EventStore.arrayLiteral), toolVersion,
         ]
-        return try mapped {
-            let result = try connection.query("""
-                SELECT event_id, event_position, event_version, event_hash,
-                       (extract(epoch FROM event_recorded_at) * 1000000)::bigint, duplicate
-                  FROM dtledger.append($1, $2::bigint, $3::jsonb, $4::text[], $5)
-                """, parameters)
-            return result.rows.map { row in
-                AppendResult(id: row[0]!, position: row.int64(1)!, version: row.int64(2)!, hash: row[3]!,
-                             recordedAt: RFC3339.date(microseconds: row.int64(4)!), duplicate: row.bool(5)!)
-            }
-        }
     }
 
     /// Runs `body` in one transaction: every append in it lands, or none does.

@@ -102,6 +102,70 @@ public final class Connection {
         if let failure { throw failure }
     }
 
+    // MARK: Pipeline
+
+    /// Runs the prepared statement `name` `count` times with libpq's pipeline
+    /// mode: up to `window` executions are sent before their results are read,
+    /// so the client prepares the next ones while the server runs these (no
+    /// round trip per statement). `result` sees each execution's result in
+    /// order. The first failure stops everything and is thrown as
+    /// `PipelineFailure` with its index; later executions are not run. Use it
+    /// inside a transaction when all must land or none.
+    public func pipelinePrepared(_ name: String, count: Int, window: Int = 32,
+                                 parameters: (Int) throws -> [String?],
+                                 result: (Int, QueryResult) throws -> Void) throws {
+        guard count > 0 else { return }
+        guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
+        var failure: (any Error)?
+        var next = 0
+        while next < count && failure == nil {
+            let end = min(count, next + max(1, window))
+            var sent = next
+            for index in next..<end {
+                let values: [String?]
+                do { values = try parameters(index) } catch { failure = PipelineFailure(index: index, error: error); break }
+                let ok = withParameters(values) { v, l in
+                    PQsendQueryPrepared(handle, name, Int32(values.count), v, l, nil, 0)
+                }
+                guard ok == 1 else { failure = PipelineFailure(index: index, error: connectionError()); break }
+                sent = index + 1
+            }
+            guard PQpipelineSync(handle) == 1 else {
+                failure = failure ?? PipelineFailure(index: next, error: connectionError())
+                break
+            }
+            // One result (then nil) per execution sent, then the sync.
+            for index in next..<sent {
+                guard let r = PQgetResult(handle) else {
+                    failure = failure ?? PipelineFailure(index: index, error: connectionError())
+                    continue
+                }
+                while let extra = PQgetResult(handle) { PQclear(extra) }
+                let status = PQresultStatus(r)
+                if status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK {
+                    let wrapped = QueryResult(result: r)
+                    if failure == nil {
+                        do { try result(index, wrapped) } catch { failure = PipelineFailure(index: index, error: error) }
+                    }
+                } else {
+                    if failure == nil && status != PGRES_PIPELINE_ABORTED {
+                        failure = PipelineFailure(index: index, error: resultError(r))
+                    }
+                    PQclear(r)
+                }
+            }
+            // The sync's own result.
+            while let r = PQgetResult(handle) {
+                let status = PQresultStatus(r)
+                PQclear(r)
+                if status == PGRES_PIPELINE_SYNC { break }
+            }
+            next = sent
+        }
+        if PQexitPipelineMode(handle) != 1, failure == nil { failure = PipelineFailure(index: next, error: connectionError()) }
+        if let failure { throw failure }
+    }
+
     // MARK: COPY
 
     /// `COPY ... FROM STDIN`: sends `data` chunks produced by `produce` (it

@@ -54,3 +54,9 @@ public enum SQLState {
     public static let raiseException = "P0001"
     public static let undefinedTable = "42P01"
 }
+
+/// Which execution of a pipeline failed (`Connection.pipelinePrepared`), and why.
+public struct PipelineFailure: Error {
+    public let index: Int
+    public let error: any Error
+}

@@ -132,30 +132,37 @@ struct AppendCommand: ParsableCommand {
         try retrying(idempotent: envelopes.allSatisfy { $0.key != nil }) { store in
             appended = 0; duplicates = 0; first = nil; last = nil; cases = []
             try store.atomically {
+                // A run of consecutive events of one case (up to 1000) is one
+                // batch; batches are sent pipelined (issue 6: no round trip each).
+                var batches: [(caseID: String, events: ArraySlice<Envelope>)] = []
+                var starts: [Int] = []
                 var index = 0
                 while index < envelopes.count {
-                    // A run of consecutive events of one case is one batch.
                     var end = index + 1
                     while end < envelopes.count, envelopes[end].caseID == envelopes[index].caseID, end - index < 1000 { end += 1 }
-                    let batch = Array(envelopes[index..<end])
-                    let results: [AppendResult]
-                    do {
-                        results = try store.append(caseID: batch[0].caseID, events: batch,
-                                                   openingTypes: EventValidation.openingTypes)
-                    } catch LedgerError.invalid(var error) {
-                        error.line = lines[index].line
+                    batches.append((envelopes[index].caseID, envelopes[index..<end]))
+                    starts.append(index)
+                    index = end
+                }
+                do {
+                    try store.appendPipelined(batches, openingTypes: EventValidation.openingTypes) { b, results in
+                        for r in results {
+                            if r.duplicate { duplicates += 1 } else {
+                                appended += 1
+                                first = first ?? r.position
+                                last = r.position
+                            }
+                        }
+                        cases.insert(batches[b].caseID)
+                        let done = starts[b] + batches[b].events.count
+                        if done % 10_000 < batches[b].events.count { progress.update("appending: \(done)/\(envelopes.count) events") }
+                    }
+                } catch let failure as BatchFailure {
+                    if case LedgerError.invalid(var error) = failure.error {
+                        error.line = lines[starts[failure.index]].line
                         throw LedgerError.invalid(error)
                     }
-                    for r in results {
-                        if r.duplicate { duplicates += 1 } else {
-                            appended += 1
-                            first = first ?? r.position
-                            last = r.position
-                        }
-                    }
-                    cases.insert(batch[0].caseID)
-                    index = end
-                    if index % 10_000 < batch.count { progress.update("appending: \(index)/\(envelopes.count) events") }
+                    throw failure.error
                 }
             }
         }
