@@ -32,19 +32,46 @@ public struct VerdictCounts: Sendable, Equatable {
 /// One case judged at a ledger position.
 public struct CaseReport: Sendable {
     public let evaluation: CaseEvaluation
+    /// The case's events; empty in a period report, which keeps only what
+    /// it prints (so its memory does not grow with the events).
     public let events: [RecordedEvent]
     public let digest: Digest
     public let policyTimeZone: TimeZone
+    /// Event positions by id, to show evidence compactly.
+    public let positions: [String: Int64]
+
+    public init(evaluation: CaseEvaluation, events: [RecordedEvent], digest: Digest, policyTimeZone: TimeZone) {
+        self.evaluation = evaluation
+        self.events = events
+        self.digest = digest
+        self.policyTimeZone = policyTimeZone
+        self.positions = Dictionary(uniqueKeysWithValues: events.map { ($0.id, $0.position) })
+    }
+
+    /// The same report without the events: positions kept only for the
+    /// events the obligations cite (evidence and anchoring occurrences).
+    public func compacted() -> CaseReport {
+        var cited = Set<String>()
+        for o in evaluation.obligations {
+            cited.formUnion(o.evidence)
+            if let occurrence = o.occurrence { cited.insert(occurrence) }
+        }
+        return CaseReport(evaluation: evaluation, digest: digest, policyTimeZone: policyTimeZone,
+                          positions: positions.filter { cited.contains($0.key) })
+    }
+
+    init(evaluation: CaseEvaluation, digest: Digest, policyTimeZone: TimeZone, positions: [String: Int64]) {
+        self.evaluation = evaluation
+        self.events = []
+        self.digest = digest
+        self.policyTimeZone = policyTimeZone
+        self.positions = positions
+    }
 
     public var counts: VerdictCounts {
         var c = VerdictCounts()
         for o in evaluation.obligations { c.add(o.verdict) }
         return c
-    }
-
-    /// Event positions by id, to show evidence compactly.
-    public var positions: [String: Int64] {
-        Dictionary(uniqueKeysWithValues: events.map { ($0.id, $0.position) })
     }
 }
 
@@ -136,7 +163,7 @@ public enum Compliance {
         var done = 0
         try store.forEachCase(caseIDs, through: digest.position) { caseID, events in
             if let report = judge(caseID: caseID, events: events, reference: reference, digest: digest, asOf: asOf) {
-                reports[caseID] = report
+                reports[caseID] = report.compacted()
             } else {
                 unjudged.append((caseID, "no policy in force when it was opened"))
             }
