@@ -48,6 +48,10 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
         case "DTL04": return .invalid(ValidationError(field: "case", error.message))
         case "DTL00": return .invalid(ValidationError(field: nil, error.message))
         case SQLState.insufficientPrivilege: return .permissionDenied(error.message)
+        case SQLState.undefinedTable, "3F000", "42883":
+            // Undefined table, schema or function: the database was never
+            // migrated, or by an older dtledger.
+            return .migration("the database is not set up for this dtledger (\(error.message)); run 'dtledger migrate' as the database owner")
         case "22P02", "22007", "22008", "22P05", "54000":
             // Bad text representation, datetime format/overflow, untranslatable
             // character, value too large: the input was at fault.

@@ -141,3 +141,18 @@ struct CLIBadInputTests {
         #expect(result.stderr.contains("***"))
     }
 }
+
+@Suite("CLI: a database that was never migrated")
+struct UnmigratedTests {
+    @Test("every command says to run dtledger migrate", arguments: [
+        ["append", "--case", "C-1", "--type", "note.added", "--data", #"{"text":"x"}"#],
+        ["read"], ["verify"], ["digest"], ["compliance", "C-1"], ["projections", "status"],
+    ])
+    func unmigrated(arguments: [String]) throws {
+        let db = try TestDatabase.makeEmpty()
+        let r = try CLI.run(arguments, database: db.url)
+        #expect(r.status == 70)
+        #expect(r.stderr.contains("run 'dtledger migrate'"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+    }
+}
