@@ -54,9 +54,36 @@ public struct Product: Sendable, Equatable {
 public struct Directory: Sendable, Equatable {
     public var effectiveFrom: Date
     public var roles: [String]
-    public var people: [Person]
-    public var groups: [Group]
+    public var people: [Person] { didSet { index = Index(people: people, groups: groups) } }
+    public var groups: [Group] { didSet { index = Index(people: people, groups: groups) } }
     public var products: [Product]
+
+    /// Lookups by handle, Slack id and lowercased email, built with the
+    /// lists (the rule engine resolves every audience ref of every message).
+    private var index: Index
+
+    private struct Index: Sendable, Equatable {
+        var personByHandle: [String: Int] = [:]
+        var personBySlackID: [String: Int] = [:]
+        var personByEmail: [String: Int] = [:]
+        var groupByHandle: [String: Int] = [:]
+        var groupBySlackID: [String: Int] = [:]
+        var groupByEmail: [String: Int] = [:]
+
+        init(people: [Person], groups: [Group]) {
+            // The first entry wins, as a linear search would find it.
+            for (i, p) in people.enumerated() {
+                if personByHandle[p.handle] == nil { personByHandle[p.handle] = i }
+                if let s = p.slackID, personBySlackID[s] == nil { personBySlackID[s] = i }
+                if let e = p.email?.lowercased(), personByEmail[e] == nil { personByEmail[e] = i }
+            }
+            for (i, g) in groups.enumerated() {
+                if groupByHandle[g.handle] == nil { groupByHandle[g.handle] = i }
+                if let s = g.slackID, groupBySlackID[s] == nil { groupBySlackID[s] = i }
+                if let e = g.email?.lowercased(), groupByEmail[e] == nil { groupByEmail[e] = i }
+            }
+        }
+    }
 
     public init(effectiveFrom: Date, roles: [String], people: [Person], groups: [Group], products: [Product])
         throws(ValidationError) {
@@ -65,6 +92,7 @@ public struct Directory: Sendable, Equatable {
         self.people = people
         self.groups = groups
         self.products = products
+        self.index = Index(people: people, groups: groups)
         try check()
     }
 
@@ -74,23 +102,17 @@ public struct Directory: Sendable, Equatable {
 
     // MARK: Lookups
 
-    public func person(handle: String) -> Person? { people.first { $0.handle == handle } }
-    public func person(slackID: String) -> Person? { people.first { $0.slackID == slackID } }
-    public func person(email: String) -> Person? {
-        let e = email.lowercased()
-        return people.first { $0.email?.lowercased() == e }
-    }
+    public func person(handle: String) -> Person? { index.personByHandle[handle].map { people[$0] } }
+    public func person(slackID: String) -> Person? { index.personBySlackID[slackID].map { people[$0] } }
+    public func person(email: String) -> Person? { index.personByEmail[email.lowercased()].map { people[$0] } }
     /// A person named by handle, Slack id or email.
     public func person(ref: String) -> Person? {
         person(handle: ref) ?? person(slackID: ref) ?? person(email: ref)
     }
 
-    public func group(handle: String) -> Group? { groups.first { $0.handle == handle } }
-    public func group(slackID: String) -> Group? { groups.first { $0.slackID == slackID } }
-    public func group(email: String) -> Group? {
-        let e = email.lowercased()
-        return groups.first { $0.email?.lowercased() == e }
-    }
+    public func group(handle: String) -> Group? { index.groupByHandle[handle].map { groups[$0] } }
+    public func group(slackID: String) -> Group? { index.groupBySlackID[slackID].map { groups[$0] } }
+    public func group(email: String) -> Group? { index.groupByEmail[email.lowercased()].map { groups[$0] } }
     /// A group named by handle (with or without the leading `@`), Slack id or email.
     public func group(ref: String) -> Group? {
         group(handle: ref) ?? group(handle: "@" + ref) ?? group(slackID: ref) ?? group(email: ref)
