@@ -1,4 +1,5 @@
 import Crypto
+import Envelope
 import Foundation
 
 /// Webhook signature checks over the raw body (docs/importers.md).
@@ -63,28 +64,10 @@ public enum Signatures {
         return "v0=" + hex(HMAC<SHA256>.authenticationCode(for: base, using: SymmetricKey(data: Data(secret.utf8))))
     }
 
-    static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-        bytes.map { String(format: "%02x", $0) }.joined()
-    }
+    static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 { Hex.encode(bytes) }
 
     static func hexBytes(_ text: String) -> Data? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0, !chars.isEmpty else { return nil }
-        var out = Data(capacity: chars.count / 2)
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x61...0x66: c - 0x61 + 10
-            case 0x41...0x46: c - 0x41 + 10
-            default: nil
-            }
-        }
-        var i = 0
-        while i < chars.count {
-            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
+        guard !text.isEmpty, let bytes = Hex.decode(text) else { return nil }
+        return Data(bytes)
     }
 }

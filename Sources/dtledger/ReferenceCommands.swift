@@ -11,6 +11,17 @@ struct DirectoryCommand: ParsableCommand {
         abstract: "Publish and query the directory: people, groups, roles and products, with effective dates.",
         subcommands: [Publish.self, Show.self, Who.self])
 
+    /// The directory published in the ledger and in force at `--at` (default now).
+    static func inForce(at: String?, connection: ConnectionOptions) throws -> (Directory, Date) {
+        let when = try at.map { try parseTime($0, option: "--at") } ?? Date()
+        let store = try connection.store()
+        let reference = try ReferenceData.load(store, through: try store.digest().position)
+        guard let directory = reference.directories.at(when) else {
+            throw CLIError.input("no directory was in force at \(RFC3339.format(when)); publish one with 'dtledger directory publish'")
+        }
+        return (directory, when)
+    }
+
     struct Publish: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Publish a directory YAML file into the ledger (republishing the same file is a no-op).",
@@ -43,12 +54,7 @@ struct DirectoryCommand: ParsableCommand {
 
         func run() throws {
             try guarded {
-                let when = try at.map { try parseTime($0, option: "--at") } ?? Date()
-                let store = try connection.store()
-                let reference = try ReferenceData.load(store, through: try store.digest().position)
-                guard let directory = reference.directories.at(when) else {
-                    throw CLIError.input("no directory was in force at \(RFC3339.format(when)); publish one with 'dtledger directory publish'")
-                }
+                let (directory, _) = try DirectoryCommand.inForce(at: at, connection: connection)
                 print(directory.json.jsonText())
             }
         }
@@ -64,12 +70,7 @@ struct DirectoryCommand: ParsableCommand {
 
         func run() throws {
             try guarded {
-                let when = try at.map { try parseTime($0, option: "--at") } ?? Date()
-                let store = try connection.store()
-                let reference = try ReferenceData.load(store, through: try store.digest().position)
-                guard let directory = reference.directories.at(when) else {
-                    throw CLIError.input("no directory was in force at \(RFC3339.format(when))")
-                }
+                let (directory, when) = try DirectoryCommand.inForce(at: at, connection: connection)
                 guard directory.roles.contains(role) else {
                     throw CLIError.input("role: '\(printable(role))' is not a role of the directory in force then; roles: \(directory.roles.joined(separator: ", "))")
                 }

@@ -10,13 +10,7 @@ struct CLIRunbookTests {
     static let inc = "INC-2026-0142"
     static let pd = "PD-2026-0007"
 
-    static func database() throws -> TestDatabase {
-        let db = try TestDatabase.make()
-        #expect(try CLI.run(["migrate"], database: db.url).status == 0)
-        let dir = try CLI.run(["directory", "publish", CLI.scenarios.appendingPathComponent("directory.yaml").path], database: db.url)
-        #expect(dir.status == 0, "\(dir.stderr)")
-        return db
-    }
+    static func database() throws -> TestDatabase { try TestDatabase.withSampleDirectory() }
 
     struct Command: Sendable, CustomStringConvertible {
         let args: [String]

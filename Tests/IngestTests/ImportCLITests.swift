@@ -10,13 +10,7 @@ import TestSupport
 struct ImportCLITests {
     static let inc = "INC-2026-0142"
 
-    static func database() throws -> TestDatabase {
-        let db = try TestDatabase.make()
-        #expect(try CLI.run(["migrate"], database: db.url).status == 0)
-        let dir = try CLI.run(["directory", "publish", CLI.scenarios.appendingPathComponent("directory.yaml").path], database: db.url)
-        #expect(dir.status == 0, "\(dir.stderr)")
-        return db
-    }
+    static func database() throws -> TestDatabase { try TestDatabase.withSampleDirectory() }
 
     static func importAll(_ db: TestDatabase) throws -> [JSONValue] {
         var summaries: [JSONValue] = []

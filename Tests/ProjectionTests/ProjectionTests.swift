@@ -11,17 +11,7 @@ import TestSupport
 /// `run`, after `rebuild`, after a crash, and with two projectors at once.
 @Suite("Projections")
 struct ProjectionTests {
-    /// A database with the default policy, the sample directory and both scenarios.
-    static func loaded() throws -> TestDatabase {
-        let db = try TestDatabase.make()
-        #expect(try CLI.run(["migrate"], database: db.url).status == 0)
-        #expect(try CLI.run(["directory", "publish", CLI.scenarios.appendingPathComponent("directory.yaml").path], database: db.url).status == 0)
-        for name in ["planned-downtime-api-platform.jsonl", "incident-user-facing-escalated.jsonl"] {
-            let r = try CLI.run(["append", "--file", CLI.scenarios.appendingPathComponent(name).path], database: db.url)
-            #expect(r.status == 0, "\(r.stderr)")
-        }
-        return db
-    }
+    static func loaded() throws -> TestDatabase { try TestDatabase.withSamples() }
 
     /// Compares every read-model row with a direct evaluation of the ledger
     /// (each case judged as of the time the projector judged it).

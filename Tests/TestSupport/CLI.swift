@@ -71,3 +71,30 @@ public enum CLI {
                          stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self))
     }
 }
+
+public struct SetupFailed: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension TestDatabase {
+    /// A fresh database migrated by the CLI (which publishes the default
+    /// policy) with the sample directory published, as a team would set it up.
+    public static func withSampleDirectory() throws -> TestDatabase {
+        let db = try make()
+        for arguments in [["migrate"], ["directory", "publish", CLI.scenarios.appendingPathComponent("directory.yaml").path]] {
+            let r = try CLI.run(arguments, database: db.url)
+            guard r.status == 0 else { throw SetupFailed(description: "\(arguments.joined(separator: " ")): \(r.stderr)") }
+        }
+        return db
+    }
+
+    /// `withSampleDirectory()` plus both sample scenarios appended.
+    public static func withSamples() throws -> TestDatabase {
+        let db = try withSampleDirectory()
+        for name in ["planned-downtime-api-platform.jsonl", "incident-user-facing-escalated.jsonl"] {
+            let r = try CLI.run(["append", "--file", CLI.scenarios.appendingPathComponent(name).path], database: db.url)
+            guard r.status == 0 else { throw SetupFailed(description: "append \(name): \(r.stderr)") }
+        }
+        return db
+    }
+}
