@@ -35,20 +35,26 @@ public enum CLI {
             .deletingLastPathComponent().appendingPathComponent("shared/scenarios")
     }
 
-    @discardableResult
-    public static func run(_ arguments: [String], database: String? = nil, stdin: Data? = nil,
-                           environment: [String: String] = [:]) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+    /// The environment a CLI run gets: this process's, without any database
+    /// setting but `database`, with a test actor, plus `extra`.
+    public static func environment(database: String?, extra: [String: String]) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         for key in ["DTLEDGER_DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "PGHOSTADDR"] {
             env[key] = nil
         }
         if let database { env["DTLEDGER_DATABASE_URL"] = database }
         env["DTLEDGER_ACTOR"] = env["DTLEDGER_ACTOR"] ?? "test-runner"
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        for (k, v) in extra { env[k] = v }
+        return env
+    }
+
+    @discardableResult
+    public static func run(_ arguments: [String], database: String? = nil, stdin: Data? = nil,
+                           environment: [String: String] = [:]) throws -> CLIResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.environment = CLI.environment(database: database, extra: environment)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dtl-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -203,14 +203,7 @@ public final class BackgroundCLI: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for key in ["DTLEDGER_DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "PGHOSTADDR"] {
-            env[key] = nil
-        }
-        if let database { env["DTLEDGER_DATABASE_URL"] = database }
-        env["DTLEDGER_ACTOR"] = env["DTLEDGER_ACTOR"] ?? "test-runner"
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        process.environment = CLI.environment(database: database, extra: environment)
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         if let stdin {
