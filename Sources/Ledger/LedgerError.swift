@@ -52,6 +52,9 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
             // Undefined table, schema or function: the database was never
             // migrated, or by an older dtledger.
             return .migration("the database is not set up for this dtledger (\(error.message)); run 'dtledger migrate' as the database owner")
+        case "23514":
+            // A CHECK constraint: the database's own copy of the envelope rules.
+            return .invalid(ValidationError(field: error.constraint, "refused by the database: \(error.message)"))
         case "22P02", "22007", "22008", "22P05", "54000":
             // Bad text representation, datetime format/overflow, untranslatable
             // character, value too large: the input was at fault.

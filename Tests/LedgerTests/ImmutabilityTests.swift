@@ -74,3 +74,31 @@ struct ImmutabilityTests {
         }
     }
 }
+
+@Suite("Envelope rules in the database")
+struct DatabaseEnvelopeRuleTests {
+    static let bad: [(String, String)] = [
+        ("bad case id", #"[{"type":"note.added","occurred_at":"2026-01-01T00:00:00Z","actor":"a","source":"cli","data":{}}]"#),
+        ("unknown source", #"[{"type":"note.added","occurred_at":"2026-01-01T00:00:00Z","actor":"a","source":"fax","data":{}}]"#),
+        ("actor with a space", #"[{"type":"note.added","occurred_at":"2026-01-01T00:00:00Z","actor":"a b","source":"cli","data":{}}]"#),
+        ("empty key", #"[{"type":"note.added","occurred_at":"2026-01-01T00:00:00Z","actor":"a","source":"cli","key":"","data":{}}]"#),
+    ]
+
+    @Test("a writer calling dtledger.append directly cannot store what the CLI refuses", arguments: 0..<4)
+    func refused(index: Int) throws {
+        let (name, events) = Self.bad[index]
+        let db = try TestDatabase.make()
+        let c = try db.connect()
+        try c.execute("SET ROLE dtledger_writer")
+        let caseID = name == "bad case id" ? "-bad case-" : "C-1"
+        do {
+            try c.query("SELECT * FROM dtledger.append($1, NULL, $2::jsonb, NULL, 'test')", [caseID, events])
+            Issue.record("\(name) was stored")
+        } catch {
+            #expect(error.sqlState == "23514", "\(name): \(error)")
+            #expect(LedgerError.from(error).exitCode == 65)
+        }
+        try c.execute("RESET ROLE")
+        #expect(try EventStore(connection: c).digest().position == 0)
+    }
+}
