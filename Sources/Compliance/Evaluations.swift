@@ -136,6 +136,12 @@ public enum ComplianceError: Error, Sendable, CustomStringConvertible {
 /// and calls the pure rule engine.
 public enum Compliance {
     public static func evaluateCase(_ store: EventStore, caseID: String, asOf: Date? = nil) throws -> CaseReport {
+        try evaluateCaseWithReference(store, caseID: caseID, asOf: asOf).report
+    }
+
+    /// `evaluateCase`, also returning the reference data it judged with.
+    public static func evaluateCaseWithReference(_ store: EventStore, caseID: String, asOf: Date? = nil) throws
+        -> (report: CaseReport, reference: ReferenceData) {
         let digest = try store.digest()
         let reference = try ReferenceData.load(store, through: digest.position)
         let events = try store.events(caseID: caseID, through: digest.position)
@@ -146,7 +152,7 @@ public enum Compliance {
                                  asOf: asOf ?? Date()) else {
             throw ComplianceError.noPolicy(caseID)
         }
-        return report
+        return (report, reference)
     }
 
     /// Every case opened in [from, to).

@@ -37,8 +37,7 @@ public struct Review: Sendable {
     public var timeToResolveFromDetection: TimeInterval? { endedAt.flatMap { e in detectedAt.map { e.timeIntervalSince($0) } } }
 
     public static func build(_ store: EventStore, caseID: String, asOf: Date? = nil) throws -> Review {
-        let report = try Compliance.evaluateCase(store, caseID: caseID, asOf: asOf)
-        let reference = try ReferenceData.load(store, through: report.digest.position)
+        let (report, reference) = try Compliance.evaluateCaseWithReference(store, caseID: caseID, asOf: asOf)
         return build(report: report, directories: reference.directories)
     }
 

@@ -162,7 +162,7 @@ public final class EventStore {
             }
             appendPrepared = true
         }
-        let opening = openingTypes.map(EventStore.arrayLiteral)
+        let opening = openingTypes.map(PGText.array)
         do {
             try connection.pipelinePrepared("dtledger_append", count: batches.count, parameters: { index in
                 let b = batches[index]
@@ -206,19 +206,13 @@ public final class EventStore {
         }
         return [
             caseID, expected.parameter, JSONValue.array(batch).jsonText(),
-            openingTypes.map(EventStore.arrayLiteral), toolVersion,
+            openingTypes.map(PGText.array), toolVersion,
         ]
     }
 
     /// Runs `body` in one transaction: every append in it lands, or none does.
     public func atomically<T>(_ body: () throws -> T) throws -> T {
         try mapped { try connection.transaction { _ in try body() } }
-    }
-
-    static func arrayLiteral(_ items: [String]) -> String {
-        "{" + items.map { item in
-            "\"" + item.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        }.joined(separator: ",") + "}"
     }
 
     // MARK: Read
@@ -271,7 +265,7 @@ public final class EventStore {
                 SELECT \(EventStore.columns) FROM dtledger.events
                  WHERE case_id = ANY ($1::text[]) AND position <= $2
                  ORDER BY case_id, version
-                """, [EventStore.arrayLiteral(caseIDs), String(through)]) { row in
+                """, [PGText.array(caseIDs), String(through)]) { row in
                 let event = StoredEvent(row: row)
                 if event.caseID != current {
                     if let current { try body(current, events) }

@@ -84,9 +84,7 @@ public struct DowntimeUpdated: Sendable, Equatable {
         product = try r.optionalString("product")
         impactsMobile = try r.optionalBool("impacts_mobile")
         communicationOwner = try r.optionalString("communication_owner")
-        guard Self.fields.contains(where: r.has) else {
-            throw ValidationError(field: "data", "names no change; expected at least one of \(Self.fields.joined(separator: ", "))")
-        }
+        try r.requireAny(of: Self.fields)
     }
 }
 
@@ -149,9 +147,7 @@ public struct IncidentUpdated: Sendable, Equatable {
         dataCompromiseSuspected = try r.optionalBool("data_compromise_suspected")
         impactsMobile = try r.optionalBool("impacts_mobile")
         product = try r.optionalString("product")
-        guard Self.fields.contains(where: r.has) else {
-            throw ValidationError(field: "data", "names no change; expected at least one of \(Self.fields.joined(separator: ", "))")
-        }
+        try r.requireAny(of: Self.fields)
     }
 }
 

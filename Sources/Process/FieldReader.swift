@@ -27,6 +27,13 @@ struct FieldReader {
         return v
     }
 
+    /// For update events: at least one of `fields` must be present.
+    func requireAny(of fields: [String]) throws(ValidationError) {
+        guard fields.contains(where: has) else {
+            throw ValidationError(field: "data", "names no change; expected at least one of \(fields.joined(separator: ", "))")
+        }
+    }
+
     func missing(_ name: String) -> ValidationError {
         ValidationError(field: field(name), "required field is missing")
     }

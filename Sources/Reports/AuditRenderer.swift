@@ -36,19 +36,7 @@ public enum AuditRenderer {
 
     static let policyHeader = ["Version", "Effective from", "Published", "By", "Event"]
 
-    static func rateRows(_ items: [(String, VerdictCounts)]) -> [[String]] {
-        items.map { name, c in
-            [name, Fmt.percent(c.rate), String(c.met), String(c.late), String(c.partial), String(c.missed), String(c.pending), String(c.notApplicable)]
-        }
-    }
-
     static let rateHeader = ["", "Rate", "Met", "Late", "Partial", "Missed", "Pending", "N/A"]
-
-    static func bar(_ rate: Double?) -> String {
-        guard let rate else { return "" }
-        let n = Int((rate * 10).rounded())
-        return String(repeating: "█", count: n) + String(repeating: "░", count: 10 - n)
-    }
 
     public static func markdown(_ a: Audit) -> String {
         let p = a.period
@@ -58,13 +46,11 @@ public enum AuditRenderer {
         out += "**\(MD.cell(verificationLine(a)))**\n\n"
         out += "\(p.cases.count) case(s) opened in the period. Overall: \(ComplianceRenderer.summary(p.totals)).\n\n"
         out += "## Compliance by rule\n\n"
-        out += MD.table(["Rule", "Rate", "", "Met", "Late", "Partial", "Missed", "Pending", "N/A"], p.ruleCounts.map { rule, c in
-            [rule, Fmt.percent(c.rate), bar(c.rate), String(c.met), String(c.late), String(c.partial), String(c.missed), String(c.pending), String(c.notApplicable)]
-        }) + "\n"
+        out += MD.table(["Rule", "Rate", "", "Met", "Late", "Partial", "Missed", "Pending", "N/A"],
+                        ComplianceRenderer.rateRows(p.ruleCounts.map { ($0.rule, $0.counts) }, bar: true)) + "\n"
         out += "## Compliance by team\n\n"
-        out += MD.table(["Team", "Rate", "", "Met", "Late", "Partial", "Missed", "Pending", "N/A"], p.teamCounts.map { team, c in
-            [team, Fmt.percent(c.rate), bar(c.rate), String(c.met), String(c.late), String(c.partial), String(c.missed), String(c.pending), String(c.notApplicable)]
-        }) + "\n"
+        out += MD.table(["Team", "Rate", "", "Met", "Late", "Partial", "Missed", "Pending", "N/A"],
+                        ComplianceRenderer.rateRows(p.teamCounts.map { ($0.team, $0.counts) }, bar: true)) + "\n"
         out += "## Cases\n\n" + MD.table(caseHeader, caseRows(a)) + "\n"
         out += "## Violations\n\n"
         let v = ComplianceRenderer.violations(p)
@@ -93,9 +79,9 @@ public enum AuditRenderer {
         b += "<p class=\"\(a.verification.ok ? "ok" : "bad")\">\(HTML.esc(verificationLine(a)))</p>\n"
         b += "<p>\(p.cases.count) case(s) opened in the period. Overall: \(HTML.esc(ComplianceRenderer.summary(p.totals))).</p>\n"
         b += "<h2>Compliance by rule</h2>\n<figure>\n" + SVGChart.rates(p.ruleCounts.map { ($0.rule, $0.counts) }, title: "Compliance rate by rule") + "</figure>\n"
-        b += HTML.table(["Rule"] + rateHeader.dropFirst(), rateRows(p.ruleCounts.map { ($0.rule, $0.counts) }))
+        b += HTML.table(["Rule"] + rateHeader.dropFirst(), ComplianceRenderer.rateRows(p.ruleCounts.map { ($0.rule, $0.counts) }))
         b += "<h2>Compliance by team</h2>\n<figure>\n" + SVGChart.rates(p.teamCounts.map { ($0.team, $0.counts) }, title: "Compliance rate by team") + "</figure>\n"
-        b += HTML.table(["Team"] + rateHeader.dropFirst(), rateRows(p.teamCounts.map { ($0.team, $0.counts) }))
+        b += HTML.table(["Team"] + rateHeader.dropFirst(), ComplianceRenderer.rateRows(p.teamCounts.map { ($0.team, $0.counts) }))
         b += "<h2>Cases</h2>\n" + HTML.table(caseHeader, caseRows(a))
         b += "<h2>Violations</h2>\n"
         let v = ComplianceRenderer.violations(p)

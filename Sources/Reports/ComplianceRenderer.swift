@@ -111,10 +111,12 @@ public enum ComplianceRenderer {
         p.cases.first?.policyTimeZone ?? TimeZone(identifier: Policy.defaultTimezone) ?? .gmt
     }
 
-    static func rateRows(_ items: [(String, VerdictCounts)]) -> [[String]] {
+    /// One row per name: rate, then the count of each verdict; `bar` adds a
+    /// text bar after the rate (for Markdown, which has no charts).
+    static func rateRows(_ items: [(String, VerdictCounts)], bar: Bool = false) -> [[String]] {
         items.map { name, c in
-            [name, Fmt.percent(c.rate), String(c.met), String(c.late), String(c.partial), String(c.missed),
-             String(c.pending), String(c.notApplicable)]
+            [name, Fmt.percent(c.rate)] + (bar ? [Fmt.bar(c.rate)] : [])
+                + [String(c.met), String(c.late), String(c.partial), String(c.missed), String(c.pending), String(c.notApplicable)]
         }
     }
 

@@ -25,6 +25,13 @@ public enum Fmt {
         return (negative ? "-" : "") + parts.joined(separator: " ")
     }
 
+    /// A ten-cell text bar of a rate (`██████░░░░`), empty when there is none.
+    public static func bar(_ rate: Double?) -> String {
+        guard let rate else { return "" }
+        let n = Int((rate * 10).rounded())
+        return String(repeating: "█", count: n) + String(repeating: "░", count: 10 - n)
+    }
+
     public static func percent(_ rate: Double?) -> String {
         guard let rate else { return "n/a" }
         return String(format: "%.1f%%", rate * 100)
