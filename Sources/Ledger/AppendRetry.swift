@@ -49,7 +49,10 @@ public struct AppendRetry: Sendable, Equatable {
     /// (every event has a key), reconnects and runs `body` again, up to
     /// `attempts` times with backoff, calling `notice` before each retry.
     /// `body` must be safe to run again from the start (reset its counters).
-    public func run<T>(settings: DatabaseSettings, idempotent: Bool,
+    /// `idempotent` is evaluated when the connection is lost, so a caller
+    /// can tell a loss before its COMMIT (nothing recorded: always safe)
+    /// from one during it.
+    public func run<T>(settings: DatabaseSettings, idempotent: @autoclosure () -> Bool,
                        notice: (String) -> Void = { _ in },
                        sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
                        _ body: (EventStore) throws -> T) throws -> T {
@@ -61,7 +64,7 @@ public struct AppendRetry: Sendable, Equatable {
                 connected = true
                 return try body(store)
             } catch LedgerError.unavailable(let message) {
-                guard idempotent else {
+                guard idempotent() else {
                     if connected {
                         throw LedgerError.unavailable("\(message); the connection was lost during the append, so it may or may not have been recorded: not retried because not every event has an idempotency key; check with `dtledger read` before appending again")
                     }
@@ -72,7 +75,7 @@ public struct AppendRetry: Sendable, Equatable {
                 }
                 attempt += 1
                 let wait = delay(before: attempt)
-                notice("database unavailable (\(message)); every event has an idempotency key, so retrying in \(String(format: "%.2g", wait))s (attempt \(attempt) of \(attempts))")
+                notice("database unavailable (\(message)); a retry is safe (every event has an idempotency key, or the connection was lost before the commit), so retrying in \(String(format: "%.2g", wait))s (attempt \(attempt) of \(attempts))")
                 sleep(wait)
             }
         }

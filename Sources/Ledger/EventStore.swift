@@ -51,11 +51,25 @@ public struct AppendResult: Sendable, Equatable {
     public let duplicate: Bool
 }
 
-/// Which batch of `appendPipelined` failed, and why (a `LedgerError` for
-/// the database's refusals).
+/// Which batch of `appendMany` failed, and why (a `LedgerError` for the
+/// database's refusals), and which event of the batch (1-based) when the
+/// database named it.
 public struct BatchFailure: Error {
     public let index: Int
     public let error: any Error
+    public let item: Int?
+}
+
+/// What one batch of `appendMany` did.
+public struct BatchSummary: Sendable, Equatable {
+    /// Events appended.
+    public let appended: Int64
+    /// Events whose key was already stored (or came earlier in the batch):
+    /// nothing appended for them.
+    public let duplicates: Int64
+    /// Positions of the appended events (nil when none was).
+    public let firstPosition: Int64?
+    public let lastPosition: Int64?
 }
 
 /// The tip of the chain, to be kept outside the database.
@@ -100,8 +114,11 @@ public struct Digest: Sendable, Equatable, Codable {
 public final class EventStore {
     public let connection: Connection
     public let toolVersion: String
-    /// Whether `dtledger_append` is prepared on this connection.
+    /// Whether `dtledger_append` and `dtledger_append_many` are prepared on
+    /// this connection, and how many single appends it made.
     var appendPrepared = false
+    var appendManyPrepared = false
+    var appends = 0
 
     public init(connection: Connection, toolVersion: String = DTLedgerVersion.current) {
         self.connection = connection
@@ -134,49 +151,88 @@ public final class EventStore {
         let parameters = EventStore.parameters(caseID: caseID, events: events, expected: expected,
                                                openingTypes: openingTypes, metadata: metadata,
                                                toolVersion: toolVersion)
+        let sql = """
+            SELECT event_id, event_position, event_version, event_hash,
+                   (extract(epoch FROM event_recorded_at) * 1000000)::bigint, duplicate
+              FROM dtledger.append($1, $2::bigint, $3::jsonb, $4::text[], $5)
+            """
         return try mapped {
-            EventStore.results(try connection.query("""
-                SELECT event_id, event_position, event_version, event_hash,
-                       (extract(epoch FROM event_recorded_at) * 1000000)::bigint, duplicate
-                  FROM dtledger.append($1, $2::bigint, $3::jsonb, $4::text[], $5)
-                """, parameters))
+            // A store that appends more than once prepares the statement (no
+            // parse and plan per append); a one-shot append skips the extra
+            // round trip of preparing.
+            defer { appends += 1 }
+            if appends == 0 { return EventStore.results(try connection.query(sql, parameters)) }
+            if !appendPrepared {
+                try connection.prepare("dtledger_append", sql)
+                appendPrepared = true
+            }
+            return EventStore.results(try connection.queryPrepared("dtledger_append", parameters))
         }
     }
 
-    /// Appends many batches, each of one case's events, in order, as if by
-    /// calling `append` for each (same checks, same results), but with a
-    /// prepared statement and libpq's pipeline mode, so there is no round
-    /// trip per batch. Call it inside `atomically` for all or nothing: a
-    /// failing batch stops the rest and is thrown as `BatchFailure`.
-    /// `onResults` sees each batch's results in order.
-    public func appendPipelined(_ batches: [(caseID: String, events: ArraySlice<Envelope>)],
-                                openingTypes: [String]? = nil,
-                                onResults: (Int, [AppendResult]) throws -> Void) throws {
-        if !appendPrepared {
+    /// Appends a stream of batches, each of events of any cases in any
+    /// order, with `dtledger.append_many` (migration 0005): set-based on the
+    /// server, pipelined from here (the next batch is built while the server
+    /// appends the previous ones). Same chain, order, key and "case never
+    /// opened" rules as `append`; no expected version. A key repeated in one
+    /// batch for the same case and type is a replay of its first occurrence.
+    /// `next` returns the next batch, or nil at the end. Call it inside
+    /// `atomically` for all or nothing: the first failure stops the rest and
+    /// is thrown as `BatchFailure` naming the batch and, for the database's
+    /// refusals, the event in it; an error thrown by `next` is rethrown as is.
+    public func appendMany(openingTypes: [String]? = nil, window: Int = 3,
+                           next: () throws -> [Envelope]?,
+                           onBatch: (Int, BatchSummary) throws -> Void) throws {
+        if !appendManyPrepared {
             try mapped {
-                try connection.prepare("dtledger_append", """
-                    SELECT event_id, event_position, event_version, event_hash,
-                           (extract(epoch FROM event_recorded_at) * 1000000)::bigint, duplicate
-                      FROM dtledger.append($1, $2::bigint, $3::jsonb, $4::text[], $5)
+                try connection.prepare("dtledger_append_many", """
+                    SELECT appended, duplicates, first_position, last_position
+                      FROM dtledger.append_many($1::jsonb, $2::text[], $3)
                     """)
             }
-            appendPrepared = true
+            appendManyPrepared = true
         }
         let opening = openingTypes.map(PGText.array)
         do {
-            try connection.pipelinePrepared("dtledger_append", count: batches.count, parameters: { index in
-                let b = batches[index]
-                var p = EventStore.parameters(caseID: b.caseID, events: b.events, expected: .any, openingTypes: nil,
-                                              metadata: nil, toolVersion: toolVersion)
-                p[3] = opening
-                return p
+            try connection.pipelinePrepared("dtledger_append_many", window: window, next: {
+                guard let batch = try next() else { return nil }
+                precondition(!batch.isEmpty, "a batch holds at least one event")
+                return [EventStore.manyParameter(batch), opening, toolVersion]
             }, result: { index, result in
-                try onResults(index, EventStore.results(result))
+                let row = result.row(0)
+                try onBatch(index, BatchSummary(appended: row.int64(0)!, duplicates: row.int64(1)!,
+                                                firstPosition: row.int64(2), lastPosition: row.int64(3)))
             })
         } catch let failure as PipelineFailure {
-            let error: any Error = (failure.error as? PostgresError).map(LedgerError.from) ?? failure.error
-            throw BatchFailure(index: failure.index, error: error)
+            guard let database = failure.error as? PostgresError else { throw failure.error }
+            throw BatchFailure(index: failure.index, error: LedgerError.from(database),
+                               item: EventStore.item(detail: database.detail))
         }
+    }
+
+    /// The 1-based item a refusal of `append_many` names in its DETAIL.
+    static func item(detail: String?) -> Int? {
+        guard let detail, detail.hasPrefix("item ") else { return nil }
+        return Int(detail.dropFirst(5))
+    }
+
+    /// `append_many`'s JSON array: each envelope with its case.
+    static func manyParameter(_ events: [Envelope]) -> String {
+        var batch: [JSONValue] = []
+        batch.reserveCapacity(events.count)
+        for event in events {
+            var o: [String: JSONValue] = [
+                "case": .string(event.caseID),
+                "type": .string(event.type),
+                "occurred_at": .string(RFC3339.format(event.occurredAt)),
+                "actor": .string(event.actor),
+                "source": .string(event.source.rawValue),
+                "data": event.data,
+            ]
+            if let key = event.key { o["key"] = .string(key) }
+            batch.append(.object(o))
+        }
+        return JSONValue.array(batch).jsonText()
     }
 
     static func results(_ result: QueryResult) -> [AppendResult] {

@@ -104,65 +104,71 @@ public final class Connection {
 
     // MARK: Pipeline
 
-    /// Runs the prepared statement `name` `count` times with libpq's pipeline
-    /// mode: up to `window` executions are sent before their results are read,
-    /// so the client prepares the next ones while the server runs these (no
-    /// round trip per statement). `result` sees each execution's result in
-    /// order. The first failure stops everything and is thrown as
-    /// `PipelineFailure` with its index; later executions are not run. Use it
-    /// inside a transaction when all must land or none.
-    public func pipelinePrepared(_ name: String, count: Int, window: Int = 32,
-                                 parameters: (Int) throws -> [String?],
+    /// Runs the prepared statement `name` once per parameter list that `next`
+    /// produces (until it returns nil), with libpq's pipeline mode: up to
+    /// `window` executions are in flight, so the client builds the next
+    /// parameters while the server runs the previous ones, and there is no
+    /// round trip per execution. `result` sees each execution's result in
+    /// order. The first failure (a refused execution, or an error thrown by
+    /// `next` or `result`) stops sending; the one with the lowest index is
+    /// thrown as `PipelineFailure`. Use it inside a transaction when all must
+    /// land or none. Keep each execution's result small: results are read
+    /// while later executions are being sent.
+    public func pipelinePrepared(_ name: String, window: Int = 3,
+                                 next: () throws -> [String?]?,
                                  result: (Int, QueryResult) throws -> Void) throws {
-        guard count > 0 else { return }
         guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
-        var failure: (any Error)?
-        var next = 0
-        while next < count && failure == nil {
-            let end = min(count, next + max(1, window))
-            var sent = next
-            for index in next..<end {
-                let values: [String?]
-                do { values = try parameters(index) } catch { failure = PipelineFailure(index: index, error: error); break }
+        var failure: PipelineFailure?
+        func fail(_ index: Int, _ error: any Error) {
+            if failure == nil || index < failure!.index { failure = PipelineFailure(index: index, error: error) }
+        }
+        var sent = 0, received = 0
+        var exhausted = false
+        // Reads the result of execution `received` (blocking until it is in).
+        func receive() {
+            let index = received
+            received += 1
+            guard let r = PQgetResult(handle) else { fail(index, connectionError()); return }
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+            let status = PQresultStatus(r)
+            if status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK {
+                let wrapped = QueryResult(result: r)
+                if failure == nil {
+                    do { try result(index, wrapped) } catch { fail(index, error) }
+                }
+            } else {
+                if status != PGRES_PIPELINE_ABORTED { fail(index, resultError(r)) }
+                PQclear(r)
+            }
+        }
+        while failure == nil && !exhausted {
+            while failure == nil && !exhausted && sent - received < max(1, window) {
+                let values: [String?]?
+                do { values = try next() } catch { fail(sent, error); break }
+                guard let values else { exhausted = true; break }
                 let ok = withParameters(values) { v, l in
                     PQsendQueryPrepared(handle, name, Int32(values.count), v, l, nil, 0)
                 }
-                guard ok == 1 else { failure = PipelineFailure(index: index, error: connectionError()); break }
-                sent = index + 1
-            }
-            guard PQpipelineSync(handle) == 1 else {
-                failure = failure ?? PipelineFailure(index: next, error: connectionError())
-                break
-            }
-            // One result (then nil) per execution sent, then the sync.
-            for index in next..<sent {
-                guard let r = PQgetResult(handle) else {
-                    failure = failure ?? PipelineFailure(index: index, error: connectionError())
-                    continue
+                // Ask the server to send this result as soon as it has it.
+                guard ok == 1, PQsendFlushRequest(handle) == 1, PQflush(handle) == 0 else {
+                    fail(sent, connectionError()); break
                 }
-                while let extra = PQgetResult(handle) { PQclear(extra) }
-                let status = PQresultStatus(r)
-                if status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK {
-                    let wrapped = QueryResult(result: r)
-                    if failure == nil {
-                        do { try result(index, wrapped) } catch { failure = PipelineFailure(index: index, error: error) }
-                    }
-                } else {
-                    if failure == nil && status != PGRES_PIPELINE_ABORTED {
-                        failure = PipelineFailure(index: index, error: resultError(r))
-                    }
-                    PQclear(r)
-                }
+                sent += 1
             }
-            // The sync's own result.
+            if failure == nil && !exhausted && received < sent { receive() }
+        }
+        // Close the pipeline: a sync, the results still in flight, the sync's own.
+        if PQpipelineSync(handle) == 1 {
+            while received < sent { receive() }
             while let r = PQgetResult(handle) {
                 let status = PQresultStatus(r)
                 PQclear(r)
                 if status == PGRES_PIPELINE_SYNC { break }
             }
-            next = sent
+        } else {
+            fail(received, connectionError())
         }
-        if PQexitPipelineMode(handle) != 1, failure == nil { failure = PipelineFailure(index: next, error: connectionError()) }
+        if PQexitPipelineMode(handle) != 1 { fail(sent, connectionError()) }
         if let failure { throw failure }
     }
 

@@ -105,9 +105,9 @@ struct AppendCommand: ParsableCommand {
 
     /// Runs an append, retrying after a lost connection only when every
     /// event has an idempotency key (AppendRetry; README, "Retries").
-    private func retrying<T>(idempotent: Bool, _ body: (EventStore) throws -> T) throws -> T {
+    private func retrying<T>(idempotent: @autoclosure () -> Bool, _ body: (EventStore) throws -> T) throws -> T {
         try AppendRetry.from(environment: ProcessInfo.processInfo.environment)
-            .run(settings: connection.settings, idempotent: idempotent,
+            .run(settings: connection.settings, idempotent: idempotent(),
                  notice: { printWarning($0) }, body)
     }
 
@@ -120,55 +120,64 @@ struct AppendCommand: ParsableCommand {
     }
 
     private func appendFile(_ path: String) throws {
-        let lines = try EnvelopeFile.parse(try readInput(path), name: path == "-" ? "stdin" : path,
-                                               defaults: .init(occurredAt: nil, actor: actor ?? defaultActor(),
-                                                               source: source.flatMap(EventSource.init) ?? .cli))
-        let envelopes = lines.map(\.envelope)
-        guard !envelopes.isEmpty else { throw CLIError.input("\(path): no events in the file") }
+        let file = try EnvelopeFile(path: path, defaults: .init(occurredAt: nil, actor: actor ?? defaultActor(),
+                                                                  source: source.flatMap(EventSource.init) ?? .cli))
+        // The first batch is read before connecting: a small file with a bad
+        // line is refused (65) without touching the database.
+        var pending = try file.nextBatch()
+        guard pending != nil else { throw CLIError.input("\(path): no events in the file") }
         let progress = Progress()
-        var appended = 0, duplicates = 0
+        var appended: Int64 = 0, duplicates: Int64 = 0
         var first: Int64?, last: Int64?
         var cases = Set<String>()
-        try retrying(idempotent: envelopes.allSatisfy { $0.key != nil }) { store in
-            appended = 0; duplicates = 0; first = nil; last = nil; cases = []
+        var attempt = 0
+        var sentAll = false
+        // A lost connection before COMMIT leaves nothing behind (the file is
+        // read again from the top); during COMMIT it is ambiguous, so the
+        // retry needs every event to have a key (README, "Retries").
+        try retrying(idempotent: !sentAll || file.allKeyed) { store in
+            attempt += 1
+            if attempt > 1 { try file.rewind(); pending = try file.nextBatch() }
+            appended = 0; duplicates = 0; first = nil; last = nil; cases = []; sentAll = false
+            // Line numbers of the batches in flight, to name a refused event's line.
+            var lines: [Int: [Int]] = [:]
+            var sent = 0
             try store.atomically {
-                // A run of consecutive events of one case (up to 1000) is one
-                // batch; batches are sent pipelined (issue 6: no round trip each).
-                var batches: [(caseID: String, events: ArraySlice<Envelope>)] = []
-                var starts: [Int] = []
-                var index = 0
-                while index < envelopes.count {
-                    var end = index + 1
-                    while end < envelopes.count, envelopes[end].caseID == envelopes[index].caseID, end - index < 1000 { end += 1 }
-                    batches.append((envelopes[index].caseID, envelopes[index..<end]))
-                    starts.append(index)
-                    index = end
-                }
                 do {
-                    try store.appendPipelined(batches, openingTypes: EventValidation.openingTypes) { b, results in
-                        for r in results {
-                            if r.duplicate { duplicates += 1 } else {
-                                appended += 1
-                                first = first ?? r.position
-                                last = r.position
-                            }
+                    try store.appendMany(openingTypes: EventValidation.openingTypes, next: {
+                        guard let batch = try pending ?? file.nextBatch() else { return nil }
+                        pending = nil
+                        lines[sent] = batch.map(\.line)
+                        sent += 1
+                        for e in batch { cases.insert(e.envelope.caseID) }
+                        return batch.map(\.envelope)
+                    }, onBatch: { index, summary in
+                        lines[index] = nil
+                        appended += summary.appended
+                        duplicates += summary.duplicates
+                        if let p = summary.firstPosition { first = first ?? p }
+                        if let p = summary.lastPosition { last = p }
+                        let done = appended + duplicates
+                        if let total = file.totalBytes, total > 0 {
+                            progress.update("appending: \(done) events (\(file.bytesRead * 100 / total)% of the file)")
+                        } else {
+                            progress.update("appending: \(done) events")
                         }
-                        cases.insert(batches[b].caseID)
-                        let done = starts[b] + batches[b].events.count
-                        if done % 10_000 < batches[b].events.count { progress.update("appending: \(done)/\(envelopes.count) events") }
-                    }
+                    })
                 } catch let failure as BatchFailure {
-                    if case LedgerError.invalid(var error) = failure.error {
-                        error.line = lines[starts[failure.index]].line
+                    if case LedgerError.invalid(var error) = failure.error, let batchLines = lines[failure.index] {
+                        let item = min(max(failure.item ?? 1, 1), batchLines.count)
+                        error.line = batchLines[item - 1]
                         throw LedgerError.invalid(error)
                     }
                     throw failure.error
                 }
+                sentAll = true
             }
         }
         progress.done()
         var summary: [String: JSONValue] = [
-            "appended": .int(Int64(appended)), "duplicates": .int(Int64(duplicates)),
+            "appended": .int(appended), "duplicates": .int(duplicates),
             "cases": .int(Int64(cases.count)),
         ]
         if let first, let last { summary["first_position"] = .int(first); summary["last_position"] = .int(last) }

@@ -1,39 +1,134 @@
 import Envelope
 import Foundation
 
-/// A JSONL file of envelopes: one object per line; blank lines are skipped.
-/// Every line is parsed and validated before anything is appended.
-enum EnvelopeFile {
+/// A JSONL file of envelopes, read as a stream: one object per line; blank
+/// lines are skipped. A file on disk is read in chunks, so memory stays flat
+/// however long it is; standard input is kept in memory (it cannot be read
+/// again, and a retry after a lost connection starts from the top).
+/// Every line is parsed and validated before its batch is sent; a bad line
+/// stops the import, whose transaction then appends nothing.
+final class EnvelopeFile {
     /// The longest line accepted (an event's data is limited to 1 MiB).
     static let maxLineBytes = 2 << 20
+    static let chunkBytes = 1 << 20
 
-    static func parse(_ data: Data, name: String, defaults: Envelope.Defaults) throws -> [(line: Int, envelope: Envelope)] {
-        var envelopes: [(line: Int, envelope: Envelope)] = []
-        var lineNumber = 0
-        for lineBytes in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let trimmed = lineBytes.last == 0x0D ? lineBytes.dropLast() : lineBytes
-            if trimmed.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            func failure(_ error: InputError) -> InputError {
-                var e = error
-                e.line = lineNumber
-                return e
+    private let path: String
+    private let defaults: Envelope.Defaults
+    private var handle: FileHandle?
+    private var stdinData: Data?
+    /// Unconsumed bytes read from the input, from `start`.
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var atEOF = false
+    private(set) var lineNumber = 0
+    /// Bytes consumed so far, and the input's size when known (for progress).
+    private(set) var bytesRead = 0
+    let totalBytes: Int?
+    /// Whether every event read so far has an idempotency key.
+    private(set) var allKeyed = true
+
+    /// Opens `path` ("-" for standard input).
+    init(path: String, defaults: Envelope.Defaults) throws {
+        self.path = path
+        self.defaults = defaults
+        if path == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            stdinData = data
+            totalBytes = data.count
+        } else {
+            var info = stat()
+            guard stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else {
+                throw CLIError.io("cannot read \(path): no such file or not readable")
             }
-            guard trimmed.count <= maxLineBytes else {
-                throw failure(InputError(field: nil, "line is \(trimmed.count) bytes; the limit is \(maxLineBytes)"))
+            totalBytes = (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
+        }
+        try rewind()
+    }
+
+    /// Starts again from the first line.
+    func rewind() throws {
+        buffer.removeAll(keepingCapacity: true)
+        start = 0
+        lineNumber = 0
+        bytesRead = 0
+        allKeyed = true
+        if let stdinData {
+            buffer = [UInt8](stdinData)
+            atEOF = true
+        } else {
+            try? handle?.close()
+            guard let h = FileHandle(forReadingAtPath: path) else {
+                throw CLIError.io("cannot read \(path): no such file or not readable")
+            }
+            handle = h
+            atEOF = false
+        }
+    }
+
+    /// The next line's bytes (without the newline), or nil at the end.
+    private func nextLine() throws -> ArraySlice<UInt8>? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+                let line = buffer[start..<newline]
+                bytesRead += newline + 1 - start
+                start = newline + 1
+                lineNumber += 1
+                return line
+            }
+            if atEOF {
+                guard start < buffer.count else { return nil }
+                let line = buffer[start...]
+                bytesRead += buffer.count - start
+                start = buffer.count
+                lineNumber += 1
+                return line
+            }
+            if buffer.count - start > EnvelopeFile.maxLineBytes {
+                throw failure(lineNumber + 1, InputError(field: nil, "line is over \(EnvelopeFile.maxLineBytes) bytes; the limit is \(EnvelopeFile.maxLineBytes)"))
+            }
+            // Keep the unconsumed tail, then read the next chunk.
+            if start > 0 {
+                buffer.removeSubrange(0..<start)
+                start = 0
+            }
+            let chunk: Data
+            do { chunk = try handle?.read(upToCount: EnvelopeFile.chunkBytes) ?? Data() } catch {
+                throw CLIError.io("cannot read \(path): \(error.localizedDescription)")
+            }
+            if chunk.isEmpty { atEOF = true } else { buffer.append(contentsOf: chunk) }
+        }
+    }
+
+    private func failure(_ line: Int, _ error: InputError) -> InputError {
+        var e = error
+        e.line = line
+        return e
+    }
+
+    /// The next batch of up to `maxEvents` events (or about `maxBytes` of
+    /// input), each with its line number; nil at the end of the input.
+    func nextBatch(maxEvents: Int = 2000, maxBytes: Int = 4 << 20) throws -> [(line: Int, envelope: Envelope)]? {
+        var batch: [(line: Int, envelope: Envelope)] = []
+        let startBytes = bytesRead
+        while batch.count < maxEvents, bytesRead - startBytes < maxBytes, let raw = try nextLine() {
+            let trimmed = raw.last == 0x0D ? raw.dropLast() : raw
+            if trimmed.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            guard trimmed.count <= EnvelopeFile.maxLineBytes else {
+                throw failure(lineNumber, InputError(field: nil, "line is \(trimmed.count) bytes; the limit is \(EnvelopeFile.maxLineBytes)"))
             }
             let value: JSONValue
             do { value = try JSONValue.parse(Data(trimmed)) } catch {
-                throw failure(InputError(field: nil, error.description))
+                throw failure(lineNumber, InputError(field: nil, error.description))
             }
             do {
                 let envelope = try Envelope.parse(value, defaults: defaults)
                 try EventValidation.validate(envelope)
-                envelopes.append((lineNumber, envelope))
+                if envelope.key == nil { allKeyed = false }
+                batch.append((lineNumber, envelope))
             } catch {
-                throw failure(error)
+                throw failure(lineNumber, error)
             }
         }
-        return envelopes
+        return batch.isEmpty ? nil : batch
     }
 }
