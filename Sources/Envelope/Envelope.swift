@@ -140,16 +140,16 @@ public struct Envelope: Sendable, Equatable {
 
     /// Checks the envelope's own fields (not the catalog: see `Process`).
     public func validate() throws(ValidationError) {
-        guard !type.isEmpty, type.utf8.count <= Envelope.maxTypeLength, !type.contains("\u{0}") else {
+        guard !type.isEmpty, type.utf8.count <= Envelope.maxTypeLength, !type.utf8.contains(0) else {
             throw ValidationError(field: "type", "must be 1 to \(Envelope.maxTypeLength) characters")
         }
         try Envelope.validateCaseID(caseID)
-        guard !actor.isEmpty, actor.utf8.count <= Envelope.maxActorLength, !actor.contains("\u{0}"),
+        guard !actor.isEmpty, actor.utf8.count <= Envelope.maxActorLength, !actor.utf8.contains(0),
               !actor.contains(where: { $0.isWhitespace || $0.isNewline }) else {
             throw ValidationError(field: "actor", "must be a directory handle: 1 to \(Envelope.maxActorLength) characters, no spaces")
         }
         if let key {
-            guard !key.isEmpty, key.utf8.count <= Envelope.maxKeyLength, !key.contains("\u{0}") else {
+            guard !key.isEmpty, key.utf8.count <= Envelope.maxKeyLength, !key.utf8.contains(0) else {
                 throw ValidationError(field: "key", "must be 1 to \(Envelope.maxKeyLength) bytes with no NUL character")
             }
         }
@@ -159,8 +159,12 @@ public struct Envelope: Sendable, Equatable {
         if let path = data.pathOfNulCharacter() {
             throw ValidationError(field: path, "contains a NUL character, which the ledger cannot store")
         }
-        let year = Calendar(identifier: .gregorian).component(.year, from: occurredAt)
-        guard (1900...9999).contains(year) else {
+        // Years 1900-9999 in UTC: 1900-01-01T00:00:00Z up to 10000-01-01T00:00:00Z.
+        let seconds = occurredAt.timeIntervalSince1970
+        guard seconds >= -2_208_988_800, seconds < 253_402_300_800 else {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let year = calendar.component(.year, from: occurredAt)
             throw ValidationError(field: "occurred_at", "year \(year) is outside 1900-9999")
         }
     }

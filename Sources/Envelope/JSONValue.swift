@@ -144,71 +144,125 @@ extension JSONValue {
 
     /// Compact JSON text with sorted keys (stable, for output and for keys).
     public func jsonText() -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
         write(to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private func write(to out: inout String) {
+    /// Appends the compact JSON text's UTF-8 bytes (the same text as
+    /// `jsonText()`: keys sorted, no spaces) to `out`.
+    public func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d):
-            if d.rounded() == d && abs(d) < 1e15 { out += String(Int64(d)) } else { out += "\(d)" }
+            if d.rounded() == d && abs(d) < 1e15 { out.append(contentsOf: String(Int64(d)).utf8) } else {
+                out.append(contentsOf: "\(d)".utf8)
+            }
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let a):
-            out += "["
+            out.append(0x5B)
             for (index, element) in a.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(0x2C) }
                 element.write(to: &out)
             }
-            out += "]"
+            out.append(0x5D)
         case .object(let o):
-            out += "{"
+            out.append(0x7B)
             for (index, key) in o.keys.sorted().enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(0x2C) }
                 JSONValue.writeString(key, to: &out)
-                out += ":"
+                out.append(0x3A)
                 o[key]!.write(to: &out)
             }
-            out += "}"
+            out.append(0x7D)
         }
+    }
+
+    /// The length in bytes of `jsonText()`, without building it.
+    public var jsonByteCount: Int {
+        switch self {
+        case .null: 4
+        case .bool(let b): b ? 4 : 5
+        case .int, .double:
+            jsonText().utf8.count
+        case .string(let s): JSONValue.quotedByteCount(s)
+        case .array(let a): 2 + max(0, a.count - 1) + a.reduce(0) { $0 + $1.jsonByteCount }
+        case .object(let o):
+            2 + max(0, o.count - 1) + o.reduce(0) { $0 + JSONValue.quotedByteCount($1.key) + 1 + $1.value.jsonByteCount }
+        }
+    }
+
+    private static func quotedByteCount(_ s: String) -> Int {
+        var n = 2
+        for b in s.utf8 {
+            switch b {
+            case 0x22, 0x5C, 0x0A, 0x0D, 0x09: n += 2
+            case 0..<0x20: n += 6
+            default: n += 1
+            }
+        }
+        return n
+    }
+
+    /// Appends `s` as a JSON string: quotes, backslash escapes for `"`, `\`,
+    /// newline, return and tab, `\u00xx` for the other control characters.
+    /// Escaping works on UTF-8 bytes: multi-byte sequences never contain
+    /// ASCII bytes, so they pass through unchanged.
+    public static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x0A: out.append(0x5C); out.append(0x6E)
+            case 0x0D: out.append(0x5C); out.append(0x72)
+            case 0x09: out.append(0x5C); out.append(0x74)
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: out.append(b)
+            }
+        }
+        out.append(0x22)
     }
 
     public static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(s.utf8.count + 2)
+        writeString(s, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 
     /// The first string (key or value) holding a NUL character, as a path.
     /// PostgreSQL text and jsonb cannot store U+0000, so such input is refused.
     public func pathOfNulCharacter(_ path: String = "data") -> String? {
+        guard containsNul else { return nil }
         switch self {
-        case .string(let s): return s.contains("\u{0}") ? path : nil
+        case .string: return path
         case .array(let a):
             for (i, v) in a.enumerated() { if let p = v.pathOfNulCharacter("\(path)[\(i)]") { return p } }
             return nil
         case .object(let o):
             for (k, v) in o {
-                if k.contains("\u{0}") { return "\(path) (a key)" }
+                if k.utf8.contains(0) { return "\(path) (a key)" }
                 if let p = v.pathOfNulCharacter("\(path).\(k)") { return p }
             }
             return nil
         default: return nil
+        }
+    }
+
+    /// Whether any string (key or value) holds U+0000 (a byte scan; the
+    /// path is only built when one does).
+    private var containsNul: Bool {
+        switch self {
+        case .string(let s): s.utf8.contains(0)
+        case .array(let a): a.contains { $0.containsNul }
+        case .object(let o): o.contains { $0.key.utf8.contains(0) || $0.value.containsNul }
+        default: false
         }
     }
 }

@@ -11,7 +11,7 @@ enum EventValidation {
 
     static func validate(_ envelope: Envelope) throws(InputError) {
         try envelope.validate()
-        let size = envelope.data.jsonText().utf8.count
+        let size = envelope.data.jsonByteCount
         guard size <= maxDataBytes else {
             throw InputError(field: "data", "is \(size) bytes; an event's data may be at most \(maxDataBytes) bytes (1 MiB)")
         }
