@@ -92,6 +92,43 @@ public enum RFC3339 {
         Date(timeIntervalSince1970: Double(microseconds) / 1_000_000)
     }
 
+    /// Appends the UTC form of `format` (same text: `2026-04-07T13:20:00Z`,
+    /// fraction without trailing zeros) as UTF-8 bytes, without building a String.
+    public static func writeUTC(microseconds us: Int64, to out: inout [UInt8]) {
+        var seconds = us / 1_000_000
+        var fraction = us % 1_000_000
+        if fraction < 0 { fraction += 1_000_000; seconds -= 1 }
+        var days = seconds / 86400
+        var secOfDay = seconds % 86400
+        if secOfDay < 0 { secOfDay += 86400; days -= 1 }
+        let (y, m, d) = civilFromDays(Int(days))
+        func digits(_ v: Int, _ n: Int) {
+            var text = String(v).utf8.map { $0 }
+            while text.count < n { text.insert(0x30, at: 0) }
+            out.append(contentsOf: text)
+        }
+        func two(_ v: Int) { out.append(0x30 + UInt8(v / 10)); out.append(0x30 + UInt8(v % 10)) }
+        if (0...9999).contains(y) {
+            out.append(0x30 + UInt8(y / 1000)); out.append(0x30 + UInt8(y / 100 % 10))
+            out.append(0x30 + UInt8(y / 10 % 10)); out.append(0x30 + UInt8(y % 10))
+        } else {
+            digits(y, 4)
+        }
+        out.append(0x2D); two(m); out.append(0x2D); two(d)
+        out.append(0x54); two(Int(secOfDay / 3600)); out.append(0x3A); two(Int(secOfDay % 3600 / 60))
+        out.append(0x3A); two(Int(secOfDay % 60))
+        if fraction != 0 {
+            var f = Int(fraction)
+            var width = 6
+            while f % 10 == 0 { f /= 10; width -= 1 }
+            out.append(0x2E)
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            while divisor > 0 { out.append(0x30 + UInt8(f / divisor % 10)); divisor /= 10 }
+        }
+        out.append(0x5A)
+    }
+
     static func format(microseconds us: Int64, offsetSeconds: Int) -> String {
         let local = us + Int64(offsetSeconds) * 1_000_000
         var seconds = local / 1_000_000

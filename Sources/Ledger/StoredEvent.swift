@@ -54,20 +54,31 @@ public struct StoredEvent: Sendable {
 
     /// One JSON line, with `data` and `metadata` copied verbatim.
     public func jsonLine() -> String {
-        var out = "{\"position\":\(position),\"id\":\"\(id)\",\"case\":"
-        JSONValue.writeString(caseID, to: &out)
-        out += ",\"version\":\(version),\"type\":"
-        JSONValue.writeString(type, to: &out)
-        out += ",\"occurred_at\":\"\(RFC3339.format(RFC3339.date(microseconds: occurredMicros)))\""
-        out += ",\"recorded_at\":\"\(RFC3339.format(RFC3339.date(microseconds: recordedMicros)))\",\"actor\":"
-        JSONValue.writeString(actor, to: &out)
-        out += ",\"source\":"
-        JSONValue.writeString(source, to: &out)
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + dataText.utf8.count + metadataText.utf8.count)
+        writeJSONLine(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `jsonLine()`'s UTF-8 bytes to `out` (no newline).
+    public func writeJSONLine(to out: inout [UInt8]) {
+        func raw(_ text: String) { out.append(contentsOf: text.utf8) }
+        raw("{\"position\":"); raw(String(position))
+        raw(",\"id\":\""); raw(id)
+        raw("\",\"case\":"); JSONValue.writeString(caseID, to: &out)
+        raw(",\"version\":"); raw(String(version))
+        raw(",\"type\":"); JSONValue.writeString(type, to: &out)
+        raw(",\"occurred_at\":\""); RFC3339.writeUTC(microseconds: occurredMicros, to: &out)
+        raw("\",\"recorded_at\":\""); RFC3339.writeUTC(microseconds: recordedMicros, to: &out)
+        raw("\",\"actor\":"); JSONValue.writeString(actor, to: &out)
+        raw(",\"source\":"); JSONValue.writeString(source, to: &out)
         if let key {
-            out += ",\"key\":"
-            JSONValue.writeString(key, to: &out)
+            raw(",\"key\":"); JSONValue.writeString(key, to: &out)
         }
-        out += ",\"data\":\(dataText),\"metadata\":\(metadataText),\"previous_hash\":\"\(previousHash)\",\"hash\":\"\(hash)\"}"
-        return out
+        raw(",\"data\":"); raw(dataText)
+        raw(",\"metadata\":"); raw(metadataText)
+        raw(",\"previous_hash\":\""); raw(previousHash)
+        raw("\",\"hash\":\""); raw(hash)
+        raw("\"}")
     }
 }

@@ -38,7 +38,7 @@ struct ReadCommand: ParsableCommand {
             try store.forEachEvent(caseID: caseID, after: after) { event in
                 switch format {
                 case .jsonl:
-                    out.line(event.jsonLine())
+                    out.line { event.writeJSONLine(to: &$0) }
                 case .table:
                     out.line(Table.row([
                         String(event.position), event.caseID, String(event.version), event.type,

@@ -74,6 +74,12 @@ final class Output {
         buffer.append(0x0A)
         if buffer.count >= 1 << 16 { flush() }
     }
+    /// A line written straight into the buffer as bytes.
+    func line(_ write: (inout [UInt8]) -> Void) {
+        write(&buffer)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
     func flush() {
         guard !buffer.isEmpty else { return }
         buffer.withUnsafeBytes { raw in
