@@ -10,12 +10,14 @@ enum AudienceTarget: Sendable, Hashable {
     case productOncall
 }
 
-/// Who a message reached, resolved through the directory in force when it was sent.
+/// Who a message reached, resolved through the directory in force when it
+/// was sent. Used as sets (only `contains`); arrays because a message names
+/// a handful of refs, and hashing them into sets was most of the cost.
 struct Reach: Sendable {
-    var roles = Set<String>()
-    var people = Set<String>()
-    var groups = Set<String>()
-    var literals = Set<String>()
+    var roles: [String] = []
+    var people: [String] = []
+    var groups: [String] = []
+    var literals: [String] = []
 }
 
 struct AudienceResolver: Sendable {
@@ -25,10 +27,14 @@ struct AudienceResolver: Sendable {
 
     /// Expands named audiences (recursively) into targets, in order, without duplicates.
     func targets(_ refs: [String]) -> [AudienceTarget] {
+        Self.targets(refs, audiences: policy.audiences)
+    }
+
+    static func targets(_ refs: [String], audiences: [String: [String]]) -> [AudienceTarget] {
         var out: [AudienceTarget] = []
         var visiting = Set<String>()
         func add(_ ref: String) {
-            if let named = policy.audiences[ref] {
+            if let named = audiences[ref] {
                 guard visiting.insert(ref).inserted else { return }
                 named.forEach(add)
                 visiting.remove(ref)
@@ -54,15 +60,15 @@ struct AudienceResolver: Sendable {
         var r = Reach()
         let d = directories.at(t)
         for ref in audience {
-            r.literals.insert(ref.lowercased())
+            r.literals.append(ref.lowercased())
             if ref.hasPrefix("role:") {
-                r.roles.insert(String(ref.dropFirst(5)))
+                r.roles.append(String(ref.dropFirst(5)))
             } else if let p = d?.person(ref: ref) {
-                r.people.insert(p.handle)
-                r.roles.formUnion(p.roles)
+                r.people.append(p.handle)
+                r.roles.append(contentsOf: p.roles)
             } else if let g = d?.group(ref: ref) {
-                r.groups.insert(g.handle)
-                if let role = g.role { r.roles.insert(role) }
+                r.groups.append(g.handle)
+                if let role = g.role { r.roles.append(role) }
             }
         }
         return r

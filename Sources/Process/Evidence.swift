@@ -17,11 +17,19 @@ struct EvidenceFinder: Sendable {
     let state: CaseState
     let audience: AudienceResolver
     let directories: DirectoryHistory
-
+    /// Who each message of `state.events` reached (nil for other events).
+    let reaches: [Reach?]
     /// Targets a notification must reach (empty for other requirements).
-    var targets: [AudienceTarget] {
-        if case .notification(let n) = rule.requirement { return audience.targets(n.audience) }
-        return []
+    let targets: [AudienceTarget]
+
+    init(rule: Rule, state: CaseState, audience: AudienceResolver, directories: DirectoryHistory, reaches: [Reach?],
+         targets: [AudienceTarget]) {
+        self.rule = rule
+        self.state = state
+        self.audience = audience
+        self.directories = directories
+        self.reaches = reaches
+        self.targets = targets
     }
 
     func actorIssue(_ actor: String, at t: Date) -> String? {
@@ -41,18 +49,17 @@ struct EvidenceFinder: Sendable {
         var out: [Candidate] = []
         switch rule.requirement {
         case .notification(let n):
-            let targets = self.targets
-            for e in state.events {
+            for (index, e) in state.events.enumerated() {
                 guard case .notificationSent(let m) = e.event, n.channels.contains(m.channel) else { continue }
                 var issues: [String] = []
                 if let dest = n.destination, m.channel == .slack || n.channels == [m.channel],
                    dest.lowercased() != m.destination.lowercased() {
                     issues.append("destination \(m.destination) (expected \(dest))")
                 }
-                let missingContent = n.content.filter { (m.content[$0] ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
+                let missingContent = n.content.filter { Blank.isBlank(m.content[$0] ?? "", newlines: false) }
                 if !missingContent.isEmpty { issues.append("\(e.id): content \(missingContent.joined(separator: ", "))") }
                 if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
-                let reach = audience.reach(of: m.audience, at: e.time)
+                let reach = reaches[index] ?? audience.reach(of: m.audience, at: e.time)
                 let covers = Set(targets.indices.filter { audience.reached(targets[$0], by: reach, at: e.time) })
                 out.append(Candidate(time: e.time, events: [e.recorded], covers: covers, issues: issues))
             }
