@@ -106,21 +106,60 @@ enum CSV {
 /// A plain-text table with padded columns.
 enum TextTable {
     static func render(_ header: [String], _ rows: [[String]], maxWidth: Int = 60) -> String {
-        let all = [header] + rows
         var widths = Array(repeating: 0, count: header.count)
+        let all = ([header] + rows).map { row in row.map(Cell.init) }
         for row in all {
-            for (i, cell) in row.enumerated() { widths[i] = min(maxWidth, max(widths[i], printable(cell, limit: 500).count)) }
+            for (i, cell) in row.enumerated() { widths[i] = min(maxWidth, max(widths[i], cell.width)) }
         }
         var out = ""
-        for row in all {
-            var line = ""
-            for (i, cell) in row.enumerated() {
-                var text = printable(cell, limit: 500)
-                if text.count > maxWidth && i < row.count - 1 { text = String(text.prefix(maxWidth - 1)) + "…" }
-                line += i == row.count - 1 ? text : text.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0)
-            }
-            out += line.trimmingCharacters(in: .whitespaces) + "\n"
-        }
+        for row in all { out += line(row, widths: widths, maxWidth: maxWidth) }
         return out
+    }
+
+    /// A cell as shown (`printable`), with its width in characters.
+    struct Cell {
+        let text: String
+        /// Printable ASCII: characters, UTF-16 units and bytes are the same count.
+        let ascii: Bool
+        let width: Int
+
+        init(_ cell: String) {
+            text = printable(cell, limit: 500)
+            ascii = text.utf8.allSatisfy { $0 < 0x80 }
+            width = ascii ? text.utf8.count : text.count
+        }
+    }
+
+    /// One padded line, the same as padding each cell with Foundation's
+    /// `padding(toLength:)` and trimming the line's spaces, without
+    /// Foundation for ASCII text (the report of every case renders
+    /// thousands of rows).
+    static func line(_ row: [Cell], widths: [Int], maxWidth: Int) -> String {
+        var line = ""
+        var ascii = true
+        for (i, cell) in row.enumerated() {
+            var text = cell.text
+            var textASCII = cell.ascii
+            if cell.width > maxWidth && i < row.count - 1 {
+                text = String(text.prefix(maxWidth - 1)) + "…"
+                textASCII = false
+            }
+            if i == row.count - 1 {
+                line += text
+            } else if textASCII && cell.width <= widths[i] + 2 {
+                line += text
+                line += String(repeating: " ", count: widths[i] + 2 - cell.width)
+            } else {
+                line += text.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0)
+            }
+            ascii = ascii && textASCII
+        }
+        guard ascii else { return line.trimmingCharacters(in: .whitespaces) + "\n" }
+        // Trim spaces and tabs at both ends (the ASCII members of .whitespaces).
+        let bytes = Array(line.utf8)
+        var start = 0, end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self) + "\n"
     }
 }
