@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Envelope
+@testable import Envelope
 
 /// `Blank.isBlank` must agree with Foundation's trimming, which it replaces
 /// in the rule engine and the catalog (issue 6).
@@ -28,5 +28,27 @@ import Envelope
             }
         }
         #expect(disagreements == [])
+    }
+}
+
+/// The byte-level RFC 3339 formatter gives the same text as the original one (issue 6).
+@Suite struct RFC3339FormatTests {
+    @Test func fastAgreesWithSlow() {
+        var us: [Int64] = [0, 1, -1, 999_999, 1_000_000, -1_000_001, 1_775_568_900_000_000, 1_775_568_900_123_000,
+                           1_775_568_900_000_001, 253_402_300_799_999_999, -62_135_596_800_000_000, 951_782_400_000_000]
+        var seed: UInt64 = 42
+        for _ in 0..<2000 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            us.append(Int64(bitPattern: seed >> 8) % 300_000_000_000_000_000)
+        }
+        for u in us {
+            for offset in [0, 3600, -4 * 3600, -5 * 3600, 5 * 3600 + 45 * 60, 14 * 3600, -12 * 3600 - 30 * 60] {
+                let slow = RFC3339.slowFormat(microseconds: u, offsetSeconds: offset)
+                if let fast = RFC3339.fastFormat(microseconds: u, offsetSeconds: offset) {
+                    #expect(fast == slow, "\(u) \(offset)")
+                }
+                #expect(RFC3339.format(microseconds: u, offsetSeconds: offset) == slow)
+            }
+        }
     }
 }
