@@ -86,6 +86,13 @@ enum MD {
         for row in rows { out += "| " + row.map(cell).joined(separator: " | ") + " |\n" }
         return out
     }
+
+    /// `table`, with rows handed over one by one.
+    static func write(_ header: [String], _ rows: TextTable.Rows, to out: TextSink) {
+        out.add("| " + header.map(cell).joined(separator: " | ") + " |\n")
+        out.add("|" + header.map { _ in "---" }.joined(separator: "|") + "|\n")
+        rows { row in out.add("| " + row.map(cell).joined(separator: " | ") + " |\n") }
+    }
 }
 
 /// CSV (RFC 4180): quote every field that needs it; neutralise cells a
@@ -103,8 +110,44 @@ enum CSV {
     static func row(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") }
 }
 
+/// Output built piece by piece; with `flush`, handed on in chunks of about
+/// 64 KiB instead of kept whole.
+final class TextSink {
+    private(set) var text = ""
+    private let flush: ((String) -> Void)?
+
+    init(flush: ((String) -> Void)?) { self.flush = flush }
+
+    func add(_ s: String) {
+        text += s
+        if let flush, text.utf8.count >= 1 << 16 {
+            flush(text)
+            text = ""
+        }
+    }
+
+    func finish() {
+        if let flush, !text.isEmpty { flush(text) }
+        text = ""
+    }
+}
+
 /// A plain-text table with padded columns.
 enum TextTable {
+    /// Rows handed to a body one by one, in order; it may be called more
+    /// than once (widths first, then the lines) and gives the same rows each time.
+    typealias Rows = (_ body: ([String]) -> Void) -> Void
+
+    /// `render`, with rows handed over one by one (two passes: widths, then lines).
+    static func write(_ header: [String], _ rows: Rows, maxWidth: Int = 60, to out: TextSink) {
+        var widths = header.map { min(maxWidth, Cell($0).width) }
+        rows { row in
+            for (i, cell) in row.enumerated() { widths[i] = min(maxWidth, max(widths[i], Cell(cell).width)) }
+        }
+        out.add(line(header.map(Cell.init), widths: widths, maxWidth: maxWidth))
+        rows { row in out.add(line(row.map(Cell.init), widths: widths, maxWidth: maxWidth)) }
+    }
+
     static func render(_ header: [String], _ rows: [[String]], maxWidth: Int = 60) -> String {
         var widths = Array(repeating: 0, count: header.count)
         let all = ([header] + rows).map { row in row.map(Cell.init) }
