@@ -205,6 +205,15 @@ public enum Compliance {
         return (report, reference)
     }
 
+    /// Worker threads for judging many cases (period compliance, rebuilds):
+    /// one fewer than the cores (the calling thread reads and decodes
+    /// events), at least one; `DTLEDGER_THREADS` overrides it (0: judge on
+    /// the calling thread).
+    public static var workerThreads: Int {
+        if let text = ProcessInfo.processInfo.environment["DTLEDGER_THREADS"], let n = Int(text), n >= 0 { return min(n, 16) }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+    }
+
     /// Every case opened in [from, to).
     public static func evaluatePeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil,
                                       progress: (Int, Int) -> Void = { _, _ in }) throws -> PeriodReport {
@@ -221,6 +230,7 @@ public enum Compliance {
     /// (compacted, with its index in opening order; cases come in case id
     /// order) and not kept: memory stays flat however many cases there are.
     public static func streamPeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil,
+                                    threads: Int = Compliance.workerThreads,
                                     progress: (Int, Int) -> Void = { _, _ in },
                                     _ body: (_ index: Int, _ report: CaseReport) throws -> Void) throws -> PeriodSummary {
         let digest = try store.digest()
@@ -234,18 +244,26 @@ public enum Compliance {
         var totals = PeriodTotals()
         var unjudged: [(String, String)] = []
         var done = 0
-        try store.forEachCase(caseIDs, through: digest.position) { caseID, events in
-            if let report = judge(caseID: caseID, events: events, reference: reference, digest: digest, asOf: asOf),
-               let index = order[caseID] {
-                let compact = report.compacted()
-                totals.add(compact, index: index)
-                try body(index, compact)
+        // Cases are judged on worker threads while this one reads the next
+        // ones; results come back here in the order read.
+        let judging = OrderedWork<(String, [RecordedEvent]), (String, CaseReport?)>(threads: threads) { caseID, events in
+            (caseID, judge(caseID: caseID, events: events, reference: reference, digest: digest, asOf: asOf)?.compacted())
+        }
+        func consume(_ result: (String, CaseReport?)) throws {
+            let (caseID, report) = result
+            if let report, let index = order[caseID] {
+                totals.add(report, index: index)
+                try body(index, report)
             } else {
                 unjudged.append((caseID, "no policy in force when it was opened"))
             }
             done += 1
             progress(done, caseIDs.count)
         }
+        try store.forEachCase(caseIDs, through: digest.position) { caseID, events in
+            try judging.submit((caseID, events), consume)
+        }
+        try judging.finish(consume)
         return PeriodSummary(from: from, to: to, asOf: asOf, digest: digest, totals: totals, unjudged: unjudged,
                              policyPublications: reference.policyPublications)
     }

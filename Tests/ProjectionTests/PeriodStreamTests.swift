@@ -32,11 +32,12 @@ import TestSupport
                                                        asOf: try RFC3339.parse(asOf))
             #expect(report.cases.map(\.evaluation.caseID) == ["PD-2026-0007", "INC-2026-0001", "INC-2026-0142"])
             #expect(report.unjudged.map(\.caseID) == ["INC-2025-0001"])
-            for format in ComplianceFormat.allCases {
+            // Judged on the calling thread, and on one and two worker threads.
+            for (format, threads) in ComplianceFormat.allCases.flatMap({ f in ["0", "1", "2"].map { (f, $0) } }) {
                 let r = try CLI.run(["compliance", "--from", from, "--to", to, "--as-of", asOf, "--format", format.rawValue],
-                                    database: db.url)
+                                    database: db.url, environment: ["DTLEDGER_THREADS": threads])
                 #expect(r.status == 0, "\(r.stderr)")
-                #expect(r.stdout == ComplianceRenderer.render(report, as: format), "\(format) as of \(asOf)")
+                #expect(r.stdout == ComplianceRenderer.render(report, as: format), "\(format) as of \(asOf), \(threads) threads")
             }
         }
     }
