@@ -18,6 +18,11 @@ struct Reach: Sendable {
     var people: [String] = []
     var groups: [String] = []
     var literals: [String] = []
+    /// The directory in force when the message was sent, and the case's
+    /// product targets then (`AudienceResolver.concrete`), resolved once per message.
+    var directory: Directory?
+    var productPM: AudienceTarget = .productPM
+    var productOncall: AudienceTarget = .productOncall
 }
 
 struct AudienceResolver: Sendable {
@@ -59,25 +64,41 @@ struct AudienceResolver: Sendable {
     func reach(of audience: [String], at t: Date) -> Reach {
         var r = Reach()
         let d = directories.at(t)
+        let people = d?.people ?? [], groups = d?.groups ?? []
+        r.literals.reserveCapacity(audience.count)
+        r.roles.reserveCapacity(audience.count * 2)
         for ref in audience {
             r.literals.append(ref.lowercased())
             if ref.hasPrefix("role:") {
                 r.roles.append(String(ref.dropFirst(5)))
-            } else if let p = d?.person(ref: ref) {
-                r.people.append(p.handle)
-                r.roles.append(contentsOf: p.roles)
-            } else if let g = d?.group(ref: ref) {
-                r.groups.append(g.handle)
-                if let role = g.role { r.roles.append(role) }
+            } else {
+                switch d?.resolve(ref: ref) ?? .none {
+                case .person(let i):
+                    r.people.append(people[i].handle)
+                    r.roles.append(contentsOf: people[i].roles)
+                case .group(let i):
+                    r.groups.append(groups[i].handle)
+                    if let role = groups[i].role { r.roles.append(role) }
+                case .none:
+                    break
+                }
             }
         }
+        r.directory = d
+        r.productPM = concrete(.productPM, in: d)
+        r.productOncall = concrete(.productOncall, in: d)
         return r
     }
 
     /// A product target as a concrete one, with the directory in force at `t`.
     /// Without a (known) product: the product's PM is any `uf-pm`, its on-call any `uf-oncall`.
     func concrete(_ target: AudienceTarget, at t: Date) -> AudienceTarget {
-        let p = product.flatMap { directories.at(t)?.product(id: $0) }
+        concrete(target, in: directories.at(t))
+    }
+
+    /// `concrete(_:at:)` with the directory in force at that time.
+    func concrete(_ target: AudienceTarget, in directory: Directory?) -> AudienceTarget {
+        let p = product.flatMap { directory?.product(id: $0) }
         switch target {
         case .productPM: return p?.pm.map(AudienceTarget.person) ?? .role("uf-pm")
         case .productOncall: return p?.oncall.map(AudienceTarget.group) ?? .role("uf-oncall")
@@ -85,12 +106,18 @@ struct AudienceResolver: Sendable {
         }
     }
 
+    /// Whether the message of `r` (sent at `t`; `r` = `reach(of:at: t)`) reached `target`.
     func reached(_ target: AudienceTarget, by r: Reach, at t: Date) -> Bool {
-        switch concrete(target, at: t) {
+        let concrete: AudienceTarget = switch target {
+        case .productPM: r.productPM
+        case .productOncall: r.productOncall
+        default: target
+        }
+        switch concrete {
         case .role(let role): return r.roles.contains(role)
         case .person(let h): return r.people.contains(h) || r.literals.contains(h.lowercased())
         case .group(let g):
-            let group = directories.at(t)?.group(ref: g)
+            let group = r.directory?.group(ref: g)
             if let group, r.groups.contains(group.handle) { return true }
             if let role = group?.role, r.roles.contains(role) { return true }
             return r.literals.contains(g.lowercased())

@@ -69,6 +69,11 @@ public struct Directory: Sendable, Equatable {
         var groupByHandle: [String: Int] = [:]
         var groupBySlackID: [String: Int] = [:]
         var groupByEmail: [String: Int] = [:]
+        /// `resolve(ref:)`'s answer for every handle, Slack id and email
+        /// as written (and lowercased), and every group handle without its
+        /// `@`: computed with the lookup chain itself, so one lookup gives
+        /// the same answer as the chain for these strings.
+        var refs: [String: RefHit] = [:]
 
         init(people: [Person], groups: [Group]) {
             // The first entry wins, as a linear search would find it.
@@ -82,8 +87,35 @@ public struct Directory: Sendable, Equatable {
                 if let s = g.slackID, groupBySlackID[s] == nil { groupBySlackID[s] = i }
                 if let e = g.email?.lowercased(), groupByEmail[e] == nil { groupByEmail[e] = i }
             }
+            var keys: [String] = []
+            for p in people { keys += [p.handle, p.slackID, p.email, p.email?.lowercased()].compactMap { $0 } }
+            for g in groups {
+                keys += [g.handle, g.slackID, g.email, g.email?.lowercased()].compactMap { $0 }
+                if g.handle.hasPrefix("@") { keys.append(String(g.handle.dropFirst())) }
+            }
+            for key in keys where refs[key] == nil { refs[key] = chain(key) }
+        }
+
+        /// person(ref:), then group(ref:), as indexes.
+        func chain(_ ref: String) -> RefHit {
+            if let i = personByHandle[ref] ?? personBySlackID[ref] ?? personByEmail[ref.lowercased()] { return .person(i) }
+            if let i = groupByHandle[ref] ?? groupByHandle["@" + ref] ?? groupBySlackID[ref] ?? groupByEmail[ref.lowercased()] {
+                return .group(i)
+            }
+            return .none
         }
     }
+
+    /// What a ref names: the person `person(ref:)` finds, else the group `group(ref:)` finds.
+    enum RefHit: Sendable, Equatable {
+        case person(Int)
+        case group(Int)
+        case none
+    }
+
+    /// `person(ref:)`, else `group(ref:)`, in one lookup for the usual refs
+    /// (the rule engine resolves every audience ref of every message).
+    func resolve(ref: String) -> RefHit { index.refs[ref] ?? index.chain(ref) }
 
     public init(effectiveFrom: Date, roles: [String], people: [Person], groups: [Group], products: [Product])
         throws(ValidationError) {

@@ -45,21 +45,21 @@ struct RuleEvaluator {
     let asOf: Date
     let days: LocalCalendar
     let audience: AudienceResolver
-    /// Who each message of the case reached (by index in `state.events`;
-    /// nil for other events): the same for every rule, so resolved once.
-    let reaches: [Reach?]
+    /// The case's messages (`notification.sent`), with who each reached:
+    /// the same for every rule, so resolved once per case.
+    let messages: [Message]
 
     init(policy: Policy, state: CaseState, directories: DirectoryHistory, asOf: Date) {
         self.policy = policy
         self.state = state
         self.directories = directories
         self.asOf = asOf
-        days = LocalCalendar(policy.timeZone)
+        days = policy.days
         let audience = AudienceResolver(policy: policy, directories: directories, product: state.product)
         self.audience = audience
-        reaches = state.events.map { e in
+        messages = state.events.compactMap { e in
             guard case .notificationSent(let m) = e.event else { return nil }
-            return audience.reach(of: m.audience, at: e.time)
+            return Message(event: e, sent: m, reach: audience.reach(of: m.audience, at: e.time))
         }
     }
 
@@ -72,7 +72,7 @@ struct RuleEvaluator {
             return [notApplicable(base, nil, "the rule is invalid; see the policy check")]
         }
         let finder = EvidenceFinder(rule: rule, state: state, audience: audience, directories: directories,
-                                    reaches: reaches, targets: targets)
+                                    messages: messages, targets: targets)
         let candidates = finder.candidates()
         let resolver = audience
         var out: [Obligation] = []

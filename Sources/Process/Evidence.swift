@@ -11,24 +11,31 @@ struct Candidate: Sendable {
     var issues: [String]
 }
 
+/// A `notification.sent` of a case, decoded, with who it reached.
+struct Message: Sendable {
+    let event: CaseEvent
+    let sent: NotificationSent
+    let reach: Reach
+}
+
 /// Finds the candidates for a rule's requirement among the case events.
 struct EvidenceFinder: Sendable {
     let rule: Rule
     let state: CaseState
     let audience: AudienceResolver
     let directories: DirectoryHistory
-    /// Who each message of `state.events` reached (nil for other events).
-    let reaches: [Reach?]
+    /// The case's messages, in the order of `state.events`.
+    let messages: [Message]
     /// Targets a notification must reach (empty for other requirements).
     let targets: [AudienceTarget]
 
-    init(rule: Rule, state: CaseState, audience: AudienceResolver, directories: DirectoryHistory, reaches: [Reach?],
+    init(rule: Rule, state: CaseState, audience: AudienceResolver, directories: DirectoryHistory, messages: [Message],
          targets: [AudienceTarget]) {
         self.rule = rule
         self.state = state
         self.audience = audience
         self.directories = directories
-        self.reaches = reaches
+        self.messages = messages
         self.targets = targets
     }
 
@@ -49,18 +56,19 @@ struct EvidenceFinder: Sendable {
         var out: [Candidate] = []
         switch rule.requirement {
         case .notification(let n):
-            for (index, e) in state.events.enumerated() {
-                guard case .notificationSent(let m) = e.event, n.channels.contains(m.channel) else { continue }
+            let destination = n.destination?.lowercased()
+            for message in messages {
+                let e = message.event, m = message.sent
+                guard n.channels.contains(m.channel) else { continue }
                 var issues: [String] = []
-                if let dest = n.destination, m.channel == .slack || n.channels == [m.channel],
-                   dest.lowercased() != m.destination.lowercased() {
+                if let dest = n.destination, let destination, m.channel == .slack || n.channels == [m.channel],
+                   destination != m.destination.lowercased() {
                     issues.append("destination \(m.destination) (expected \(dest))")
                 }
                 let missingContent = n.content.filter { Blank.isBlank(m.content[$0] ?? "", newlines: false) }
                 if !missingContent.isEmpty { issues.append("\(e.id): content \(missingContent.joined(separator: ", "))") }
                 if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
-                let reach = reaches[index] ?? audience.reach(of: m.audience, at: e.time)
-                let covers = Set(targets.indices.filter { audience.reached(targets[$0], by: reach, at: e.time) })
+                let covers = Set(targets.indices.filter { audience.reached(targets[$0], by: message.reach, at: e.time) })
                 out.append(Candidate(time: e.time, events: [e.recorded], covers: covers, issues: issues))
             }
         case .ticket(let req):

@@ -24,6 +24,8 @@ public struct Policy: Sendable {
     /// requirements other than notifications), expanded once per policy
     /// rather than once per case.
     let ruleTargets: [[AudienceTarget]]
+    /// Local days in `timeZone`, shared by every case the policy judges.
+    let days: LocalCalendar
 
     public init(name: String, version: String, timezoneName: String, timeZone: TimeZone, effectiveFrom: Date?,
                 parameters: [String: String], audiences: [String: [String]], content: [CaseKind: [String]],
@@ -39,6 +41,7 @@ public struct Policy: Sendable {
         self.rules = rules
         self.document = document
         self.parseProblems = parseProblems
+        self.days = LocalCalendar(timeZone)
         self.ruleTargets = rules.map { rule in
             guard case .notification(let n) = rule.requirement else { return [] }
             return AudienceResolver.targets(n.audience, audiences: audiences)
