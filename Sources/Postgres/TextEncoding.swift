@@ -28,11 +28,13 @@ public enum PGText {
             out.append(0x5C); out.append(0x4E)  // \N
             return
         }
-        // Most fields need no escape: copy them whole.
-        if !value.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
-            out.append(contentsOf: value.utf8)
-            return
+        // Most fields need no escape: copy their UTF-8 whole.
+        let copied = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard !bytes.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
         }
+        if copied == true { return }
         for b in value.utf8 {
             switch b {
             case 0x5C: out.append(0x5C); out.append(0x5C)
