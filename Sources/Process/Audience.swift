@@ -65,14 +65,15 @@ struct AudienceResolver: Sendable {
         var r = Reach()
         let d = directories.at(t)
         let people = d?.people ?? [], groups = d?.groups ?? []
+        let hits = d.map { d in audience.map { d.resolve(ref: $0) } } ?? []
         r.literals.reserveCapacity(audience.count)
         r.roles.reserveCapacity(audience.count * 2)
-        for ref in audience {
+        for (k, ref) in audience.enumerated() {
             r.literals.append(ref.lowercased())
             if ref.hasPrefix("role:") {
                 r.roles.append(String(ref.dropFirst(5)))
             } else {
-                switch d?.resolve(ref: ref) ?? .none {
+                switch hits.isEmpty ? .none : hits[k] {
                 case .person(let i):
                     r.people.append(people[i].handle)
                     r.roles.append(contentsOf: people[i].roles)
@@ -93,7 +94,10 @@ struct AudienceResolver: Sendable {
     /// A product target as a concrete one, with the directory in force at `t`.
     /// Without a (known) product: the product's PM is any `uf-pm`, its on-call any `uf-oncall`.
     func concrete(_ target: AudienceTarget, at t: Date) -> AudienceTarget {
-        concrete(target, in: directories.at(t))
+        switch target {
+        case .productPM, .productOncall: return concrete(target, in: directories.at(t))
+        default: return target
+        }
     }
 
     /// `concrete(_:at:)` with the directory in force at that time.

@@ -1,10 +1,17 @@
 import Envelope
 import Foundation
 
-/// A decoded, non-retracted case event.
-struct CaseEvent: Sendable {
+/// A decoded, non-retracted case event. A class (immutable) so that the
+/// rules pass it around without copying the event's fields.
+final class CaseEvent: Sendable {
     let recorded: RecordedEvent
     let event: CatalogEvent
+
+    init(recorded: RecordedEvent, event: CatalogEvent) {
+        self.recorded = recorded
+        self.event = event
+    }
+
     var time: Date { recorded.occurredAt }
     var id: String { recorded.id }
     var type: String { recorded.type }

@@ -80,8 +80,9 @@ struct RuleEvaluator {
         for slot in slots {
                 switch slot {
                 case .judge(let occ):
-                    let names = targets.map { resolver.label($0, at: min(occ.deadline, asOf)) }
-                    out.append(Judge.judge(occ, candidates: candidates, targets: names, asOf: asOf, base: base))
+                    let at = min(occ.deadline, asOf)
+                    out.append(Judge.judge(occ, candidates: candidates, targets: targets.count,
+                                           label: { resolver.label(targets[$0], at: at) }, asOf: asOf, base: base))
                 case .notApplicable(let label, let reason):
                     out.append(notApplicable(base, label, reason))
                 case .waiting(let label, let reason):

@@ -11,11 +11,18 @@ struct Candidate: Sendable {
     var issues: [String]
 }
 
-/// A `notification.sent` of a case, decoded, with who it reached.
-struct Message: Sendable {
+/// A `notification.sent` of a case, decoded, with who it reached
+/// (a class: every notification rule of the case reads it).
+final class Message: Sendable {
     let event: CaseEvent
     let sent: NotificationSent
     let reach: Reach
+
+    init(event: CaseEvent, sent: NotificationSent, reach: Reach) {
+        self.event = event
+        self.sent = sent
+        self.reach = reach
+    }
 }
 
 /// Finds the candidates for a rule's requirement among the case events.

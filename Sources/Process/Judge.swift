@@ -16,7 +16,10 @@ struct Occurrence: Sendable {
 struct Judge {
     static let attestationLimit: TimeInterval = 24 * 3600
 
-    static func judge(_ occ: Occurrence, candidates: [Candidate], targets: [String], asOf: Date, base: Obligation) -> Obligation {
+    /// `targets`: how many audience targets there are; `label` names target
+    /// i in a verdict (only asked for the targets that are missing).
+    static func judge(_ occ: Occurrence, candidates: [Candidate], targets: Int, label: (Int) -> String, asOf: Date,
+                      base: Obligation) -> Obligation {
         var o = base
         o.occurrence = occ.label
         o.deadline = occ.deadline
@@ -33,7 +36,7 @@ struct Judge {
             let before = covered.count
             covered.formUnion(c.covers)
             if covered.count > before || used.isEmpty { used.append(c) }
-            if covered.count == targets.count {
+            if covered.count == targets {
                 completeAt = c.time
                 break
             }
@@ -55,16 +58,16 @@ struct Judge {
         let usable = onTime.isEmpty ? inWindow : onTime
         var allCovered = Set<Int>()
         for c in usable { allCovered.formUnion(c.covers) }
-        var missing = targets.indices.filter { !allCovered.contains($0) }.map { targets[$0] }
+        var missing = (0..<targets).filter { !allCovered.contains($0) }.map(label)
         // Problems of messages that reached none of the audience are noise
         // (they were about something else); the others are named.
-        for c in usable where targets.isEmpty || !c.covers.isEmpty {
+        for c in usable where targets == 0 || !c.covers.isEmpty {
             for issue in c.issues where !missing.contains(issue) { missing.append(issue) }
         }
         if usable.isEmpty {
             o.verdict = asOf < occ.deadline ? .pending : .missed
             if o.verdict == .pending { o.reason = "due by \(RFC3339.format(occ.deadline))" }
-            o.missing = targets
+            o.missing = (0..<targets).map(label)
             return o
         }
         o.evidence = ids(usable)
