@@ -29,7 +29,7 @@ struct Judge {
             return occ.exclusiveLimit ? c.time < limit : c.time <= limit
         }
         // Walk clean candidates in time order until every target is reached.
-        var covered = Set<Int>()
+        var covered = TargetSet()
         var used: [Candidate] = []
         var completeAt: Date?
         for c in inWindow where c.issues.isEmpty {
@@ -56,7 +56,7 @@ struct Judge {
         // when there are any (later messages may serve other obligations).
         let onTime = inWindow.filter { $0.time <= occ.deadline }
         let usable = onTime.isEmpty ? inWindow : onTime
-        var allCovered = Set<Int>()
+        var allCovered = TargetSet()
         for c in usable { allCovered.formUnion(c.covers) }
         var missing = (0..<targets).filter { !allCovered.contains($0) }.map(label)
         // Problems of messages that reached none of the audience are noise
@@ -95,6 +95,6 @@ struct Judge {
     }
 
     static func attested(_ cs: [Candidate]) -> Bool {
-        cs.contains { c in c.events.contains { $0.recordedAt.timeIntervalSince($0.occurredAt) > attestationLimit } }
+        cs.contains { c in c.events.contains { $0.recorded.recordedAt.timeIntervalSince($0.recorded.occurredAt) > attestationLimit } }
     }
 }

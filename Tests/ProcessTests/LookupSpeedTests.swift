@@ -49,4 +49,26 @@ import Testing
             t += 3 * 3600 + 17 * 60  // walks through every hour of the day over the years
         }
     }
+
+    /// The bit set of covered targets behaves as Set<Int>, also past 64 targets.
+    @Test func targetSetIsASet() {
+        var seed: UInt64 = 11
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int(seed >> 33) % n
+        }
+        for _ in 0..<200 {
+            var a = TargetSet(), b = TargetSet()
+            var sa = Set<Int>(), sb = Set<Int>()
+            for _ in 0..<next(12) { let i = next(130); a.insert(i); sa.insert(i) }
+            for _ in 0..<next(12) { let i = next(130); b.insert(i); sb.insert(i) }
+            #expect(a.count == sa.count && a.isEmpty == sa.isEmpty)
+            a.formUnion(b)
+            sa.formUnion(sb)
+            #expect(a.count == sa.count)
+            #expect((0..<140).allSatisfy { a.contains($0) == sa.contains($0) })
+        }
+        let literal: TargetSet = [0, 63, 64, 200]
+        #expect(literal.count == 4 && literal.contains(63) && literal.contains(64) && !literal.contains(1))
+    }
 }
