@@ -268,9 +268,10 @@ public enum Compliance {
                              policyPublications: reference.policyPublications)
     }
 
-    public static func judge(caseID: String, events: [RecordedEvent], reference: ReferenceData, digest: Digest,
-                      asOf: Date) -> CaseReport? {
-        guard let evaluation = evaluate(caseID: caseID, events: events, policies: reference.policies,
+    /// `decoded`: `decodeAll(events)`, when the caller has it.
+    public static func judge(caseID: String, events: [RecordedEvent], decoded: [CatalogEvent?]? = nil,
+                             reference: ReferenceData, digest: Digest, asOf: Date) -> CaseReport? {
+        guard let evaluation = evaluate(caseID: caseID, events: events, decoded: decoded, policies: reference.policies,
                                         directories: reference.directories, asOf: asOf),
               let opened = evaluation.openedAt,
               let policy = reference.policies.inForce(at: opened)?.policy else { return nil }

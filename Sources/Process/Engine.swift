@@ -28,11 +28,19 @@ func evaluate(state: CaseState, caseID: String, policy: Policy, policyVersion: S
     return result
 }
 
+/// `Catalog.decode` of each event (nil where its data does not validate):
+/// decode a case once and share it between the engine and the timeline.
+public func decodeAll(_ events: [RecordedEvent]) -> [CatalogEvent?] {
+    events.map { try? Catalog.decode(type: $0.type, data: $0.data) }
+}
+
 /// Judges a case with the policy in force when it was opened.
 /// Nil when the case was never opened or no policy was in force then.
-public func evaluate(caseID: String, events: [RecordedEvent], policies: PolicyHistory,
+/// `decoded`, when given, is `Catalog.decode` of each of `events` (nil
+/// where it fails), for callers that decoded them already.
+public func evaluate(caseID: String, events: [RecordedEvent], decoded: [CatalogEvent?]? = nil, policies: PolicyHistory,
                      directories: DirectoryHistory, asOf: Date) -> CaseEvaluation? {
-    let state = CaseState(caseID: caseID, events: events, asOf: asOf)
+    let state = CaseState(caseID: caseID, events: events, decoded: decoded, asOf: asOf)
     guard let opened = state.openedAt, let (version, policy) = policies.inForce(at: opened) else { return nil }
     return evaluate(state: state, caseID: caseID, policy: policy, policyVersion: version,
                     directories: directories, asOf: asOf)

@@ -294,10 +294,13 @@ public final class Projector {
             // reads the next cases; they are written here, in the order read.
             let building = OrderedWork<(String, [RecordedEvent]), (timeline: [[String?]], rows: CaseRows, events: Int)>(
                 threads: Compliance.workerThreads) { caseID, events in
-                let timelineRows = TimelineBuilder.entries(events: events, directories: reference.directories)
+                // Each event's catalog data decoded once, for the timeline, the engine and the title.
+                let decoded = decodeAll(events)
+                let timelineRows = TimelineBuilder.entries(events: events, decoded: decoded, directories: reference.directories)
                     .map { CaseRows.timelineRow($0, caseID: caseID) }
-                let rows = Compliance.judge(caseID: caseID, events: events, reference: reference,
-                                            digest: head, asOf: now).map { CaseRows(report: $0, events: events) }
+                let rows = Compliance.judge(caseID: caseID, events: events, decoded: decoded, reference: reference,
+                                            digest: head, asOf: now)
+                    .map { CaseRows(report: $0, events: events, firstDecoded: .some(decoded.first ?? nil)) }
                     ?? CaseRows(unjudged: caseID, events: events, asOf: now)
                 return (timelineRows, rows, events.count)
             }

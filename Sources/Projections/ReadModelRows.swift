@@ -12,12 +12,14 @@ struct CaseRows {
 
     static func time(_ d: Date?) -> String? { d.map { RFC3339.format($0) } }
 
-    init(report: CaseReport, events: [RecordedEvent]) {
+    /// `firstDecoded`: `Catalog.decode` of `events.first`, when the caller has it.
+    init(report: CaseReport, events: [RecordedEvent], firstDecoded: CatalogEvent?? = nil) {
         let e = report.evaluation
         let c = report.counts
         let asOf = RFC3339.format(e.asOf)
         var title: String?
-        if let first = events.first, let typed = try? Catalog.decode(type: first.type, data: first.data) {
+        if let first = events.first,
+           let typed = firstDecoded ?? (try? Catalog.decode(type: first.type, data: first.data)) {
             switch typed {
             case .incidentOpened(let i): title = i.summary
             case .downtimePlanned(let d): title = d.title
