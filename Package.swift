@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Ledger", "Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Envelope", "TestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["Process", "Envelope"]),
-        .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Compliance", "Ledger", "Postgres", "Envelope", "TestSupport"]),
+        .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Compliance", "Reports", "Ledger", "Postgres", "Envelope", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Envelope", "Ledger", "Postgres", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Envelope", "Process", "Ledger", "TestSupport"], exclude: ["Fixtures"]),
         // Faults, load, hostile input, secrets and TLS (SECURITY.md, docs/reliability.md).

@@ -86,36 +86,86 @@ public struct PeriodReport: Sendable {
     public let unjudged: [(caseID: String, reason: String)]
     public let policyPublications: [ReferenceData.Publication]
 
-    public var ruleCounts: [(rule: String, counts: VerdictCounts)] {
-        var byRule: [String: VerdictCounts] = [:]
-        var order: [String] = []
-        for c in cases {
-            for o in c.evaluation.obligations {
-                if byRule[o.ruleID] == nil { order.append(o.ruleID) }
-                byRule[o.ruleID, default: VerdictCounts()].add(o.verdict)
-            }
+    /// The counts of `cases`, accumulated as a streamed period does.
+    public var periodTotals: PeriodTotals {
+        var t = PeriodTotals()
+        for (index, c) in cases.enumerated() { t.add(c, index: index) }
+        return t
+    }
+
+    public var ruleCounts: [(rule: String, counts: VerdictCounts)] { periodTotals.ruleCounts }
+    public var teamCounts: [(team: String, counts: VerdictCounts)] { periodTotals.teamCounts }
+    public var totals: VerdictCounts { periodTotals.totals }
+    /// Policy versions that judged at least one case.
+    public var policyVersionsUsed: [String] { periodTotals.policyVersionsUsed }
+}
+
+/// The counts of a period's cases, added case by case in any order: each
+/// case carries its index in opening order, and the results are those of
+/// the cases in that order (rules in the order they first appear, teams
+/// sorted). A streamed period keeps these instead of every case (issue 6:
+/// compliance memory grew with the cases).
+public struct PeriodTotals: Sendable {
+    public private(set) var cases = 0
+    public private(set) var totals = VerdictCounts()
+    /// Per rule: where it first appears (case index, obligation index) and its counts.
+    private var byRule: [String: (first: Int, at: Int, counts: VerdictCounts)] = [:]
+    private var byTeam: [String: VerdictCounts] = [:]
+    private var versions = Set<String>()
+    private var first: (index: Int, zone: TimeZone)?
+
+    public init() {}
+
+    public mutating func add(_ c: CaseReport, index: Int) {
+        cases += 1
+        let team = c.evaluation.team?.rawValue ?? "unknown"
+        for (k, o) in c.evaluation.obligations.enumerated() {
+            totals.add(o.verdict)
+            byTeam[team, default: VerdictCounts()].add(o.verdict)
+            var entry = byRule[o.ruleID] ?? (index, k, VerdictCounts())
+            if (index, k) < (entry.first, entry.at) { (entry.first, entry.at) = (index, k) }
+            entry.counts.add(o.verdict)
+            byRule[o.ruleID] = entry
         }
-        return order.map { ($0, byRule[$0]!) }
+        versions.insert("\(c.evaluation.policyName) v\(c.evaluation.policyVersion)")
+        if first.map({ index < $0.index }) ?? true { first = (index, c.policyTimeZone) }
+    }
+
+    public var ruleCounts: [(rule: String, counts: VerdictCounts)] {
+        byRule.sorted { ($0.value.first, $0.value.at) < ($1.value.first, $1.value.at) }.map { ($0.key, $0.value.counts) }
     }
 
     public var teamCounts: [(team: String, counts: VerdictCounts)] {
-        var byTeam: [String: VerdictCounts] = [:]
-        for c in cases {
-            let team = c.evaluation.team?.rawValue ?? "unknown"
-            for o in c.evaluation.obligations { byTeam[team, default: VerdictCounts()].add(o.verdict) }
-        }
-        return byTeam.keys.sorted().map { ($0, byTeam[$0]!) }
+        byTeam.keys.sorted().map { ($0, byTeam[$0]!) }
     }
 
-    public var totals: VerdictCounts {
-        var c = VerdictCounts()
-        for r in cases { for o in r.evaluation.obligations { c.add(o.verdict) } }
-        return c
-    }
+    public var policyVersionsUsed: [String] { versions.sorted() }
 
-    /// Policy versions that judged at least one case.
-    public var policyVersionsUsed: [String] {
-        Array(Set(cases.map { "\($0.evaluation.policyName) v\($0.evaluation.policyVersion)" })).sorted()
+    /// The policy time zone of the first case in opening order.
+    public var firstPolicyTimeZone: TimeZone? { first?.zone }
+}
+
+/// A period judged case by case (`Compliance.streamPeriod`): everything
+/// but the cases, which went to the caller as they were judged.
+public struct PeriodSummary: Sendable {
+    public let from: Date
+    public let to: Date
+    public let asOf: Date
+    public let digest: Digest
+    public let totals: PeriodTotals
+    /// Cases that could not be judged (no policy in force when opened).
+    public let unjudged: [(caseID: String, reason: String)]
+    public let policyPublications: [ReferenceData.Publication]
+
+    public init(from: Date, to: Date, asOf: Date, digest: Digest, totals: PeriodTotals,
+                unjudged: [(caseID: String, reason: String)], policyPublications: [ReferenceData.Publication]) {
+        self.from = from
+        self.to = to
+        self.asOf = asOf
+        self.digest = digest
+        self.totals = totals
+        self.unjudged = unjudged
+        self.policyPublications = policyPublications
     }
 }
 
@@ -155,35 +205,73 @@ public enum Compliance {
         return (report, reference)
     }
 
+    /// Worker threads for judging many cases (period compliance, rebuilds):
+    /// one fewer than the cores (the calling thread reads and decodes
+    /// events), at least one; `DTLEDGER_THREADS` overrides it (0: judge on
+    /// the calling thread).
+    public static var workerThreads: Int {
+        if let text = ProcessInfo.processInfo.environment["DTLEDGER_THREADS"], let n = Int(text), n >= 0 { return min(n, 16) }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+    }
+
     /// Every case opened in [from, to).
     public static func evaluatePeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil,
                                       progress: (Int, Int) -> Void = { _, _ in }) throws -> PeriodReport {
+        var reports: [Int: CaseReport] = [:]
+        let summary = try streamPeriod(store, from: from, to: to, asOf: asOf, progress: progress) { index, report in
+            reports[index] = report
+        }
+        return PeriodReport(from: from, to: to, asOf: summary.asOf, digest: summary.digest,
+                            cases: reports.keys.sorted().map { reports[$0]! }, unjudged: summary.unjudged,
+                            policyPublications: summary.policyPublications)
+    }
+
+    /// Every case opened in [from, to), handed to `body` as it is judged
+    /// (compacted, with its index in opening order; cases come in case id
+    /// order) and not kept: memory stays flat however many cases there are.
+    public static func streamPeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil,
+                                    threads: Int = Compliance.workerThreads,
+                                    progress: (Int, Int) -> Void = { _, _ in },
+                                    _ body: (_ index: Int, _ report: CaseReport) throws -> Void) throws -> PeriodSummary {
         let digest = try store.digest()
         let reference = try ReferenceData.load(store, through: digest.position)
         let asOf = asOf ?? Date()
         let caseIDs = try store.cases()
             .filter { Catalog.opensCase($0.openedType) && $0.openedAt >= from && $0.openedAt < to }
             .map(\.caseID)
-        var reports: [String: CaseReport] = [:]
+        var order: [String: Int] = [:]
+        for (index, id) in caseIDs.enumerated() where order[id] == nil { order[id] = index }
+        var totals = PeriodTotals()
         var unjudged: [(String, String)] = []
         var done = 0
-        try store.forEachCase(caseIDs, through: digest.position) { caseID, events in
-            if let report = judge(caseID: caseID, events: events, reference: reference, digest: digest, asOf: asOf) {
-                reports[caseID] = report.compacted()
+        // Cases are judged on worker threads while this one reads the next
+        // ones; results come back here in the order read.
+        let judging = OrderedWork<(String, [RecordedEvent]), (String, CaseReport?)>(threads: threads) { caseID, events in
+            (caseID, judge(caseID: caseID, events: events, reference: reference, digest: digest, asOf: asOf)?.compacted())
+        }
+        func consume(_ result: (String, CaseReport?)) throws {
+            let (caseID, report) = result
+            if let report, let index = order[caseID] {
+                totals.add(report, index: index)
+                try body(index, report)
             } else {
                 unjudged.append((caseID, "no policy in force when it was opened"))
             }
             done += 1
             progress(done, caseIDs.count)
         }
-        return PeriodReport(from: from, to: to, asOf: asOf, digest: digest,
-                            cases: caseIDs.compactMap { reports[$0] }, unjudged: unjudged,
-                            policyPublications: reference.policyPublications)
+        try store.forEachCase(caseIDs, through: digest.position) { caseID, events in
+            try judging.submit((caseID, events), consume)
+        }
+        try judging.finish(consume)
+        return PeriodSummary(from: from, to: to, asOf: asOf, digest: digest, totals: totals, unjudged: unjudged,
+                             policyPublications: reference.policyPublications)
     }
 
-    public static func judge(caseID: String, events: [RecordedEvent], reference: ReferenceData, digest: Digest,
-                      asOf: Date) -> CaseReport? {
-        guard let evaluation = evaluate(caseID: caseID, events: events, policies: reference.policies,
+    /// `decoded`: `decodeAll(events)`, when the caller has it.
+    public static func judge(caseID: String, events: [RecordedEvent], decoded: [CatalogEvent?]? = nil,
+                             reference: ReferenceData, digest: Digest, asOf: Date) -> CaseReport? {
+        guard let evaluation = evaluate(caseID: caseID, events: events, decoded: decoded, policies: reference.policies,
                                         directories: reference.directories, asOf: asOf),
               let opened = evaluation.openedAt,
               let policy = reference.policies.inForce(at: opened)?.policy else { return nil }

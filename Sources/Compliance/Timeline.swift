@@ -58,7 +58,9 @@ public struct TimelineEntry: Sendable, Equatable {
 /// `dtledger timeline` and the reports.
 public enum TimelineBuilder {
     /// The event entries, in order of occurrence (ties by position).
-    public static func entries(events: [RecordedEvent], directories: DirectoryHistory) -> [TimelineEntry] {
+    /// `decoded`: `decodeAll(events)`, when the caller has it.
+    public static func entries(events: [RecordedEvent], decoded: [CatalogEvent?]? = nil,
+                               directories: DirectoryHistory) -> [TimelineEntry] {
         var retractions: [String: String] = [:]
         for e in events where e.type == "event.retracted" {
             if let id = e.data["event_id"]?.stringValue, retractions[id] == nil {
@@ -67,8 +69,13 @@ public enum TimelineBuilder {
         }
         var lastPriority: String?
         var out: [TimelineEntry] = []
-        for e in events.sorted(by: { ($0.occurredAt, $0.position) < ($1.occurredAt, $1.position) }) {
-            out.append(entry(e, directories: directories, retractions: retractions, lastPriority: &lastPriority))
+        let order = events.indices.sorted {
+            (events[$0].occurredAt, events[$0].position) < (events[$1].occurredAt, events[$1].position)
+        }
+        for i in order {
+            let e = events[i]
+            let typed = decoded.map { $0[i] } ?? (try? Catalog.decode(type: e.type, data: e.data))
+            out.append(entry(e, typed: typed, directories: directories, retractions: retractions, lastPriority: &lastPriority))
         }
         return out
     }
@@ -93,7 +100,7 @@ public enum TimelineBuilder {
         }.map(\.element)
     }
 
-    static func entry(_ e: RecordedEvent, directories: DirectoryHistory, retractions: [String: String],
+    static func entry(_ e: RecordedEvent, typed: CatalogEvent?, directories: DirectoryHistory, retractions: [String: String],
                       lastPriority: inout String?) -> TimelineEntry {
         let roles = directories.at(e.occurredAt)?.person(handle: e.actor)?.roles ?? []
         var entry = TimelineEntry(
@@ -101,7 +108,7 @@ public enum TimelineBuilder {
             type: e.type, actor: e.actor, actorRoles: roles, summary: e.type, channel: nil, destination: nil,
             audience: [], priority: nil, retracted: retractions[e.id] != nil,
             retractionReason: retractions[e.id], ruleID: nil, verdict: nil)
-        guard let typed = try? Catalog.decode(type: e.type, data: e.data) else { return entry }
+        guard let typed else { return entry }
         switch typed {
         case .downtimePlanned(let d):
             entry.summary = "Downtime planned: \(d.title) — window \(RFC3339.format(d.window.start)) to \(RFC3339.format(d.window.end)); reason: \(d.reason)"

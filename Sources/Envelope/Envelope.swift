@@ -172,6 +172,9 @@ public struct Envelope: Sendable, Equatable {
 
 /// Shows a user-supplied string safely in a one-line message.
 public func printable(_ s: String, limit: Int = 80) -> String {
+    // Printable ASCII within the limit comes out unchanged (the common case;
+    // the report tables call this for every cell).
+    if s.utf8.count <= limit, s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s }
     var out = ""
     for scalar in s.unicodeScalars.prefix(limit) {
         if scalar.value < 0x20 || scalar.value == 0x7F {

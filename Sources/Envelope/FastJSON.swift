@@ -168,9 +168,11 @@ struct FastJSON {
         defer { depth -= 1 }
         if depth > 256 { return nil }
         i += 1
-        var members: [String: JSONValue] = [:]
         skipSpace()
-        if i < bytes.count, bytes[i] == 0x7D { i += 1; return .object(members) }
+        if i < bytes.count, bytes[i] == 0x7D { i += 1; return .object([:]) }
+        // Room for an event's usual fields at once: growing the dictionary
+        // key by key rehashed it several times per object.
+        var members = [String: JSONValue](minimumCapacity: 6)
         while true {
             skipSpace()
             guard i < bytes.count, bytes[i] == 0x22, let key = string() else { return nil }

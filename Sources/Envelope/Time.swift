@@ -130,6 +130,51 @@ public enum RFC3339 {
     }
 
     static func format(microseconds us: Int64, offsetSeconds: Int) -> String {
+        fastFormat(microseconds: us, offsetSeconds: offsetSeconds) ?? slowFormat(microseconds: us, offsetSeconds: offsetSeconds)
+    }
+
+    /// `format` written as bytes (projection rebuilds format several times
+    /// per event); nil outside years 0...9999 and offsets under 100 hours,
+    /// where `slowFormat`'s padding rules apply.
+    static func fastFormat(microseconds us: Int64, offsetSeconds: Int) -> String? {
+        guard abs(offsetSeconds) < 100 * 3600, abs(us) < Int64(1) << 60 else { return nil }
+        let local = us + Int64(offsetSeconds) * 1_000_000
+        var seconds = local / 1_000_000
+        var fraction = local % 1_000_000
+        if fraction < 0 { fraction += 1_000_000; seconds -= 1 }
+        var days = seconds / 86400
+        var secOfDay = seconds % 86400
+        if secOfDay < 0 { secOfDay += 86400; days -= 1 }
+        let (y, m, d) = civilFromDays(Int(days))
+        guard (0...9999).contains(y) else { return nil }
+        var b: [UInt8] = []
+        b.reserveCapacity(32)
+        func digits(_ v: Int, _ n: Int) {
+            var div = 1
+            for _ in 1..<n { div *= 10 }
+            var v = v
+            while div > 0 { b.append(UInt8(0x30 + v / div)); v %= div; div /= 10 }
+        }
+        digits(y, 4); b.append(0x2D); digits(m, 2); b.append(0x2D); digits(d, 2); b.append(0x54)
+        digits(Int(secOfDay / 3600), 2); b.append(0x3A); digits(Int(secOfDay % 3600 / 60), 2); b.append(0x3A)
+        digits(Int(secOfDay % 60), 2)
+        if fraction != 0 {
+            b.append(0x2E)
+            var f = Int(fraction), n = 6
+            while f % 10 == 0 { f /= 10; n -= 1 }
+            digits(f, n)
+        }
+        if offsetSeconds == 0 {
+            b.append(0x5A)
+        } else {
+            let a = abs(offsetSeconds)
+            b.append(offsetSeconds < 0 ? 0x2D : 0x2B)
+            digits(a / 3600, 2); b.append(0x3A); digits(a % 3600 / 60, 2)
+        }
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    static func slowFormat(microseconds us: Int64, offsetSeconds: Int) -> String {
         let local = us + Int64(offsetSeconds) * 1_000_000
         var seconds = local / 1_000_000
         var fraction = local % 1_000_000

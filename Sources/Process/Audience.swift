@@ -10,12 +10,19 @@ enum AudienceTarget: Sendable, Hashable {
     case productOncall
 }
 
-/// Who a message reached, resolved through the directory in force when it was sent.
+/// Who a message reached, resolved through the directory in force when it
+/// was sent. Used as sets (only `contains`); arrays because a message names
+/// a handful of refs, and hashing them into sets was most of the cost.
 struct Reach: Sendable {
-    var roles = Set<String>()
-    var people = Set<String>()
-    var groups = Set<String>()
-    var literals = Set<String>()
+    var roles: [String] = []
+    var people: [String] = []
+    var groups: [String] = []
+    var literals: [String] = []
+    /// The directory in force when the message was sent, and the case's
+    /// product targets then (`AudienceResolver.concrete`), resolved once per message.
+    var directory: Directory?
+    var productPM: AudienceTarget = .productPM
+    var productOncall: AudienceTarget = .productOncall
 }
 
 struct AudienceResolver: Sendable {
@@ -25,10 +32,14 @@ struct AudienceResolver: Sendable {
 
     /// Expands named audiences (recursively) into targets, in order, without duplicates.
     func targets(_ refs: [String]) -> [AudienceTarget] {
+        Self.targets(refs, audiences: policy.audiences)
+    }
+
+    static func targets(_ refs: [String], audiences: [String: [String]]) -> [AudienceTarget] {
         var out: [AudienceTarget] = []
         var visiting = Set<String>()
         func add(_ ref: String) {
-            if let named = policy.audiences[ref] {
+            if let named = audiences[ref] {
                 guard visiting.insert(ref).inserted else { return }
                 named.forEach(add)
                 visiting.remove(ref)
@@ -53,25 +64,45 @@ struct AudienceResolver: Sendable {
     func reach(of audience: [String], at t: Date) -> Reach {
         var r = Reach()
         let d = directories.at(t)
-        for ref in audience {
-            r.literals.insert(ref.lowercased())
+        let people = d?.people ?? [], groups = d?.groups ?? []
+        let hits = d.map { d in audience.map { d.resolve(ref: $0) } } ?? []
+        r.literals.reserveCapacity(audience.count)
+        r.roles.reserveCapacity(audience.count * 2)
+        for (k, ref) in audience.enumerated() {
+            r.literals.append(ref.lowercased())
             if ref.hasPrefix("role:") {
-                r.roles.insert(String(ref.dropFirst(5)))
-            } else if let p = d?.person(ref: ref) {
-                r.people.insert(p.handle)
-                r.roles.formUnion(p.roles)
-            } else if let g = d?.group(ref: ref) {
-                r.groups.insert(g.handle)
-                if let role = g.role { r.roles.insert(role) }
+                r.roles.append(String(ref.dropFirst(5)))
+            } else {
+                switch hits.isEmpty ? .none : hits[k] {
+                case .person(let i):
+                    r.people.append(people[i].handle)
+                    r.roles.append(contentsOf: people[i].roles)
+                case .group(let i):
+                    r.groups.append(groups[i].handle)
+                    if let role = groups[i].role { r.roles.append(role) }
+                case .none:
+                    break
+                }
             }
         }
+        r.directory = d
+        r.productPM = concrete(.productPM, in: d)
+        r.productOncall = concrete(.productOncall, in: d)
         return r
     }
 
     /// A product target as a concrete one, with the directory in force at `t`.
     /// Without a (known) product: the product's PM is any `uf-pm`, its on-call any `uf-oncall`.
     func concrete(_ target: AudienceTarget, at t: Date) -> AudienceTarget {
-        let p = product.flatMap { directories.at(t)?.product(id: $0) }
+        switch target {
+        case .productPM, .productOncall: return concrete(target, in: directories.at(t))
+        default: return target
+        }
+    }
+
+    /// `concrete(_:at:)` with the directory in force at that time.
+    func concrete(_ target: AudienceTarget, in directory: Directory?) -> AudienceTarget {
+        let p = product.flatMap { directory?.product(id: $0) }
         switch target {
         case .productPM: return p?.pm.map(AudienceTarget.person) ?? .role("uf-pm")
         case .productOncall: return p?.oncall.map(AudienceTarget.group) ?? .role("uf-oncall")
@@ -79,12 +110,18 @@ struct AudienceResolver: Sendable {
         }
     }
 
+    /// Whether the message of `r` (sent at `t`; `r` = `reach(of:at: t)`) reached `target`.
     func reached(_ target: AudienceTarget, by r: Reach, at t: Date) -> Bool {
-        switch concrete(target, at: t) {
+        let concrete: AudienceTarget = switch target {
+        case .productPM: r.productPM
+        case .productOncall: r.productOncall
+        default: target
+        }
+        switch concrete {
         case .role(let role): return r.roles.contains(role)
         case .person(let h): return r.people.contains(h) || r.literals.contains(h.lowercased())
         case .group(let g):
-            let group = directories.at(t)?.group(ref: g)
+            let group = r.directory?.group(ref: g)
             if let group, r.groups.contains(group.handle) { return true }
             if let role = group?.role, r.roles.contains(role) { return true }
             return r.literals.contains(g.lowercased())

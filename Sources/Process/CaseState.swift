@@ -1,10 +1,17 @@
 import Envelope
 import Foundation
 
-/// A decoded, non-retracted case event.
-struct CaseEvent: Sendable {
+/// A decoded, non-retracted case event. A class (immutable) so that the
+/// rules pass it around without copying the event's fields.
+final class CaseEvent: Sendable {
     let recorded: RecordedEvent
     let event: CatalogEvent
+
+    init(recorded: RecordedEvent, event: CatalogEvent) {
+        self.recorded = recorded
+        self.event = event
+    }
+
     var time: Date { recorded.occurredAt }
     var id: String { recorded.id }
     var type: String { recorded.type }
@@ -30,14 +37,19 @@ struct CaseState: Sendable {
 
     /// Builds the state from a case's events occurred by `asOf`. Events of
     /// other cases, retracted events and events that fail to decode are left out.
-    init(caseID: String, events input: [RecordedEvent], asOf: Date) {
-        let mine = input.filter { $0.caseID == caseID && $0.occurredAt <= asOf }
-            .sorted { ($0.occurredAt, $0.position) < ($1.occurredAt, $1.position) }
-        for e in mine where e.type == "event.retracted" {
-            if let target = e.data["event_id"]?.stringValue { retracted.insert(target) }
+    /// `decoded`: each input event's `Catalog.decode` (nil when it fails),
+    /// when the caller has them already; else they are decoded here.
+    init(caseID: String, events input: [RecordedEvent], decoded given: [CatalogEvent?]? = nil, asOf: Date) {
+        let mine = input.indices.filter { input[$0].caseID == caseID && input[$0].occurredAt <= asOf }
+            .sorted { (input[$0].occurredAt, input[$0].position) < (input[$1].occurredAt, input[$1].position) }
+        for i in mine where input[i].type == "event.retracted" {
+            if let target = input[i].data["event_id"]?.stringValue { retracted.insert(target) }
         }
-        for e in mine where !retracted.contains(e.id) && e.type != "event.retracted" {
-            guard let decoded = try? Catalog.decode(type: e.type, data: e.data) else { continue }
+        for i in mine where !retracted.contains(input[i].id) && input[i].type != "event.retracted" {
+            let e = input[i]
+            let decoded: CatalogEvent?
+            if let given { decoded = given[i] } else { decoded = try? Catalog.decode(type: e.type, data: e.data) }
+            guard let decoded else { continue }
             if kind == nil {
                 // Nothing counts before the case is opened.
                 guard let k = Catalog.caseKind(forOpeningType: e.type) else { continue }

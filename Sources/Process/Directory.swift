@@ -54,13 +54,21 @@ public struct Product: Sendable, Equatable {
 public struct Directory: Sendable, Equatable {
     public var effectiveFrom: Date
     public var roles: [String]
-    public var people: [Person] { didSet { index = Index(people: people, groups: groups) } }
-    public var groups: [Group] { didSet { index = Index(people: people, groups: groups) } }
+    public var people: [Person] { didSet { box = IndexBox(Index(people: people, groups: groups)) } }
+    public var groups: [Group] { didSet { box = IndexBox(Index(people: people, groups: groups)) } }
     public var products: [Product]
 
     /// Lookups by handle, Slack id and lowercased email, built with the
     /// lists (the rule engine resolves every audience ref of every message).
-    private var index: Index
+    private var box: IndexBox
+    /// The lookups, shared by the copies of this directory (a copy costs
+    /// one retain, not one per table; the engine copies directories often).
+
+    private final class IndexBox: Sendable, Equatable {
+        let index: Index
+        init(_ index: Index) { self.index = index }
+        static func == (a: IndexBox, b: IndexBox) -> Bool { a.index == b.index }
+    }
 
     private struct Index: Sendable, Equatable {
         var personByHandle: [String: Int] = [:]
@@ -69,6 +77,11 @@ public struct Directory: Sendable, Equatable {
         var groupByHandle: [String: Int] = [:]
         var groupBySlackID: [String: Int] = [:]
         var groupByEmail: [String: Int] = [:]
+        /// `resolve(ref:)`'s answer for every handle, Slack id and email
+        /// as written (and lowercased), and every group handle without its
+        /// `@`: computed with the lookup chain itself, so one lookup gives
+        /// the same answer as the chain for these strings.
+        var refs: [String: RefHit] = [:]
 
         init(people: [Person], groups: [Group]) {
             // The first entry wins, as a linear search would find it.
@@ -82,8 +95,35 @@ public struct Directory: Sendable, Equatable {
                 if let s = g.slackID, groupBySlackID[s] == nil { groupBySlackID[s] = i }
                 if let e = g.email?.lowercased(), groupByEmail[e] == nil { groupByEmail[e] = i }
             }
+            var keys: [String] = []
+            for p in people { keys += [p.handle, p.slackID, p.email, p.email?.lowercased()].compactMap { $0 } }
+            for g in groups {
+                keys += [g.handle, g.slackID, g.email, g.email?.lowercased()].compactMap { $0 }
+                if g.handle.hasPrefix("@") { keys.append(String(g.handle.dropFirst())) }
+            }
+            for key in keys where refs[key] == nil { refs[key] = chain(key) }
+        }
+
+        /// person(ref:), then group(ref:), as indexes.
+        func chain(_ ref: String) -> RefHit {
+            if let i = personByHandle[ref] ?? personBySlackID[ref] ?? personByEmail[ref.lowercased()] { return .person(i) }
+            if let i = groupByHandle[ref] ?? groupByHandle["@" + ref] ?? groupBySlackID[ref] ?? groupByEmail[ref.lowercased()] {
+                return .group(i)
+            }
+            return .none
         }
     }
+
+    /// What a ref names: the person `person(ref:)` finds, else the group `group(ref:)` finds.
+    enum RefHit: Sendable, Equatable {
+        case person(Int)
+        case group(Int)
+        case none
+    }
+
+    /// `person(ref:)`, else `group(ref:)`, in one lookup for the usual refs
+    /// (the rule engine resolves every audience ref of every message).
+    func resolve(ref: String) -> RefHit { box.index.refs[ref] ?? box.index.chain(ref) }
 
     public init(effectiveFrom: Date, roles: [String], people: [Person], groups: [Group], products: [Product])
         throws(ValidationError) {
@@ -92,7 +132,7 @@ public struct Directory: Sendable, Equatable {
         self.people = people
         self.groups = groups
         self.products = products
-        self.index = Index(people: people, groups: groups)
+        self.box = IndexBox(Index(people: people, groups: groups))
         try check()
     }
 
@@ -102,17 +142,17 @@ public struct Directory: Sendable, Equatable {
 
     // MARK: Lookups
 
-    public func person(handle: String) -> Person? { index.personByHandle[handle].map { people[$0] } }
-    public func person(slackID: String) -> Person? { index.personBySlackID[slackID].map { people[$0] } }
-    public func person(email: String) -> Person? { index.personByEmail[email.lowercased()].map { people[$0] } }
+    public func person(handle: String) -> Person? { box.index.personByHandle[handle].map { people[$0] } }
+    public func person(slackID: String) -> Person? { box.index.personBySlackID[slackID].map { people[$0] } }
+    public func person(email: String) -> Person? { box.index.personByEmail[email.lowercased()].map { people[$0] } }
     /// A person named by handle, Slack id or email.
     public func person(ref: String) -> Person? {
         person(handle: ref) ?? person(slackID: ref) ?? person(email: ref)
     }
 
-    public func group(handle: String) -> Group? { index.groupByHandle[handle].map { groups[$0] } }
-    public func group(slackID: String) -> Group? { index.groupBySlackID[slackID].map { groups[$0] } }
-    public func group(email: String) -> Group? { index.groupByEmail[email.lowercased()].map { groups[$0] } }
+    public func group(handle: String) -> Group? { box.index.groupByHandle[handle].map { groups[$0] } }
+    public func group(slackID: String) -> Group? { box.index.groupBySlackID[slackID].map { groups[$0] } }
+    public func group(email: String) -> Group? { box.index.groupByEmail[email.lowercased()].map { groups[$0] } }
     /// A group named by handle (with or without the leading `@`), Slack id or email.
     public func group(ref: String) -> Group? {
         group(handle: ref) ?? group(handle: "@" + ref) ?? group(slackID: ref) ?? group(email: ref)

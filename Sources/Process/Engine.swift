@@ -5,7 +5,13 @@ import Foundation
 /// time. Pure: no database, no clock. See docs/policy.md for semantics.
 public func evaluate(caseID: String, events: [RecordedEvent], policy: Policy, policyVersion: String,
                      directories: DirectoryHistory, asOf: Date) -> CaseEvaluation {
-    let state = CaseState(caseID: caseID, events: events, asOf: asOf)
+    evaluate(state: CaseState(caseID: caseID, events: events, asOf: asOf), caseID: caseID, policy: policy,
+             policyVersion: policyVersion, directories: directories, asOf: asOf)
+}
+
+/// The engine on a case state already folded from the events.
+func evaluate(state: CaseState, caseID: String, policy: Policy, policyVersion: String,
+              directories: DirectoryHistory, asOf: Date) -> CaseEvaluation {
     var result = CaseEvaluation(
         caseID: caseID, kind: state.kind, team: state.team, openedAt: state.openedAt,
         currentPriority: state.currentPriority, priorityHistory: state.priorities,
@@ -14,21 +20,29 @@ public func evaluate(caseID: String, events: [RecordedEvent], policy: Policy, po
         policyName: policy.name, policyVersion: policyVersion, asOf: asOf, obligations: [])
     guard let kind = state.kind else { return result }
     let engine = RuleEvaluator(policy: policy, state: state, directories: directories, asOf: asOf)
-    for rule in policy.rules {
+    for (index, rule) in policy.rules.enumerated() {
         if let k = rule.appliesWhen.kind, k != kind { continue }
         if let teams = rule.appliesWhen.teams, let team = state.team, !teams.contains(team) { continue }
-        result.obligations += engine.obligations(for: rule)
+        result.obligations += engine.obligations(for: rule, targets: policy.ruleTargets[index])
     }
     return result
 }
 
+/// `Catalog.decode` of each event (nil where its data does not validate):
+/// decode a case once and share it between the engine and the timeline.
+public func decodeAll(_ events: [RecordedEvent]) -> [CatalogEvent?] {
+    events.map { try? Catalog.decode(type: $0.type, data: $0.data) }
+}
+
 /// Judges a case with the policy in force when it was opened.
 /// Nil when the case was never opened or no policy was in force then.
-public func evaluate(caseID: String, events: [RecordedEvent], policies: PolicyHistory,
+/// `decoded`, when given, is `Catalog.decode` of each of `events` (nil
+/// where it fails), for callers that decoded them already.
+public func evaluate(caseID: String, events: [RecordedEvent], decoded: [CatalogEvent?]? = nil, policies: PolicyHistory,
                      directories: DirectoryHistory, asOf: Date) -> CaseEvaluation? {
-    let state = CaseState(caseID: caseID, events: events, asOf: asOf)
+    let state = CaseState(caseID: caseID, events: events, decoded: decoded, asOf: asOf)
     guard let opened = state.openedAt, let (version, policy) = policies.inForce(at: opened) else { return nil }
-    return evaluate(caseID: caseID, events: events, policy: policy, policyVersion: version,
+    return evaluate(state: state, caseID: caseID, policy: policy, policyVersion: version,
                     directories: directories, asOf: asOf)
 }
 
@@ -37,9 +51,27 @@ struct RuleEvaluator {
     let state: CaseState
     let directories: DirectoryHistory
     let asOf: Date
-    var days: LocalCalendar { LocalCalendar(policy.timeZone) }
+    let days: LocalCalendar
+    let audience: AudienceResolver
+    /// The case's messages (`notification.sent`), with who each reached:
+    /// the same for every rule, so resolved once per case.
+    let messages: [Message]
 
-    func obligations(for rule: Rule) -> [Obligation] {
+    init(policy: Policy, state: CaseState, directories: DirectoryHistory, asOf: Date) {
+        self.policy = policy
+        self.state = state
+        self.directories = directories
+        self.asOf = asOf
+        days = policy.days
+        let audience = AudienceResolver(policy: policy, directories: directories, product: state.product)
+        self.audience = audience
+        messages = state.events.compactMap { e in
+            guard case .notificationSent(let m) = e.event else { return nil }
+            return Message(event: e, sent: m, reach: audience.reach(of: m.audience, at: e.time))
+        }
+    }
+
+    func obligations(for rule: Rule, targets: [AudienceTarget]) -> [Obligation] {
         let base = Obligation(ruleID: rule.id, title: rule.title, quote: rule.quote, verdict: .pending)
         if case .everyMessageContent(let kind) = rule.requirement {
             return [content(rule, kind: kind, base: base)]
@@ -47,19 +79,18 @@ struct RuleEvaluator {
         if case .invalid = rule.requirement {
             return [notApplicable(base, nil, "the rule is invalid; see the policy check")]
         }
-        let finder = EvidenceFinder(rule: rule, state: state,
-                                    audience: AudienceResolver(policy: policy, directories: directories, product: state.product),
-                                    directories: directories)
+        let finder = EvidenceFinder(rule: rule, state: state, audience: audience, directories: directories,
+                                    messages: messages, targets: targets)
         let candidates = finder.candidates()
-        let targets = finder.targets
-        let resolver = finder.audience
+        let resolver = audience
         var out: [Obligation] = []
         let slots = limitToNext(rule.due.flatMap { occurrences(rule, $0) })
         for slot in slots {
                 switch slot {
                 case .judge(let occ):
-                    let names = targets.map { resolver.label($0, at: min(occ.deadline, asOf)) }
-                    out.append(Judge.judge(occ, candidates: candidates, targets: names, asOf: asOf, base: base))
+                    let at = min(occ.deadline, asOf)
+                    out.append(Judge.judge(occ, candidates: candidates, targets: targets.count,
+                                           label: { resolver.label(targets[$0], at: at) }, asOf: asOf, base: base))
                 case .notApplicable(let label, let reason):
                     out.append(notApplicable(base, label, reason))
                 case .waiting(let label, let reason):
@@ -113,7 +144,7 @@ struct RuleEvaluator {
         o.attestedLate = messages.contains { $0.recorded.recordedAt.timeIntervalSince($0.time) > Judge.attestationLimit }
         for e in messages {
             guard case .notificationSent(let m) = e.event else { continue }
-            let missing = fields.filter { (m.content[$0] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+            let missing = fields.filter { Blank.isBlank(m.content[$0] ?? "", newlines: true) }
             if !missing.isEmpty { o.missing.append("\(e.id): \(missing.joined(separator: ", "))") }
         }
         o.verdict = o.missing.isEmpty ? .met : .partial

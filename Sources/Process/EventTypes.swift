@@ -179,7 +179,7 @@ public struct NotificationSent: Sendable, Equatable {
         audience = try r.stringArray("audience")
         purpose = try r.enumValue("purpose", NotificationPurpose.self)
         let c = try r.object("content")
-        var content: [String: String] = [:]
+        var content = [String: String](minimumCapacity: c.object.count)
         for (name, value) in c.object {
             switch value {
             case .string(let s): content[name] = s

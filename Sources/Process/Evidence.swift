@@ -6,9 +6,52 @@ import Foundation
 /// and what is wrong with it.
 struct Candidate: Sendable {
     var time: Date
-    var events: [RecordedEvent]
-    var covers: Set<Int>
+    var events: [CaseEvent]
+    var covers: TargetSet
     var issues: [String]
+}
+
+/// A `notification.sent` of a case, decoded, with who it reached
+/// (a class: every notification rule of the case reads it).
+final class Message: Sendable {
+    let event: CaseEvent
+    let sent: NotificationSent
+    let reach: Reach
+
+    init(event: CaseEvent, sent: NotificationSent, reach: Reach) {
+        self.event = event
+        self.sent = sent
+        self.reach = reach
+    }
+}
+
+/// Indices of audience targets: a set, as bits for the first 64 (a policy
+/// names a handful of targets per rule) and a Set beyond.
+struct TargetSet: Sendable, Equatable, ExpressibleByArrayLiteral {
+    private var bits: UInt64 = 0
+    private var more: Set<Int> = []
+
+    init() {}
+
+    init(arrayLiteral elements: Int...) {
+        for i in elements { insert(i) }
+    }
+
+    mutating func insert(_ i: Int) {
+        if (0..<64).contains(i) { bits |= 1 << UInt64(i) } else { more.insert(i) }
+    }
+
+    func contains(_ i: Int) -> Bool {
+        (0..<64).contains(i) ? bits & (1 << UInt64(i)) != 0 : more.contains(i)
+    }
+
+    mutating func formUnion(_ other: TargetSet) {
+        bits |= other.bits
+        if !other.more.isEmpty { more.formUnion(other.more) }
+    }
+
+    var count: Int { bits.nonzeroBitCount + more.count }
+    var isEmpty: Bool { bits == 0 && more.isEmpty }
 }
 
 /// Finds the candidates for a rule's requirement among the case events.
@@ -17,11 +60,19 @@ struct EvidenceFinder: Sendable {
     let state: CaseState
     let audience: AudienceResolver
     let directories: DirectoryHistory
-
+    /// The case's messages, in the order of `state.events`.
+    let messages: [Message]
     /// Targets a notification must reach (empty for other requirements).
-    var targets: [AudienceTarget] {
-        if case .notification(let n) = rule.requirement { return audience.targets(n.audience) }
-        return []
+    let targets: [AudienceTarget]
+
+    init(rule: Rule, state: CaseState, audience: AudienceResolver, directories: DirectoryHistory, messages: [Message],
+         targets: [AudienceTarget]) {
+        self.rule = rule
+        self.state = state
+        self.audience = audience
+        self.directories = directories
+        self.messages = messages
+        self.targets = targets
     }
 
     func actorIssue(_ actor: String, at t: Date) -> String? {
@@ -41,20 +92,21 @@ struct EvidenceFinder: Sendable {
         var out: [Candidate] = []
         switch rule.requirement {
         case .notification(let n):
-            let targets = self.targets
-            for e in state.events {
-                guard case .notificationSent(let m) = e.event, n.channels.contains(m.channel) else { continue }
+            let destination = n.destination?.lowercased()
+            for message in messages {
+                let e = message.event, m = message.sent
+                guard n.channels.contains(m.channel) else { continue }
                 var issues: [String] = []
-                if let dest = n.destination, m.channel == .slack || n.channels == [m.channel],
-                   dest.lowercased() != m.destination.lowercased() {
+                if let dest = n.destination, let destination, m.channel == .slack || n.channels == [m.channel],
+                   destination != m.destination.lowercased() {
                     issues.append("destination \(m.destination) (expected \(dest))")
                 }
-                let missingContent = n.content.filter { (m.content[$0] ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
+                let missingContent = n.content.filter { Blank.isBlank(m.content[$0] ?? "", newlines: false) }
                 if !missingContent.isEmpty { issues.append("\(e.id): content \(missingContent.joined(separator: ", "))") }
                 if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
-                let reach = audience.reach(of: m.audience, at: e.time)
-                let covers = Set(targets.indices.filter { audience.reached(targets[$0], by: reach, at: e.time) })
-                out.append(Candidate(time: e.time, events: [e.recorded], covers: covers, issues: issues))
+                var covers = TargetSet()
+                for i in targets.indices where audience.reached(targets[i], by: message.reach, at: e.time) { covers.insert(i) }
+                out.append(Candidate(time: e.time, events: [e], covers: covers, issues: issues))
             }
         case .ticket(let req):
             for e in state.events {
@@ -63,7 +115,7 @@ struct EvidenceFinder: Sendable {
                 var issues: [String] = []
                 if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
                 var time = e.time
-                var events = [e.recorded]
+                var events = [e]
                 if let role = req.approvedBy {
                     let approval = state.events.first { a in
                         guard case .approvalRecorded(let ap) = a.event else { return false }
@@ -72,7 +124,7 @@ struct EvidenceFinder: Sendable {
                     }
                     if let approval {
                         time = max(time, approval.time)
-                        events.append(approval.recorded)
+                        events.append(approval)
                     } else {
                         issues.append("approval of \(t.number) by role:\(role)")
                     }
@@ -87,19 +139,19 @@ struct EvidenceFinder: Sendable {
                     issues.append("window \(w.windowID) (\(RFC3339.format(w.window.start)) to \(RFC3339.format(w.window.end))) does not cover the downtime window (\(RFC3339.format(downtime.start)) to \(RFC3339.format(downtime.end)))")
                 }
                 if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
-                out.append(Candidate(time: e.time, events: [e.recorded], covers: [], issues: issues))
+                out.append(Candidate(time: e.time, events: [e], covers: [], issues: issues))
             }
         case .maintenanceWindowVerified(let system):
             let windows = latestWindows(system: system)
             for e in state.events {
                 guard case .maintenanceWindowVerified(let v) = e.event else { continue }
                 var issues: [String] = []
-                var events = [e.recorded]
+                var events = [e]
                 if let set = windows.first(where: { w in
                     if case .maintenanceWindowSet(let s) = w.event { return s.windowID == v.windowID }
                     return false
                 }) {
-                    events.insert(set.recorded, at: 0)
+                    events.insert(set, at: 0)
                 } else {
                     issues.append("window \(v.windowID) was never set in \(system)")
                 }
@@ -110,13 +162,13 @@ struct EvidenceFinder: Sendable {
             for e in state.events {
                 guard case .escalationRequested(let x) = e.event, x.to.lowercased() == to.lowercased() else { continue }
                 let issues = actorIssue(e.recorded.actor, at: e.time).map { [$0] } ?? []
-                out.append(Candidate(time: e.time, events: [e.recorded], covers: [], issues: issues))
+                out.append(Candidate(time: e.time, events: [e], covers: [], issues: issues))
             }
         case .milestone(let kind):
             for e in state.events {
                 guard case .milestone(let m) = e.event, m.kind == kind else { continue }
                 let issues = actorIssue(e.recorded.actor, at: e.time).map { [$0] } ?? []
-                out.append(Candidate(time: e.time, events: [e.recorded], covers: [], issues: issues))
+                out.append(Candidate(time: e.time, events: [e], covers: [], issues: issues))
             }
         case .everyMessageContent, .invalid:
             break

@@ -43,7 +43,7 @@ struct FieldReader {
         guard let s = v.stringValue else {
             throw ValidationError(field: field(name), "expected a string, got \(v.kindName)")
         }
-        guard !s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !Blank.isBlank(s, newlines: true) else {
             throw ValidationError(field: field(name), "must not be empty")
         }
         return s

@@ -16,7 +16,10 @@ struct Occurrence: Sendable {
 struct Judge {
     static let attestationLimit: TimeInterval = 24 * 3600
 
-    static func judge(_ occ: Occurrence, candidates: [Candidate], targets: [String], asOf: Date, base: Obligation) -> Obligation {
+    /// `targets`: how many audience targets there are; `label` names target
+    /// i in a verdict (only asked for the targets that are missing).
+    static func judge(_ occ: Occurrence, candidates: [Candidate], targets: Int, label: (Int) -> String, asOf: Date,
+                      base: Obligation) -> Obligation {
         var o = base
         o.occurrence = occ.label
         o.deadline = occ.deadline
@@ -26,14 +29,14 @@ struct Judge {
             return occ.exclusiveLimit ? c.time < limit : c.time <= limit
         }
         // Walk clean candidates in time order until every target is reached.
-        var covered = Set<Int>()
+        var covered = TargetSet()
         var used: [Candidate] = []
         var completeAt: Date?
         for c in inWindow where c.issues.isEmpty {
             let before = covered.count
             covered.formUnion(c.covers)
             if covered.count > before || used.isEmpty { used.append(c) }
-            if covered.count == targets.count {
+            if covered.count == targets {
                 completeAt = c.time
                 break
             }
@@ -53,18 +56,18 @@ struct Judge {
         // when there are any (later messages may serve other obligations).
         let onTime = inWindow.filter { $0.time <= occ.deadline }
         let usable = onTime.isEmpty ? inWindow : onTime
-        var allCovered = Set<Int>()
+        var allCovered = TargetSet()
         for c in usable { allCovered.formUnion(c.covers) }
-        var missing = targets.indices.filter { !allCovered.contains($0) }.map { targets[$0] }
+        var missing = (0..<targets).filter { !allCovered.contains($0) }.map(label)
         // Problems of messages that reached none of the audience are noise
         // (they were about something else); the others are named.
-        for c in usable where targets.isEmpty || !c.covers.isEmpty {
+        for c in usable where targets == 0 || !c.covers.isEmpty {
             for issue in c.issues where !missing.contains(issue) { missing.append(issue) }
         }
         if usable.isEmpty {
             o.verdict = asOf < occ.deadline ? .pending : .missed
             if o.verdict == .pending { o.reason = "due by \(RFC3339.format(occ.deadline))" }
-            o.missing = targets
+            o.missing = (0..<targets).map(label)
             return o
         }
         o.evidence = ids(usable)
@@ -92,6 +95,6 @@ struct Judge {
     }
 
     static func attested(_ cs: [Candidate]) -> Bool {
-        cs.contains { c in c.events.contains { $0.recordedAt.timeIntervalSince($0.occurredAt) > attestationLimit } }
+        cs.contains { c in c.events.contains { $0.recorded.recordedAt.timeIntervalSince($0.recorded.occurredAt) > attestationLimit } }
     }
 }

@@ -20,6 +20,12 @@ public struct Policy: Sendable {
     public let rules: [Rule]
     /// Problems found while reading the document (rule-level); see `problems(directory:)`.
     let parseProblems: [String]
+    /// The audience targets of each rule (by index in `rules`; empty for
+    /// requirements other than notifications), expanded once per policy
+    /// rather than once per case.
+    let ruleTargets: [[AudienceTarget]]
+    /// Local days in `timeZone`, shared by every case the policy judges.
+    let days: LocalCalendar
 
     public init(name: String, version: String, timezoneName: String, timeZone: TimeZone, effectiveFrom: Date?,
                 parameters: [String: String], audiences: [String: [String]], content: [CaseKind: [String]],
@@ -35,6 +41,11 @@ public struct Policy: Sendable {
         self.rules = rules
         self.document = document
         self.parseProblems = parseProblems
+        self.days = LocalCalendar(timeZone)
+        self.ruleTargets = rules.map { rule in
+            guard case .notification(let n) = rule.requirement else { return [] }
+            return AudienceResolver.targets(n.audience, audiences: audiences)
+        }
     }
 
     public static let defaultTimezone = "America/New_York"

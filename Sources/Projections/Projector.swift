@@ -290,19 +290,32 @@ public final class Projector {
         var result = RunResult()
         do {
             var done = 0
-            try store.forEachCase(caseIDs, through: head.position) { caseID, events in
-                for entry in TimelineBuilder.entries(events: events, directories: reference.directories) {
-                    try timeline.append(CaseRows.timelineRow(entry, caseID: caseID))
-                }
-                let rows = Compliance.judge(caseID: caseID, events: events, reference: reference,
-                                            digest: head, asOf: now).map { CaseRows(report: $0, events: events) }
+            // Each case's rows are built on worker threads while this one
+            // reads the next cases; they are written here, in the order read.
+            let building = OrderedWork<(String, [RecordedEvent]), (timeline: [[String?]], rows: CaseRows, events: Int)>(
+                threads: Compliance.workerThreads) { caseID, events in
+                // Each event's catalog data decoded once, for the timeline, the engine and the title.
+                let decoded = decodeAll(events)
+                let timelineRows = TimelineBuilder.entries(events: events, decoded: decoded, directories: reference.directories)
+                    .map { CaseRows.timelineRow($0, caseID: caseID) }
+                let rows = Compliance.judge(caseID: caseID, events: events, decoded: decoded, reference: reference,
+                                            digest: head, asOf: now)
+                    .map { CaseRows(report: $0, events: events, firstDecoded: .some(decoded.first ?? nil)) }
                     ?? CaseRows(unjudged: caseID, events: events, asOf: now)
-                try cases.append(rows.caseRow)
-                for row in rows.obligationRows { try obligations.append(row) }
-                result.applied += events.count
+                return (timelineRows, rows, events.count)
+            }
+            func write(_ built: (timeline: [[String?]], rows: CaseRows, events: Int)) throws {
+                for row in built.timeline { try timeline.append(row) }
+                try cases.append(built.rows.caseRow)
+                for row in built.rows.obligationRows { try obligations.append(row) }
+                result.applied += built.events
                 done += 1
                 if done % 100 == 0 || done == caseIDs.count { progress(done, caseIDs.count) }
             }
+            try store.forEachCase(caseIDs, through: head.position) { caseID, events in
+                try building.submit((caseID, events), write)
+            }
+            try building.finish(write)
             try timeline.finish()
             try cases.finish()
             try obligations.finish()

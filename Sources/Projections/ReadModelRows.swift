@@ -12,11 +12,14 @@ struct CaseRows {
 
     static func time(_ d: Date?) -> String? { d.map { RFC3339.format($0) } }
 
-    init(report: CaseReport, events: [RecordedEvent]) {
+    /// `firstDecoded`: `Catalog.decode` of `events.first`, when the caller has it.
+    init(report: CaseReport, events: [RecordedEvent], firstDecoded: CatalogEvent?? = nil) {
         let e = report.evaluation
         let c = report.counts
+        let asOf = RFC3339.format(e.asOf)
         var title: String?
-        if let first = events.first, let typed = try? Catalog.decode(type: first.type, data: first.data) {
+        if let first = events.first,
+           let typed = firstDecoded ?? (try? Catalog.decode(type: first.type, data: first.data)) {
             switch typed {
             case .incidentOpened(let i): title = i.summary
             case .downtimePlanned(let d): title = d.title
@@ -32,13 +35,12 @@ struct CaseRows {
             e.caseID, e.kind?.rawValue, e.team?.rawValue, title, Self.time(e.openedAt), status,
             e.currentPriority?.rawValue, e.policyVersion, String(events.count),
             String(events.last?.position ?? 0), String(c.met), String(c.late), String(c.partial),
-            String(c.missed), String(c.pending), String(c.notApplicable), Self.time(nextDeadline),
-            RFC3339.format(e.asOf),
+            String(c.missed), String(c.pending), String(c.notApplicable), Self.time(nextDeadline), asOf,
         ]
         obligationRows = e.obligations.enumerated().map { index, o in
             [e.caseID, String(index + 1), o.ruleID, o.occurrence, o.verdict.rawValue, Self.time(o.deadline),
              o.lateBy.map { String(Int64($0.rounded())) }, PGText.array(o.evidence), PGText.array(o.missing),
-             o.reason, o.attestedLate ? "t" : "f", e.policyVersion, RFC3339.format(e.asOf)]
+             o.reason, o.attestedLate ? "t" : "f", e.policyVersion, asOf]
         }
     }
 

@@ -100,15 +100,27 @@ public enum ComplianceRenderer {
 
     public static func render(_ report: PeriodReport, as format: ComplianceFormat) -> String {
         switch format {
-        case .table: periodText(report, markdown: false)
-        case .markdown: periodText(report, markdown: true)
-        case .json: json(report).jsonText() + "\n"
-        case .csv: csvHeader + report.cases.flatMap { c in c.evaluation.obligations.map { csvRow(c, $0) } }.joined()
+        case .table, .markdown:
+            let out = TextSink(flush: nil)
+            let summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
+                                        totals: report.periodTotals, unjudged: report.unjudged,
+                                        policyPublications: report.policyPublications)
+            let tz = zone(summary)
+            periodText(summary, markdown: format == .markdown, out: out,
+                       caseRows: { body in for c in report.cases { body(caseRow(c, tz)) } },
+                       violationRows: { body in for c in report.cases { violationRows(c).forEach(body) } })
+            return out.text
+        case .json: return json(report).jsonText() + "\n"
+        case .csv: return csvHeader + report.cases.flatMap { c in c.evaluation.obligations.map { csvRow(c, $0) } }.joined()
         }
     }
 
     static func zone(_ p: PeriodReport) -> TimeZone {
         p.cases.first?.policyTimeZone ?? TimeZone(identifier: Policy.defaultTimezone) ?? .gmt
+    }
+
+    static func zone(_ s: PeriodSummary) -> TimeZone {
+        s.totals.firstPolicyTimeZone ?? TimeZone(identifier: Policy.defaultTimezone) ?? .gmt
     }
 
     /// One row per name: rate, then the count of each verdict; `bar` adds a
@@ -120,48 +132,62 @@ public enum ComplianceRenderer {
         }
     }
 
-    static func violations(_ p: PeriodReport) -> [[String]] {
-        p.cases.flatMap { c in
-            let positions = c.positions
-            return c.evaluation.obligations.filter { [.late, .partial, .missed].contains($0.verdict) }.map { o in
-                [c.evaluation.caseID, c.evaluation.team?.rawValue ?? "", o.ruleID, Fmt.occurrence(o.occurrence, positions),
-                 Fmt.verdictLabel(o.verdict), Fmt.time(o.deadline, c.policyTimeZone),
-                 Fmt.evidence(o.evidence, positions), Fmt.detail(o)]
-            }
+    static let caseHeader = ["CASE", "KIND", "TEAM", "OPENED", "POLICY", "RATE", "VIOLATIONS"]
+    static let violationHeader = ["CASE", "TEAM", "RULE", "OCCURRENCE", "VERDICT", "DEADLINE", "EVIDENCE", "DETAIL"]
+
+    static func caseRow(_ c: CaseReport, _ tz: TimeZone) -> [String] {
+        [c.evaluation.caseID, c.evaluation.kind?.rawValue ?? "", c.evaluation.team?.rawValue ?? "",
+         Fmt.time(c.evaluation.openedAt, tz), "v\(c.evaluation.policyVersion)", Fmt.percent(c.counts.rate),
+         String(c.counts.violations)]
+    }
+
+    static func violations(_ p: PeriodReport) -> [[String]] { p.cases.flatMap(violationRows) }
+
+    static func violationRows(_ c: CaseReport) -> [[String]] {
+        let positions = c.positions
+        return c.evaluation.obligations.filter { [.late, .partial, .missed].contains($0.verdict) }.map { o in
+            [c.evaluation.caseID, c.evaluation.team?.rawValue ?? "", o.ruleID, Fmt.occurrence(o.occurrence, positions),
+             Fmt.verdictLabel(o.verdict), Fmt.time(o.deadline, c.policyTimeZone),
+             Fmt.evidence(o.evidence, positions), Fmt.detail(o)]
         }
     }
 
-    static func periodText(_ p: PeriodReport, markdown: Bool) -> String {
+    /// The period as text or Markdown. The case and violation rows come
+    /// from `caseRows` / `violationRows` (each may be called more than once,
+    /// and must give the same rows in the same order each time), so a
+    /// streamed period need not hold them.
+    static func periodText(_ p: PeriodSummary, markdown: Bool, out: TextSink,
+                           caseRows: TextTable.Rows, violationRows: TextTable.Rows) {
         let tz = zone(p)
         let rateHeader = ["", "RATE", "MET", "LATE", "PARTIAL", "MISSED", "PENDING", "N/A"]
-        func table(_ header: [String], _ rows: [[String]]) -> String {
-            markdown ? MD.table(header, rows) : TextTable.render(header, rows)
+        func table(_ header: [String], _ rows: TextTable.Rows) {
+            if markdown { MD.write(header, rows, to: out) } else { TextTable.write(header, rows, to: out) }
         }
         func h(_ text: String) -> String { markdown ? "### \(text)\n\n" : "\(text)\n\(String(repeating: "-", count: text.count))\n" }
-        var out = markdown ? "## Compliance, \(Fmt.time(p.from, tz)) to \(Fmt.time(p.to, tz))\n\n"
-                           : "Compliance, \(Fmt.time(p.from, tz)) to \(Fmt.time(p.to, tz))\n\n"
-        let policies = p.policyVersionsUsed.isEmpty ? "none" : p.policyVersionsUsed.joined(separator: ", ")
-        let line = "\(p.cases.count) case(s) opened in the period; policy \(policies); as of \(Fmt.time(p.asOf, tz)); ledger position \(p.digest.position), hash \(p.digest.hash)"
-        out += (markdown ? "_\(MD.cell(line))_" : line) + "\n\n"
-        out += "Overall: \(summary(p.totals))\n\n"
-        out += h("By rule")
-        out += table(["RULE"] + rateHeader.dropFirst(), rateRows(p.ruleCounts)) + "\n"
-        out += h("By team")
-        out += table(["TEAM"] + rateHeader.dropFirst(), rateRows(p.teamCounts)) + "\n"
-        out += h("Cases")
-        out += table(["CASE", "KIND", "TEAM", "OPENED", "POLICY", "RATE", "VIOLATIONS"], p.cases.map { c in
-            [c.evaluation.caseID, c.evaluation.kind?.rawValue ?? "", c.evaluation.team?.rawValue ?? "",
-             Fmt.time(c.evaluation.openedAt, tz), "v\(c.evaluation.policyVersion)", Fmt.percent(c.counts.rate),
-             String(c.counts.violations)]
-        }) + "\n"
-        out += h("Violations")
-        let v = violations(p)
-        out += v.isEmpty ? "None.\n" : table(["CASE", "TEAM", "RULE", "OCCURRENCE", "VERDICT", "DEADLINE", "EVIDENCE", "DETAIL"], v)
+        out.add(markdown ? "## Compliance, \(Fmt.time(p.from, tz)) to \(Fmt.time(p.to, tz))\n\n"
+                         : "Compliance, \(Fmt.time(p.from, tz)) to \(Fmt.time(p.to, tz))\n\n")
+        let versions = p.totals.policyVersionsUsed
+        let policies = versions.isEmpty ? "none" : versions.joined(separator: ", ")
+        let line = "\(p.totals.cases) case(s) opened in the period; policy \(policies); as of \(Fmt.time(p.asOf, tz)); ledger position \(p.digest.position), hash \(p.digest.hash)"
+        out.add((markdown ? "_\(MD.cell(line))_" : line) + "\n\n")
+        out.add("Overall: \(summary(p.totals.totals))\n\n")
+        out.add(h("By rule"))
+        let byRule = rateRows(p.totals.ruleCounts.map { ($0.rule, $0.counts) })
+        table(["RULE"] + rateHeader.dropFirst(), { body in byRule.forEach(body) })
+        out.add("\n")
+        out.add(h("By team"))
+        let byTeam = rateRows(p.totals.teamCounts.map { ($0.team, $0.counts) })
+        table(["TEAM"] + rateHeader.dropFirst(), { body in byTeam.forEach(body) })
+        out.add("\n")
+        out.add(h("Cases"))
+        table(caseHeader, caseRows)
+        out.add("\n")
+        out.add(h("Violations"))
+        if p.totals.totals.violations == 0 { out.add("None.\n") } else { table(violationHeader, violationRows) }
         if !p.unjudged.isEmpty {
-            out += "\n" + h("Not judged")
-            out += p.unjudged.map { "- \($0.caseID): \($0.reason)" }.joined(separator: "\n") + "\n"
+            out.add("\n" + h("Not judged"))
+            out.add(p.unjudged.map { "- \($0.caseID): \($0.reason)" }.joined(separator: "\n") + "\n")
         }
-        return out
     }
 
     public static func json(_ p: PeriodReport) -> JSONValue {
@@ -173,6 +199,20 @@ public enum ComplianceRenderer {
             "by_rule": .array(p.ruleCounts.map { .object(["rule": .string($0.rule), "counts": counts($0.counts)]) }),
             "by_team": .array(p.teamCounts.map { .object(["team": .string($0.team), "counts": counts($0.counts)]) }),
             "cases": .array(p.cases.map(json)),
+            "not_judged": .array(p.unjudged.map { .object(["case": .string($0.caseID), "reason": .string($0.reason)]) }),
+        ])
+    }
+
+    /// `json(_:)` of a streamed period, without the cases (`"cases":[]`).
+    static func json(_ p: PeriodSummary) -> JSONValue {
+        .object([
+            "from": .string(RFC3339.format(p.from)), "to": .string(RFC3339.format(p.to)),
+            "as_of": .string(RFC3339.format(p.asOf)), "ledger": p.digest.json,
+            "policy_versions": .array(p.totals.policyVersionsUsed.map(JSONValue.string)),
+            "summary": counts(p.totals.totals),
+            "by_rule": .array(p.totals.ruleCounts.map { .object(["rule": .string($0.rule), "counts": counts($0.counts)]) }),
+            "by_team": .array(p.totals.teamCounts.map { .object(["team": .string($0.team), "counts": counts($0.counts)]) }),
+            "cases": .array([]),
             "not_judged": .array(p.unjudged.map { .object(["case": .string($0.caseID), "reason": .string($0.reason)]) }),
         ])
     }

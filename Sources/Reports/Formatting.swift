@@ -86,6 +86,13 @@ enum MD {
         for row in rows { out += "| " + row.map(cell).joined(separator: " | ") + " |\n" }
         return out
     }
+
+    /// `table`, with rows handed over one by one.
+    static func write(_ header: [String], _ rows: TextTable.Rows, to out: TextSink) {
+        out.add("| " + header.map(cell).joined(separator: " | ") + " |\n")
+        out.add("|" + header.map { _ in "---" }.joined(separator: "|") + "|\n")
+        rows { row in out.add("| " + row.map(cell).joined(separator: " | ") + " |\n") }
+    }
 }
 
 /// CSV (RFC 4180): quote every field that needs it; neutralise cells a
@@ -103,24 +110,99 @@ enum CSV {
     static func row(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") }
 }
 
+/// Output built piece by piece; with `flush`, handed on in chunks of about
+/// 64 KiB instead of kept whole.
+final class TextSink {
+    private(set) var text = ""
+    private let flush: ((String) -> Void)?
+
+    init(flush: ((String) -> Void)?) { self.flush = flush }
+
+    func add(_ s: String) {
+        text += s
+        if let flush, text.utf8.count >= 1 << 16 {
+            flush(text)
+            text = ""
+        }
+    }
+
+    func finish() {
+        if let flush, !text.isEmpty { flush(text) }
+        text = ""
+    }
+}
+
 /// A plain-text table with padded columns.
 enum TextTable {
+    /// Rows handed to a body one by one, in order; it may be called more
+    /// than once (widths first, then the lines) and gives the same rows each time.
+    typealias Rows = (_ body: ([String]) -> Void) -> Void
+
+    /// `render`, with rows handed over one by one (two passes: widths, then lines).
+    static func write(_ header: [String], _ rows: Rows, maxWidth: Int = 60, to out: TextSink) {
+        var widths = header.map { min(maxWidth, Cell($0).width) }
+        rows { row in
+            for (i, cell) in row.enumerated() { widths[i] = min(maxWidth, max(widths[i], Cell(cell).width)) }
+        }
+        out.add(line(header.map(Cell.init), widths: widths, maxWidth: maxWidth))
+        rows { row in out.add(line(row.map(Cell.init), widths: widths, maxWidth: maxWidth)) }
+    }
+
     static func render(_ header: [String], _ rows: [[String]], maxWidth: Int = 60) -> String {
-        let all = [header] + rows
         var widths = Array(repeating: 0, count: header.count)
+        let all = ([header] + rows).map { row in row.map(Cell.init) }
         for row in all {
-            for (i, cell) in row.enumerated() { widths[i] = min(maxWidth, max(widths[i], printable(cell, limit: 500).count)) }
+            for (i, cell) in row.enumerated() { widths[i] = min(maxWidth, max(widths[i], cell.width)) }
         }
         var out = ""
-        for row in all {
-            var line = ""
-            for (i, cell) in row.enumerated() {
-                var text = printable(cell, limit: 500)
-                if text.count > maxWidth && i < row.count - 1 { text = String(text.prefix(maxWidth - 1)) + "…" }
-                line += i == row.count - 1 ? text : text.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0)
-            }
-            out += line.trimmingCharacters(in: .whitespaces) + "\n"
-        }
+        for row in all { out += line(row, widths: widths, maxWidth: maxWidth) }
         return out
+    }
+
+    /// A cell as shown (`printable`), with its width in characters.
+    struct Cell {
+        let text: String
+        /// Printable ASCII: characters, UTF-16 units and bytes are the same count.
+        let ascii: Bool
+        let width: Int
+
+        init(_ cell: String) {
+            text = printable(cell, limit: 500)
+            ascii = text.utf8.allSatisfy { $0 < 0x80 }
+            width = ascii ? text.utf8.count : text.count
+        }
+    }
+
+    /// One padded line, the same as padding each cell with Foundation's
+    /// `padding(toLength:)` and trimming the line's spaces, without
+    /// Foundation for ASCII text (the report of every case renders
+    /// thousands of rows).
+    static func line(_ row: [Cell], widths: [Int], maxWidth: Int) -> String {
+        var line = ""
+        var ascii = true
+        for (i, cell) in row.enumerated() {
+            var text = cell.text
+            var textASCII = cell.ascii
+            if cell.width > maxWidth && i < row.count - 1 {
+                text = String(text.prefix(maxWidth - 1)) + "…"
+                textASCII = false
+            }
+            if i == row.count - 1 {
+                line += text
+            } else if textASCII && cell.width <= widths[i] + 2 {
+                line += text
+                line += String(repeating: " ", count: widths[i] + 2 - cell.width)
+            } else {
+                line += text.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0)
+            }
+            ascii = ascii && textASCII
+        }
+        guard ascii else { return line.trimmingCharacters(in: .whitespaces) + "\n" }
+        // Trim spaces and tabs at both ends (the ASCII members of .whitespaces).
+        let bytes = Array(line.utf8)
+        var start = 0, end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self) + "\n"
     }
 }

@@ -52,12 +52,16 @@ struct ComplianceCommand: ParsableCommand {
                 let start = try parseTime(from!, option: "--from"), end = try parseTime(to!, option: "--to")
                 guard start < end else { throw CLIError.usage("--from must be before --to") }
                 let progress = Progress()
-                let report = try Compliance.evaluatePeriod(store, from: start, to: end, asOf: asOfDate) { done, total in
+                // Streamed: the cases' rows wait in a temporary file, so memory stays flat.
+                let renderer = try PeriodStreamRenderer(format: format)
+                let summary = try Compliance.streamPeriod(store, from: start, to: end, asOf: asOfDate, progress: { done, total in
                     if done % 100 == 0 || done == total { progress.update("judged \(done)/\(total) cases") }
+                }) { index, report in
+                    try renderer.add(report, index: index)
                 }
                 progress.done()
-                FileHandle.standardOutput.write(Data(ComplianceRenderer.render(report, as: format).utf8))
-                violations = report.totals.violations
+                try renderer.finish(summary) { FileHandle.standardOutput.write(Data($0.utf8)) }
+                violations = summary.totals.totals.violations
             }
             if strict && violations > 0 { throw ExitCode(1) }
         }

@@ -1,0 +1,82 @@
+import Dispatch
+import Synchronization
+
+/// Runs `work` on other threads for items the caller submits one by one
+/// (while it goes on reading the next ones), and hands the results back to
+/// the caller, on the caller's thread, in submission order. At most
+/// `limit` items are in flight, so memory stays bounded. With `threads`
+/// 0 the work runs inline, in order (the serial path the tests compare with).
+///
+/// Used by period compliance and projection rebuilds: the calling thread
+/// reads and decodes events while cases are judged on the other core.
+public final class OrderedWork<Input: Sendable, Output: Sendable> {
+    private let work: @Sendable (Input) -> Output
+    private let parallel: Bool
+    private let limit: Int
+    private let results = Results()
+    private let completed = DispatchSemaphore(value: 0)
+    /// One serial queue per worker; item n goes to queue n % count.
+    private let queues: [DispatchQueue]
+    private var submitted = 0
+    private var next = 0
+
+    private final class Results: Sendable {
+        let done = Mutex<[Int: Output]>([:])
+    }
+
+    /// - Parameters:
+    ///   - threads: worker threads (0: run inline).
+    public init(threads: Int, limit: Int = 64, work: @escaping @Sendable (Input) -> Output) {
+        self.work = work
+        parallel = threads > 0
+        self.limit = max(1, limit)
+        queues = (0..<max(1, threads)).map { DispatchQueue(label: "dtledger.ordered-work.\($0)") }
+    }
+
+    /// Submits one item; hands every result that is ready, in order, to
+    /// `consume` (on this thread).
+    public func submit(_ input: Input, _ consume: (Output) throws -> Void) throws {
+        guard parallel else {
+            try consume(work(input))
+            return
+        }
+        while submitted - next >= limit { try consumeNext(consume) }
+        let index = submitted
+        submitted += 1
+        let (work, results, completed) = (work, results, completed)
+        queues[index % queues.count].async {
+            let output = work(input)
+            results.done.withLock { $0[index] = output }
+            completed.signal()
+        }
+        try consumeReady(consume)
+    }
+
+    /// Waits for the remaining items and hands over their results.
+    public func finish(_ consume: (Output) throws -> Void) throws {
+        while next < submitted { try consumeNext(consume) }
+    }
+
+    private func take(_ index: Int) -> Output? {
+        results.done.withLock { $0.removeValue(forKey: index) }
+    }
+
+    private func consumeReady(_ consume: (Output) throws -> Void) throws {
+        while next < submitted, let output = take(next) {
+            next += 1
+            try consume(output)
+        }
+    }
+
+    /// Blocks until the next result in order is there, and hands it over.
+    private func consumeNext(_ consume: (Output) throws -> Void) throws {
+        while true {
+            if let output = take(next) {
+                next += 1
+                try consume(output)
+                return
+            }
+            completed.wait()
+        }
+    }
+}
