@@ -130,6 +130,32 @@ struct CLIImportManyTests {
         #expect(try db.store().digest().position == 0)
     }
 
+    @Test("a small bad file is refused before connecting; blank lines and CRLF are fine; an empty file and a directory are named")
+    func beforeConnecting() throws {
+        let unreachable = "host=/nonexistent-dtledger-socket port=1 dbname=none connect_timeout=2"
+        let bad = try CLIImportManyTests.file([CLIImportManyTests.line(0, cases: 1), #"{"case":"X-1","type":"note.added""#])
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let refused = try CLI.run(["append", "--file", bad], database: unreachable)
+        #expect(refused.status == 65, "\(refused.stderr)")
+        #expect(refused.stderr.contains("line 2"))
+
+        let blank = try CLIImportManyTests.file(["", "   ", "\t"])
+        defer { try? FileManager.default.removeItem(atPath: blank) }
+        let empty = try CLI.run(["append", "--file", blank], database: unreachable)
+        #expect(empty.status == 65)
+        #expect(empty.stderr.contains("no events in the file"))
+
+        let directory = try CLI.run(["append", "--file", FileManager.default.temporaryDirectory.path], database: unreachable)
+        #expect(directory.status == 66)
+        #expect(directory.stderr.contains("cannot read"))
+
+        let db = try TestDatabase.make()
+        let crlf = (0..<3).map { CLIImportManyTests.line($0, cases: 1) }.joined(separator: "\r\n\r\n") + "\r\n"
+        let ok = try CLI.run(["append", "--file", "-"], database: db.url, stdin: Data(crlf.utf8))
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(try JSONValue.parse(ok.stdout)["appended"] == .int(3))
+    }
+
     @Test("append_many is the writer role's to call, and nobody else's")
     func grants() throws {
         let db = try TestDatabase.make()
