@@ -260,7 +260,7 @@ public enum Compliance {
             done += 1
             progress(done, caseIDs.count)
         }
-        try store.forEachCase(caseIDs, through: digest.position) { caseID, events in
+        try store.forEachCase(caseIDs, through: digest.position, withMetadata: false) { caseID, events in
             try judging.submit((caseID, events), consume)
         }
         try judging.finish(consume)

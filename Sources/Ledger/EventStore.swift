@@ -310,15 +310,20 @@ public final class EventStore {
     }
 
     /// Streams the events of several cases, case by case (each in version
-    /// order), up to `through`: one query, one pass.
-    public func forEachCase(_ caseIDs: [String], through: Int64,
+    /// order), up to `through`: one query, one pass. With `withMetadata`
+    /// false each event's metadata is left empty (`{}`) and is neither sent
+    /// by the server nor parsed: for callers that judge cases (the rule
+    /// engine and the read models never read metadata; review reports do).
+    public func forEachCase(_ caseIDs: [String], through: Int64, withMetadata: Bool = true,
                             _ body: (String, [RecordedEvent]) throws -> Void) throws {
         guard !caseIDs.isEmpty else { return }
         var current: String?
         var events: [RecordedEvent] = []
+        let columns = withMetadata ? EventStore.columns
+            : EventStore.columns.replacingOccurrences(of: "metadata::text", with: "'{}'::text")
         try mapped {
             try connection.forEachRow("""
-                SELECT \(EventStore.columns) FROM dtledger.events
+                SELECT \(columns) FROM dtledger.events
                  WHERE case_id = ANY ($1::text[]) AND position <= $2
                  ORDER BY case_id, version
                 """, [PGText.array(caseIDs), String(through)]) { row in

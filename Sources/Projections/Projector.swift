@@ -312,7 +312,7 @@ public final class Projector {
                 done += 1
                 if done % 100 == 0 || done == caseIDs.count { progress(done, caseIDs.count) }
             }
-            try store.forEachCase(caseIDs, through: head.position) { caseID, events in
+            try store.forEachCase(caseIDs, through: head.position, withMetadata: false) { caseID, events in
                 try building.submit((caseID, events), write)
             }
             try building.finish(write)
