@@ -2,9 +2,10 @@ import Envelope
 import Foundation
 
 /// A JSONL file of envelopes, read as a stream: one object per line; blank
-/// lines are skipped. A file on disk is read in chunks, so memory stays flat
-/// however long it is; standard input is kept in memory (it cannot be read
-/// again, and a retry after a lost connection starts from the top).
+/// lines are skipped. A regular file is read in chunks, so memory stays flat
+/// however long it is; standard input, pipes and devices are kept in memory
+/// (they cannot be read again, and a retry after a lost connection starts
+/// from the top).
 /// Every line is parsed and validated before its batch is sent; a bad line
 /// stops the import, whose transaction then appends nothing.
 final class EnvelopeFile {
@@ -15,6 +16,7 @@ final class EnvelopeFile {
     private let path: String
     private let defaults: Envelope.Defaults
     private var handle: FileHandle?
+    /// The whole input, when it cannot be read twice.
     private var stdinData: Data?
     /// Unconsumed bytes read from the input, from `start`.
     private var buffer: [UInt8] = []
@@ -40,7 +42,19 @@ final class EnvelopeFile {
             guard stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else {
                 throw CLIError.io("cannot read \(path): no such file or not readable")
             }
-            totalBytes = (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
+            if (info.st_mode & S_IFMT) == S_IFREG {
+                totalBytes = Int(info.st_size)
+            } else {
+                // A pipe or a device (`<(...)`, /dev/stdin) cannot be read
+                // twice: keep it in memory, like standard input.
+                guard let handle = FileHandle(forReadingAtPath: path) else {
+                    throw CLIError.io("cannot read \(path): no such file or not readable")
+                }
+                let data = handle.readDataToEndOfFile()
+                try? handle.close()
+                stdinData = data
+                totalBytes = data.count
+            }
         }
         try rewind()
     }

@@ -154,6 +154,12 @@ struct CLIImportManyTests {
         let ok = try CLI.run(["append", "--file", "-"], database: db.url, stdin: Data(crlf.utf8))
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(try JSONValue.parse(ok.stdout)["appended"] == .int(3))
+
+        // A path that is a pipe (here /dev/stdin) is read whole, like "-".
+        let more = (3..<6).map { CLIImportManyTests.line($0, cases: 1) }.joined(separator: "\n")
+        let piped = try CLI.run(["append", "--file", "/dev/stdin"], database: db.url, stdin: Data(more.utf8))
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(try JSONValue.parse(piped.stdout)["appended"] == .int(3))
     }
 
     @Test("append_many is the writer role's to call, and nobody else's")
