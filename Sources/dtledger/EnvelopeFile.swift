@@ -17,7 +17,7 @@ final class EnvelopeFile {
     private let defaults: Envelope.Defaults
     private var handle: FileHandle?
     /// The whole input, when it cannot be read twice.
-    private var stdinData: Data?
+    private var inMemory: Data?
     /// Unconsumed bytes read from the input, from `start`.
     private var buffer: [UInt8] = []
     private var start = 0
@@ -35,7 +35,7 @@ final class EnvelopeFile {
         self.defaults = defaults
         if path == "-" {
             let data = FileHandle.standardInput.readDataToEndOfFile()
-            stdinData = data
+            inMemory = data
             totalBytes = data.count
         } else {
             var info = stat()
@@ -52,7 +52,7 @@ final class EnvelopeFile {
                 }
                 let data = handle.readDataToEndOfFile()
                 try? handle.close()
-                stdinData = data
+                inMemory = data
                 totalBytes = data.count
             }
         }
@@ -66,8 +66,8 @@ final class EnvelopeFile {
         lineNumber = 0
         bytesRead = 0
         allKeyed = true
-        if let stdinData {
-            buffer = [UInt8](stdinData)
+        if let inMemory {
+            buffer = [UInt8](inMemory)
             atEOF = true
         } else {
             try? handle?.close()
