@@ -229,13 +229,6 @@ extension JSONValue {
         out.append(0x22)
     }
 
-    public static func writeString(_ s: String, to out: inout String) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(s.utf8.count + 2)
-        writeString(s, to: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
-    }
-
     /// The first string (key or value) holding a NUL character, as a path.
     /// PostgreSQL text and jsonb cannot store U+0000, so such input is refused.
     public func pathOfNulCharacter(_ path: String = "data") -> String? {

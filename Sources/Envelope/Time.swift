@@ -93,40 +93,26 @@ public enum RFC3339 {
     }
 
     /// Appends the UTC form of `format` (same text: `2026-04-07T13:20:00Z`,
-    /// fraction without trailing zeros) as UTF-8 bytes, without building a String.
+    /// fraction without trailing zeros) as UTF-8 bytes, without building a
+    /// String for the usual years.
     public static func writeUTC(microseconds us: Int64, to out: inout [UInt8]) {
-        var seconds = us / 1_000_000
-        var fraction = us % 1_000_000
+        if !fastWrite(microseconds: us, offsetSeconds: 0, to: &out) {
+            out.append(contentsOf: slowFormat(microseconds: us, offsetSeconds: 0).utf8)
+        }
+    }
+
+    /// The local calendar date, second of the day and microseconds of `us`
+    /// at `offsetSeconds` from UTC.
+    static func fields(microseconds us: Int64, offsetSeconds: Int) -> (Int, Int, Int, Int64, Int64) {
+        let local = us + Int64(offsetSeconds) * 1_000_000
+        var seconds = local / 1_000_000
+        var fraction = local % 1_000_000
         if fraction < 0 { fraction += 1_000_000; seconds -= 1 }
         var days = seconds / 86400
         var secOfDay = seconds % 86400
         if secOfDay < 0 { secOfDay += 86400; days -= 1 }
         let (y, m, d) = civilFromDays(Int(days))
-        func digits(_ v: Int, _ n: Int) {
-            var text = String(v).utf8.map { $0 }
-            while text.count < n { text.insert(0x30, at: 0) }
-            out.append(contentsOf: text)
-        }
-        func two(_ v: Int) { out.append(0x30 + UInt8(v / 10)); out.append(0x30 + UInt8(v % 10)) }
-        if (0...9999).contains(y) {
-            out.append(0x30 + UInt8(y / 1000)); out.append(0x30 + UInt8(y / 100 % 10))
-            out.append(0x30 + UInt8(y / 10 % 10)); out.append(0x30 + UInt8(y % 10))
-        } else {
-            digits(y, 4)
-        }
-        out.append(0x2D); two(m); out.append(0x2D); two(d)
-        out.append(0x54); two(Int(secOfDay / 3600)); out.append(0x3A); two(Int(secOfDay % 3600 / 60))
-        out.append(0x3A); two(Int(secOfDay % 60))
-        if fraction != 0 {
-            var f = Int(fraction)
-            var width = 6
-            while f % 10 == 0 { f /= 10; width -= 1 }
-            out.append(0x2E)
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            while divisor > 0 { out.append(0x30 + UInt8(f / divisor % 10)); divisor /= 10 }
-        }
-        out.append(0x5A)
+        return (y, m, d, secOfDay, fraction)
     }
 
     static func format(microseconds us: Int64, offsetSeconds: Int) -> String {
@@ -137,18 +123,18 @@ public enum RFC3339 {
     /// per event); nil outside years 0...9999 and offsets under 100 hours,
     /// where `slowFormat`'s padding rules apply.
     static func fastFormat(microseconds us: Int64, offsetSeconds: Int) -> String? {
-        guard abs(offsetSeconds) < 100 * 3600, abs(us) < Int64(1) << 60 else { return nil }
-        let local = us + Int64(offsetSeconds) * 1_000_000
-        var seconds = local / 1_000_000
-        var fraction = local % 1_000_000
-        if fraction < 0 { fraction += 1_000_000; seconds -= 1 }
-        var days = seconds / 86400
-        var secOfDay = seconds % 86400
-        if secOfDay < 0 { secOfDay += 86400; days -= 1 }
-        let (y, m, d) = civilFromDays(Int(days))
-        guard (0...9999).contains(y) else { return nil }
         var b: [UInt8] = []
         b.reserveCapacity(32)
+        guard fastWrite(microseconds: us, offsetSeconds: offsetSeconds, to: &b) else { return nil }
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// Appends `format`'s text to `b` and returns true; outside years
+    /// 0...9999 and offsets under 100 hours appends nothing and returns false.
+    static func fastWrite(microseconds us: Int64, offsetSeconds: Int, to b: inout [UInt8]) -> Bool {
+        guard abs(offsetSeconds) < 100 * 3600, abs(us) < Int64(1) << 60 else { return false }
+        let (y, m, d, secOfDay, fraction) = fields(microseconds: us, offsetSeconds: offsetSeconds)
+        guard (0...9999).contains(y) else { return false }
         func digits(_ v: Int, _ n: Int) {
             var div = 1
             for _ in 1..<n { div *= 10 }
@@ -171,18 +157,11 @@ public enum RFC3339 {
             b.append(offsetSeconds < 0 ? 0x2D : 0x2B)
             digits(a / 3600, 2); b.append(0x3A); digits(a % 3600 / 60, 2)
         }
-        return String(decoding: b, as: UTF8.self)
+        return true
     }
 
     static func slowFormat(microseconds us: Int64, offsetSeconds: Int) -> String {
-        let local = us + Int64(offsetSeconds) * 1_000_000
-        var seconds = local / 1_000_000
-        var fraction = local % 1_000_000
-        if fraction < 0 { fraction += 1_000_000; seconds -= 1 }
-        var days = seconds / 86400
-        var secOfDay = seconds % 86400
-        if secOfDay < 0 { secOfDay += 86400; days -= 1 }
-        let (y, m, d) = civilFromDays(Int(days))
+        let (y, m, d, secOfDay, fraction) = fields(microseconds: us, offsetSeconds: offsetSeconds)
         func pad(_ v: Int, _ n: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, n - s.count)) + s

@@ -218,21 +218,24 @@ public final class EventStore {
 
     /// `append_many`'s JSON array: each envelope with its case.
     static func manyParameter(_ events: [Envelope]) -> String {
-        var batch: [JSONValue] = []
-        batch.reserveCapacity(events.count)
-        for event in events {
-            var o: [String: JSONValue] = [
-                "case": .string(event.caseID),
-                "type": .string(event.type),
-                "occurred_at": .string(RFC3339.format(event.occurredAt)),
-                "actor": .string(event.actor),
-                "source": .string(event.source.rawValue),
-                "data": event.data,
-            ]
-            if let key = event.key { o["key"] = .string(key) }
-            batch.append(.object(o))
-        }
-        return JSONValue.array(batch).jsonText()
+        JSONValue.array(events.map { appendObject($0, withCase: true) }).jsonText()
+    }
+
+    /// One event as the append functions read it: type, occurred_at, actor,
+    /// source, key (when given), data, metadata (when given), and the case
+    /// for `append_many`.
+    static func appendObject(_ event: Envelope, withCase: Bool, metadata: JSONValue? = nil) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "type": .string(event.type),
+            "occurred_at": .string(RFC3339.format(event.occurredAt)),
+            "actor": .string(event.actor),
+            "source": .string(event.source.rawValue),
+            "data": event.data,
+        ]
+        if withCase { o["case"] = .string(event.caseID) }
+        if let key = event.key { o["key"] = .string(key) }
+        if let metadata { o["metadata"] = metadata }
+        return .object(o)
     }
 
     static func results(_ result: QueryResult) -> [AppendResult] {
@@ -249,16 +252,7 @@ public final class EventStore {
         batch.reserveCapacity(events.count)
         for (index, event) in events.enumerated() {
             precondition(event.caseID == caseID, "a batch holds events of one case")
-            var o: [String: JSONValue] = [
-                "type": .string(event.type),
-                "occurred_at": .string(RFC3339.format(event.occurredAt)),
-                "actor": .string(event.actor),
-                "source": .string(event.source.rawValue),
-                "data": event.data,
-            ]
-            if let key = event.key { o["key"] = .string(key) }
-            if let extra = metadata?[index] { o["metadata"] = extra }
-            batch.append(.object(o))
+            batch.append(appendObject(event, withCase: false, metadata: metadata?[index]))
         }
         return [
             caseID, expected.parameter, JSONValue.array(batch).jsonText(),

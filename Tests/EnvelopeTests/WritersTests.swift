@@ -32,9 +32,9 @@ struct WritersTests {
         #expect(text == #"{"n":[-12,1.5,2,true,false,null],"nested":{"a":{},"b":""},"q":"say \"hi\" \\ back\n\r\t\u0001\u001f"# + "\u{7f} ünï 🙂\"}")
         #expect(try JSONValue.parse(text) == value.normalizedForComparison)
         #expect(value.jsonByteCount == text.utf8.count)
-        var legacy = ""
-        JSONValue.writeString("a\"b\u{0}", to: &legacy)
-        #expect(legacy == #""a\"b\u0000""#)
+        var quoted: [UInt8] = []
+        JSONValue.writeString("a\"b\u{0}", to: &quoted)
+        #expect(String(decoding: quoted, as: UTF8.self) == #""a\"b\u0000""#)
     }
 
     @Test("a NUL anywhere in data is found, with its path")
