@@ -16,8 +16,9 @@ final class EnvelopeFile {
     private let path: String
     private let defaults: Envelope.Defaults
     private var handle: FileHandle?
-    /// The whole input, when it cannot be read twice.
-    private var inMemory: Data?
+    /// Whether `buffer` holds the whole input (it cannot be read twice):
+    /// then it is never trimmed, and a rewind only moves `start` back.
+    private var inMemory = false
     /// Unconsumed bytes read from the input, from `start`.
     private var buffer: [UInt8] = []
     private var start = 0
@@ -34,9 +35,9 @@ final class EnvelopeFile {
         self.path = path
         self.defaults = defaults
         if path == "-" {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
-            inMemory = data
-            totalBytes = data.count
+            buffer = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            inMemory = true
+            totalBytes = buffer.count
         } else {
             var info = stat()
             guard stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else {
@@ -50,10 +51,10 @@ final class EnvelopeFile {
                 guard let handle = FileHandle(forReadingAtPath: path) else {
                     throw CLIError.io("cannot read \(path): no such file or not readable")
                 }
-                let data = handle.readDataToEndOfFile()
+                buffer = [UInt8](handle.readDataToEndOfFile())
                 try? handle.close()
-                inMemory = data
-                totalBytes = data.count
+                inMemory = true
+                totalBytes = buffer.count
             }
         }
         try rewind()
@@ -61,15 +62,14 @@ final class EnvelopeFile {
 
     /// Starts again from the first line.
     func rewind() throws {
-        buffer.removeAll(keepingCapacity: true)
         start = 0
         lineNumber = 0
         bytesRead = 0
         allKeyed = true
-        if let inMemory {
-            buffer = [UInt8](inMemory)
+        if inMemory {
             atEOF = true
         } else {
+            buffer.removeAll(keepingCapacity: true)
             try? handle?.close()
             guard let h = FileHandle(forReadingAtPath: path) else {
                 throw CLIError.io("cannot read \(path): no such file or not readable")
