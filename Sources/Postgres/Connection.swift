@@ -202,6 +202,16 @@ public final class Connection {
         return CopyIn(connection: self)
     }
 
+    /// Begins `COPY table (columns) FROM STDIN (FORMAT binary)`: `sql` is
+    /// the statement up to and including `FROM STDIN`; rows are appended as
+    /// `BinaryCopyRows`.
+    public func beginBinaryCopyIn(_ sql: String) throws -> CopyIn {
+        guard let start = PQexec(handle, sql + " (FORMAT binary)") else { throw connectionError() }
+        defer { PQclear(start) }
+        guard PQresultStatus(start) == PGRES_COPY_IN else { throw resultError(start) }
+        return CopyIn(connection: self, binary: true)
+    }
+
     func putCopyData(_ bytes: [UInt8]) throws(PostgresError) {
         let sent = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }

@@ -23,6 +23,15 @@ public enum ProjectionError: Error, Sendable, CustomStringConvertible {
 /// never applies an event twice or skips one. One projector at a time (a
 /// session advisory lock).
 public final class Projector {
+    /// One case's rows for a rebuild, encoded for binary COPY.
+    struct Built: Sendable {
+        var timeline = BinaryCopyRows()
+        var cases = BinaryCopyRows()
+        var obligations = BinaryCopyRows()
+        var events: Int
+        init(events: Int) { self.events = events }
+    }
+
     public struct Progress: Sendable {
         public let applied: Int
         public let checkpoint: Int64
@@ -284,30 +293,35 @@ public final class Projector {
         let timelineConnection = try connect()
         let caseConnection = try connect()
         let obligationConnection = try connect()
-        let timeline = try timelineConnection.beginCopyIn("COPY \(next).timeline (\(CaseRows.timelineColumns)) FROM STDIN")
-        let cases = try caseConnection.beginCopyIn("COPY \(next).cases (\(CaseRows.caseColumns)) FROM STDIN")
-        let obligations = try obligationConnection.beginCopyIn("COPY \(next).obligations (\(CaseRows.obligationColumns)) FROM STDIN")
+        // Binary COPY: the server parses no timestamps, arrays or escapes.
+        let timeline = try timelineConnection.beginBinaryCopyIn("COPY \(next).timeline (\(CaseRows.timelineColumns)) FROM STDIN")
+        let cases = try caseConnection.beginBinaryCopyIn("COPY \(next).cases (\(CaseRows.caseColumns)) FROM STDIN")
+        let obligations = try obligationConnection.beginBinaryCopyIn("COPY \(next).obligations (\(CaseRows.obligationColumns)) FROM STDIN")
         var result = RunResult()
         do {
             var done = 0
-            // Each case's rows are built on worker threads while this one
-            // reads the next cases; they are written here, in the order read.
-            let building = OrderedWork<(String, [RecordedEvent]), (timeline: [[String?]], rows: CaseRows, events: Int)>(
-                threads: Compliance.workerThreads) { caseID, events in
+            // Each case's rows are built, already encoded, on worker threads
+            // while this one reads the next cases; they are written here, in
+            // the order read.
+            let building = OrderedWork<(String, [RecordedEvent]), Built>(threads: Compliance.workerThreads) { caseID, events in
                 // Each event's catalog data decoded once, for the timeline, the engine and the title.
                 let decoded = decodeAll(events)
-                let timelineRows = TimelineBuilder.entries(events: events, decoded: decoded, directories: reference.directories)
-                    .map { CaseRows.timelineRow($0, caseID: caseID) }
+                var built = Built(events: events.count)
+                for entry in TimelineBuilder.entries(events: events, decoded: decoded, directories: reference.directories) {
+                    CaseRows.appendTimeline(entry, caseID: caseID, to: &built.timeline)
+                }
                 let rows = Compliance.judge(caseID: caseID, events: events, decoded: decoded, reference: reference,
                                             digest: head, asOf: now)
                     .map { CaseRows(report: $0, events: events, firstDecoded: .some(decoded.first ?? nil)) }
                     ?? CaseRows(unjudged: caseID, events: events, asOf: now)
-                return (timelineRows, rows, events.count)
+                rows.appendCase(to: &built.cases)
+                rows.appendObligations(to: &built.obligations)
+                return built
             }
-            func write(_ built: (timeline: [[String?]], rows: CaseRows, events: Int)) throws {
-                for row in built.timeline { try timeline.append(row) }
-                try cases.append(built.rows.caseRow)
-                for row in built.rows.obligationRows { try obligations.append(row) }
+            func write(_ built: Built) throws {
+                try timeline.append(binary: built.timeline)
+                try cases.append(binary: built.cases)
+                try obligations.append(binary: built.obligations)
                 result.applied += built.events
                 done += 1
                 if done % 100 == 0 || done == caseIDs.count { progress(done, caseIDs.count) }

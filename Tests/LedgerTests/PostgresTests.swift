@@ -104,6 +104,40 @@ struct PostgresTests {
         #expect(try c.query("SELECT count(*) FROM t").scalar == "5003")
     }
 
+    @Test("binary COPY writes every type the read models use, the same as text would")
+    func binaryCopy() throws {
+        let c = try TestDatabase.make().connect()
+        try c.execute("CREATE TEMP TABLE b (t text, n bigint, i integer, f boolean, at timestamptz, id uuid, a text[])")
+        let tricky = "tab\tnew\nline \\ \"q\" {b},c NULL \\N é 🚨"
+        var rows = BinaryCopyRows()
+        rows.row(fields: 7)
+        rows.text(tricky); rows.int64(-9_007_199_254_740_993); rows.int32(-7); rows.bool(true)
+        rows.timestamp(unixMicroseconds: 1_772_564_700_123_456)  // 2026-03-03T19:05:00.123456Z
+        rows.uuid("0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0"); rows.textArray(["a,b", "{c}", "", "\"d\"", tricky])
+        rows.row(fields: 7)
+        rows.text(nil); rows.int64(nil); rows.int32(nil); rows.bool(false)
+        rows.timestamp(unixMicroseconds: -1)  // before both epochs
+        rows.uuid(nil); rows.textArray([])
+        rows.row(fields: 7)
+        rows.text(""); rows.int64(0); rows.int32(Int32.max); rows.bool(false)
+        rows.timestamp(unixMicroseconds: nil)
+        rows.uuid("not-a-uuid"); rows.textArray(["only"])
+        #expect(rows.count == 3)
+        let copy = try c.beginBinaryCopyIn("COPY b FROM STDIN")
+        try copy.append(binary: rows)
+        #expect(try copy.finish() == 3)
+        try c.execute("SET TIME ZONE 'UTC'")
+        let got = try c.query("SELECT t, n, i, f, at, id, a, cardinality(a) FROM b ORDER BY i NULLS FIRST").rows
+        #expect(got[0][0] == nil && got[0][1] == nil && got[0][2] == nil && got[0][3] == "f")
+        #expect(got[0][4] == "1969-12-31 23:59:59.999999+00" && got[0][5] == nil && got[0][6] == "{}" && got[0][7] == "0")
+        #expect(got[1][0] == tricky && got[1][1] == "-9007199254740993" && got[1][2] == "-7" && got[1][3] == "t")
+        #expect(got[1][4] == "2026-03-03 19:05:00.123456+00")
+        #expect(got[1][5] == "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+        #expect(try c.query("SELECT a = ARRAY['a,b', '{c}', '', '\"d\"', $1] FROM b WHERE i = -7", [tricky]).scalar == "t")
+        // A malformed uuid is sent as NULL, so a NOT NULL column refuses the row.
+        #expect(got[2][0] == "" && got[2][2] == "2147483647" && got[2][4] == nil && got[2][5] == nil && got[2][6] == "{only}")
+    }
+
     @Test("an error thrown by a single-row reader stops the read and leaves the connection usable")
     func readerError() throws {
         let c = try TestDatabase.make().connect()
