@@ -205,13 +205,15 @@ public enum Compliance {
         return (report, reference)
     }
 
-    /// Worker threads for judging many cases (period compliance, rebuilds):
-    /// one fewer than the cores (the calling thread reads and decodes
-    /// events), at least one; `DTLEDGER_THREADS` overrides it (0: judge on
-    /// the calling thread).
-    public static var workerThreads: Int {
+    /// Worker threads for judging many cases: `reserve` fewer than the
+    /// cores, at least one; `DTLEDGER_THREADS` overrides it (0: judge on
+    /// the calling thread). Period compliance reserves none (its reading
+    /// thread mostly waits for rows, and the workers also parse them);
+    /// a rebuild reserves one core for the three server backends its COPYs
+    /// keep busy. Both measured on 2 cores (docs/benchmarks.md).
+    public static func workerThreads(reserve: Int) -> Int {
         if let text = ProcessInfo.processInfo.environment["DTLEDGER_THREADS"], let n = Int(text), n >= 0 { return min(n, 16) }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+        return max(1, ProcessInfo.processInfo.activeProcessorCount - reserve)
     }
 
     /// Every case opened in [from, to).
@@ -230,7 +232,7 @@ public enum Compliance {
     /// (compacted, with its index in opening order; cases come in case id
     /// order) and not kept: memory stays flat however many cases there are.
     public static func streamPeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil,
-                                    threads: Int = Compliance.workerThreads,
+                                    threads: Int = Compliance.workerThreads(reserve: 0),
                                     progress: (Int, Int) -> Void = { _, _ in },
                                     _ body: (_ index: Int, _ report: CaseReport) throws -> Void) throws -> PeriodSummary {
         let digest = try store.digest()
@@ -244,13 +246,17 @@ public enum Compliance {
         var totals = PeriodTotals()
         var unjudged: [(String, String)] = []
         var done = 0
-        // Cases are judged on worker threads while this one reads the next
-        // ones; results come back here in the order read.
-        let judging = OrderedWork<(String, [RecordedEvent]), (String, CaseReport?)>(threads: threads) { caseID, events in
-            (caseID, judge(caseID: caseID, events: events, reference: reference, digest: digest, asOf: asOf)?.compacted())
+        // Cases are parsed and judged on worker threads while this one reads
+        // the next ones; results come back here in the order read.
+        let judging = OrderedWork<(String, [StoredEvent]), (String, Result<CaseReport?, any Error>)>(threads: threads) { caseID, stored in
+            (caseID, Result {
+                let events = try stored.map { try $0.decoded() }
+                return judge(caseID: caseID, events: events, reference: reference, digest: digest, asOf: asOf)?.compacted()
+            })
         }
-        func consume(_ result: (String, CaseReport?)) throws {
-            let (caseID, report) = result
+        func consume(_ result: (String, Result<CaseReport?, any Error>)) throws {
+            let caseID = result.0
+            let report = try result.1.get()
             if let report, let index = order[caseID] {
                 totals.add(report, index: index)
                 try body(index, report)
@@ -260,8 +266,8 @@ public enum Compliance {
             done += 1
             progress(done, caseIDs.count)
         }
-        try store.forEachCase(caseIDs, through: digest.position, withMetadata: false) { caseID, events in
-            try judging.submit((caseID, events), consume)
+        try store.forEachCaseUndecoded(caseIDs, through: digest.position, forJudging: true) { caseID, stored in
+            try judging.submit((caseID, stored), consume)
         }
         try judging.finish(consume)
         return PeriodSummary(from: from, to: to, asOf: asOf, digest: digest, totals: totals, unjudged: unjudged,

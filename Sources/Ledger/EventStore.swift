@@ -275,6 +275,14 @@ public final class EventStore {
         encode(previous_hash, 'hex'), encode(hash, 'hex')
         """
 
+    /// `columns` in the same order, without what judging never reads.
+    static let judgingColumns = """
+        position, id, case_id, version, type,
+        (extract(epoch FROM occurred_at) * 1000000)::bigint,
+        (extract(epoch FROM recorded_at) * 1000000)::bigint,
+        actor, '', NULL::text, data::text, '{}', '', ''
+        """
+
     /// Streams stored events in position order (single-row reads, flat
     /// memory): every event after `after`, of one case or of all.
     public func forEachEvent(caseID: String? = nil, after: Int64 = 0, through: Int64? = nil, limit: Int? = nil,
@@ -304,17 +312,27 @@ public final class EventStore {
     }
 
     /// Streams the events of several cases, case by case (each in version
-    /// order), up to `through`: one query, one pass. With `withMetadata`
-    /// false each event's metadata is left empty (`{}`) and is neither sent
-    /// by the server nor parsed: for callers that judge cases (the rule
-    /// engine and the read models never read metadata; review reports do).
-    public func forEachCase(_ caseIDs: [String], through: Int64, withMetadata: Bool = true,
+    /// order), up to `through`: one query, one pass. With `forJudging`, each
+    /// event's metadata, source, idempotency key and hashes are left empty
+    /// (`{}`, `""`, nil, `""`) and are neither sent by the server nor
+    /// parsed: for callers that judge cases (the rule engine, compliance
+    /// reports and the read models never read them; review reports and
+    /// `read` do).
+    public func forEachCase(_ caseIDs: [String], through: Int64, forJudging: Bool = false,
                             _ body: (String, [RecordedEvent]) throws -> Void) throws {
+        try forEachCaseUndecoded(caseIDs, through: through, forJudging: forJudging) { caseID, stored in
+            try body(caseID, try stored.map { try $0.decoded() })
+        }
+    }
+
+    /// `forEachCase` with each event as read, its JSON not yet parsed, so a
+    /// caller can parse it on another thread (`StoredEvent.decoded()`).
+    public func forEachCaseUndecoded(_ caseIDs: [String], through: Int64, forJudging: Bool = false,
+                                     _ body: (String, [StoredEvent]) throws -> Void) throws {
         guard !caseIDs.isEmpty else { return }
         var current: String?
-        var events: [RecordedEvent] = []
-        let columns = withMetadata ? EventStore.columns
-            : EventStore.columns.replacingOccurrences(of: "metadata::text", with: "'{}'::text")
+        var events: [StoredEvent] = []
+        let columns = forJudging ? EventStore.judgingColumns : EventStore.columns
         try mapped {
             try connection.forEachRow("""
                 SELECT \(columns) FROM dtledger.events
@@ -325,9 +343,10 @@ public final class EventStore {
                 if event.caseID != current {
                     if let current { try body(current, events) }
                     current = event.caseID
-                    events.removeAll(keepingCapacity: true)
+                    events = []
+                    events.reserveCapacity(16)
                 }
-                events.append(try event.decoded())
+                events.append(event)
             }
         }
         if let current { try body(current, events) }

@@ -279,6 +279,24 @@ public final class Projector {
 
     // MARK: Rebuild
 
+    /// One case's read-model rows, encoded for binary COPY (on a worker thread).
+    static func build(caseID: String, events: [RecordedEvent], reference: ReferenceData, head: Digest,
+                      now: Date) -> Built {
+        // Each event's catalog data decoded once, for the timeline, the engine and the title.
+        let decoded = decodeAll(events)
+        var built = Built(events: events.count)
+        for entry in TimelineBuilder.entries(events: events, decoded: decoded, directories: reference.directories) {
+            CaseRows.appendTimeline(entry, caseID: caseID, to: &built.timeline)
+        }
+        let rows = Compliance.judge(caseID: caseID, events: events, decoded: decoded, reference: reference,
+                                    digest: head, asOf: now)
+            .map { CaseRows(report: $0, events: events, firstDecoded: .some(decoded.first ?? nil)) }
+            ?? CaseRows(unjudged: caseID, events: events, asOf: now)
+        rows.appendCase(to: &built.cases)
+        rows.appendObligations(to: &built.obligations)
+        return built
+    }
+
     /// Rebuilds every read model from position 0 into a new schema, with
     /// COPY, and swaps it in atomically; readers keep the old read models
     /// until then. Call with the lock held.
@@ -303,22 +321,12 @@ public final class Projector {
             // Each case's rows are built, already encoded, on worker threads
             // while this one reads the next cases; they are written here, in
             // the order read.
-            let building = OrderedWork<(String, [RecordedEvent]), Built>(threads: Compliance.workerThreads) { caseID, events in
-                // Each event's catalog data decoded once, for the timeline, the engine and the title.
-                let decoded = decodeAll(events)
-                var built = Built(events: events.count)
-                for entry in TimelineBuilder.entries(events: events, decoded: decoded, directories: reference.directories) {
-                    CaseRows.appendTimeline(entry, caseID: caseID, to: &built.timeline)
-                }
-                let rows = Compliance.judge(caseID: caseID, events: events, decoded: decoded, reference: reference,
-                                            digest: head, asOf: now)
-                    .map { CaseRows(report: $0, events: events, firstDecoded: .some(decoded.first ?? nil)) }
-                    ?? CaseRows(unjudged: caseID, events: events, asOf: now)
-                rows.appendCase(to: &built.cases)
-                rows.appendObligations(to: &built.obligations)
-                return built
+            let building = OrderedWork<(String, [StoredEvent]), Result<Built, any Error>>(threads: Compliance.workerThreads(reserve: 1)) { caseID, stored in
+                Result { Self.build(caseID: caseID, events: try stored.map { try $0.decoded() },
+                                        reference: reference, head: head, now: now) }
             }
-            func write(_ built: Built) throws {
+            func write(_ outcome: Result<Built, any Error>) throws {
+                let built = try outcome.get()
                 try timeline.append(binary: built.timeline)
                 try cases.append(binary: built.cases)
                 try obligations.append(binary: built.obligations)
@@ -326,8 +334,8 @@ public final class Projector {
                 done += 1
                 if done % 100 == 0 || done == caseIDs.count { progress(done, caseIDs.count) }
             }
-            try store.forEachCase(caseIDs, through: head.position, withMetadata: false) { caseID, events in
-                try building.submit((caseID, events), write)
+            try store.forEachCaseUndecoded(caseIDs, through: head.position, forJudging: true) { caseID, stored in
+                try building.submit((caseID, stored), write)
             }
             try building.finish(write)
             try timeline.finish()
