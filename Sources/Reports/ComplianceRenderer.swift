@@ -156,12 +156,15 @@ public enum ComplianceRenderer {
     /// from `caseRows` / `violationRows` (each may be called more than once,
     /// and must give the same rows in the same order each time), so a
     /// streamed period need not hold them.
+    /// `caseWidths`, `violationWidths`: the text table's column widths of
+    /// those rows, when the caller worked them out while collecting them.
     static func periodText(_ p: PeriodSummary, markdown: Bool, out: TextSink,
-                           caseRows: TextTable.Rows, violationRows: TextTable.Rows) {
+                           caseRows: TextTable.Rows, violationRows: TextTable.Rows,
+                           caseWidths: TextTable.Widths? = nil, violationWidths: TextTable.Widths? = nil) {
         let tz = zone(p)
         let rateHeader = ["", "RATE", "MET", "LATE", "PARTIAL", "MISSED", "PENDING", "N/A"]
-        func table(_ header: [String], _ rows: TextTable.Rows) {
-            if markdown { MD.write(header, rows, to: out) } else { TextTable.write(header, rows, to: out) }
+        func table(_ header: [String], _ rows: TextTable.Rows, _ known: TextTable.Widths? = nil) {
+            if markdown { MD.write(header, rows, to: out) } else { TextTable.write(header, rows, known: known, to: out) }
         }
         func h(_ text: String) -> String { markdown ? "### \(text)\n\n" : "\(text)\n\(String(repeating: "-", count: text.count))\n" }
         out.add(markdown ? "## Compliance, \(Fmt.time(p.from, tz)) to \(Fmt.time(p.to, tz))\n\n"
@@ -180,10 +183,10 @@ public enum ComplianceRenderer {
         table(["TEAM"] + rateHeader.dropFirst(), { body in byTeam.forEach(body) })
         out.add("\n")
         out.add(h("Cases"))
-        table(caseHeader, caseRows)
+        table(caseHeader, caseRows, caseWidths)
         out.add("\n")
         out.add(h("Violations"))
-        if p.totals.totals.violations == 0 { out.add("None.\n") } else { table(violationHeader, violationRows) }
+        if p.totals.totals.violations == 0 { out.add("None.\n") } else { table(violationHeader, violationRows, violationWidths) }
         if !p.unjudged.isEmpty {
             out.add("\n" + h("Not judged"))
             out.add(p.unjudged.map { "- \($0.caseID): \($0.reason)" }.joined(separator: "\n") + "\n")

@@ -138,11 +138,38 @@ enum TextTable {
     /// than once (widths first, then the lines) and gives the same rows each time.
     typealias Rows = (_ body: ([String]) -> Void) -> Void
 
-    /// `render`, with rows handed over one by one (two passes: widths, then lines).
-    static func write(_ header: [String], _ rows: Rows, maxWidth: Int = 60, to out: TextSink) {
-        var widths = header.map { min(maxWidth, Cell($0).width) }
-        rows { row in
-            for (i, cell) in row.enumerated() { widths[i] = min(maxWidth, max(widths[i], Cell(cell).width)) }
+    /// Column widths as `write` works them out, header included, from
+    /// cells seen one at a time (so a caller that sees the rows anyway can
+    /// spare `write` its first pass).
+    struct Widths {
+        private(set) var values: [Int]
+        let maxWidth: Int
+
+        init(_ header: [String], maxWidth: Int = 60) {
+            self.maxWidth = maxWidth
+            values = header.map { min(maxWidth, Cell($0).width) }
+        }
+
+        mutating func add(_ row: [String]) {
+            for (i, cell) in row.enumerated() { add(cell, column: i) }
+        }
+
+        mutating func add(_ cell: String, column: Int) {
+            if values[column] < maxWidth { values[column] = min(maxWidth, max(values[column], Cell(cell).width)) }
+        }
+    }
+
+    /// `render`, with rows handed over one by one (two passes: widths, then
+    /// lines; one when `known` already has the widths of these rows).
+    static func write(_ header: [String], _ rows: Rows, maxWidth: Int = 60, known: Widths? = nil, to out: TextSink) {
+        let widths: [Int]
+        if let known {
+            precondition(known.maxWidth == maxWidth && known.values.count == header.count)
+            widths = known.values
+        } else {
+            var w = Widths(header, maxWidth: maxWidth)
+            rows { w.add($0) }
+            widths = w.values
         }
         out.add(line(header.map(Cell.init), widths: widths, maxWidth: maxWidth))
         rows { row in out.add(line(row.map(Cell.init), widths: widths, maxWidth: maxWidth)) }

@@ -18,6 +18,12 @@ public final class PeriodStreamRenderer {
     private let spool: Spool
     /// Where each case's record is in the spool, by index in opening order.
     private var records: [(offset: Int64, length: Int)] = []
+    /// Text tables: column widths of the rows kept, worked out as they come
+    /// (OPENED, whose time zone is known at the end, from `opened`), so
+    /// `finish` reads the spool once per table instead of twice.
+    private var caseWidths = TextTable.Widths(ComplianceRenderer.caseHeader)
+    private var violationWidths = TextTable.Widths(ComplianceRenderer.violationHeader)
+    private var opened: [Date?] = []
 
     public init(format: ComplianceFormat) throws {
         self.format = format
@@ -33,7 +39,13 @@ public final class PeriodStreamRenderer {
             // period's first case, known at the end: kept as the exact Date.
             var row = ComplianceRenderer.caseRow(c, .gmt)
             row[3] = c.evaluation.openedAt.map { String($0.timeIntervalSince1970.bitPattern) } ?? ""
-            rows = [row] + ComplianceRenderer.violationRows(c)
+            let violations = ComplianceRenderer.violationRows(c)
+            rows = [row] + violations
+            if format == .table {
+                for (i, cell) in row.enumerated() where i != 3 { caseWidths.add(cell, column: i) }
+                violations.forEach { violationWidths.add($0) }
+                opened.append(c.evaluation.openedAt)
+            }
         case .json:
             rows = [[ComplianceRenderer.json(c).jsonText()]]
         case .csv:
@@ -58,6 +70,8 @@ public final class PeriodStreamRenderer {
         switch format {
         case .table, .markdown:
             let tz = ComplianceRenderer.zone(summary)
+            var caseWidths = caseWidths
+            for date in opened { caseWidths.add(Fmt.time(date, tz), column: 3) }
             ComplianceRenderer.periodText(
                 summary, markdown: format == .markdown, out: out,
                 caseRows: { body in
@@ -67,7 +81,9 @@ public final class PeriodStreamRenderer {
                         body(row)
                     }
                 },
-                violationRows: { body in forEachCase { rows in rows.dropFirst().forEach(body) } })
+                violationRows: { body in forEachCase { rows in rows.dropFirst().forEach(body) } },
+                caseWidths: format == .table ? caseWidths : nil,
+                violationWidths: format == .table ? violationWidths : nil)
         case .json:
             let text = ComplianceRenderer.json(summary).jsonText()
             // The top-level "cases" is the first such key: the keys are sorted

@@ -54,6 +54,31 @@ import Testing
         }
     }
 
+    /// Widths worked out cell by cell (as the streamed compliance report
+    /// does while collecting rows) write the same table as two passes.
+    @Test func knownWidthsWriteTheSameTable() {
+        var seed: UInt64 = 11
+        func pick() -> String {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Self.cells[Int(seed >> 33) % Self.cells.count]
+        }
+        for columns in 1...4 {
+            for _ in 0..<60 {
+                let header = (0..<columns).map { _ in pick() }
+                let rows = (0..<Int(seed >> 60)).map { _ in (0..<columns).map { _ in pick() } }
+                var known = TextTable.Widths(header)
+                for row in rows.reversed() {  // any order
+                    for column in (0..<columns).reversed() { known.add(row[column], column: column) }
+                }
+                let twoPasses = TextSink(flush: nil), onePass = TextSink(flush: nil)
+                TextTable.write(header, { body in rows.forEach(body) }, to: twoPasses)
+                TextTable.write(header, { body in rows.forEach(body) }, known: known, to: onePass)
+                #expect(onePass.text == twoPasses.text, "\(header) \(rows)")
+                #expect(twoPasses.text == Self.reference(header, rows))
+            }
+        }
+    }
+
     @Test func printableFastPathAgrees() {
         for cell in Self.cells + ["x" + String(repeating: "a", count: 80), String(repeating: "a", count: 80)] {
             for limit in [1, 60, 80, 500] {
