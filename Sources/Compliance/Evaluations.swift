@@ -229,8 +229,9 @@ public enum Compliance {
     }
 
     /// Every case opened in [from, to), handed to `body` as it is judged
-    /// (compacted, with its index in opening order; cases come in case id
-    /// order) and not kept: memory stays flat however many cases there are.
+    /// (compacted, with its index in opening order; cases come in the order
+    /// their last events were appended, see `EventStore.forEachCaseInOnePass`)
+    /// and not kept: memory stays flat however many cases there are.
     public static func streamPeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil,
                                     threads: Int = Compliance.workerThreads(reserve: 0),
                                     progress: (Int, Int) -> Void = { _, _ in },
@@ -238,9 +239,9 @@ public enum Compliance {
         let digest = try store.digest()
         let reference = try ReferenceData.load(store, through: digest.position)
         let asOf = asOf ?? Date()
-        let caseIDs = try store.cases()
+        let cases = try store.cases()
             .filter { Catalog.opensCase($0.openedType) && $0.openedAt >= from && $0.openedAt < to }
-            .map(\.caseID)
+        let caseIDs = cases.map(\.caseID)
         var order: [String: Int] = [:]
         for (index, id) in caseIDs.enumerated() where order[id] == nil { order[id] = index }
         var totals = PeriodTotals()
@@ -266,7 +267,8 @@ public enum Compliance {
             done += 1
             progress(done, caseIDs.count)
         }
-        try store.forEachCaseUndecoded(caseIDs, through: digest.position, forJudging: true) { caseID, stored in
+        let extents = cases.map { EventStore.CaseExtent(caseID: $0.caseID, version: $0.version, lastPosition: $0.lastPosition) }
+        try store.forEachCaseInOnePass(extents, through: digest.position, forJudging: true) { caseID, stored in
             try judging.submit((caseID, stored), consume)
         }
         try judging.finish(consume)

@@ -102,6 +102,17 @@ public final class Connection {
         if let failure { throw failure }
     }
 
+    /// Asks the server to stop the statement running on this connection
+    /// (libpq's PQcancel, over a connection of its own); the statement then
+    /// ends with SQLSTATE 57014, which the reader in progress still drains.
+    /// Best effort: a statement that has already finished is not affected.
+    public func cancelRunningQuery() {
+        guard let cancel = PQgetCancel(handle) else { return }
+        defer { PQfreeCancel(cancel) }
+        var message = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancel, &message, Int32(message.count))
+    }
+
     // MARK: Pipeline
 
     /// Runs the prepared statement `name` once per parameter list that `next`

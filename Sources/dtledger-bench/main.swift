@@ -3,7 +3,7 @@
 // and measures the library's appends and raw libpq baselines (prepared
 // INSERT, COPY in, COPY out) on the same server in the same run.
 //
-//   dtledger-bench generate --events N --out FILE [--scenarios DIR] [--prefix P]
+//   dtledger-bench generate --events N --out FILE [--scenarios DIR] [--prefix P] [--concurrent K]
 //   dtledger-bench append --url URL --mode ledger|raw --writers K --seconds S [--scenarios DIR]
 //   dtledger-bench copy-in --url URL --file FILE      COPY of the file's rows into bench.raw_import
 //   dtledger-bench copy-out --url URL --sql SELECT    COPY (SELECT) TO STDOUT, discarded
@@ -82,24 +82,40 @@ func scenariosDirectory(_ args: [String]) -> String {
     option("scenarios", args) ?? ProcessInfo.processInfo.environment["DTLEDGER_SCENARIOS"] ?? "../shared/scenarios"
 }
 
+/// The workload file: cases overlap as they do in a real ledger (incidents
+/// and downtimes run at the same time): `--concurrent` cases (default 32)
+/// are in progress at once, their events interleaved round-robin, and a new
+/// case starts when one ends. Each case's own events stay in order.
 func generate(_ args: [String]) throws {
     let total = Int(try require("events", args)) ?? 0
     let out = try require("out", args)
     let prefix = option("prefix", args) ?? "B"
+    let concurrent = max(1, Int(option("concurrent", args) ?? "32") ?? 32)
     let templates = try Templates(directory: scenariosDirectory(args))
     var text = ""
     text.reserveCapacity(total * 700)
     var written = 0, n = 0
+    // In-progress cases: their remaining lines, next first.
+    var active: [ArraySlice<String>] = []
+    var queued = 0, turn = 0
     while written < total {
-        for line in templates.lines(case: n, prefix: prefix) where written < total {
-            text += line
-            text += "\n"
-            written += 1
+        while active.count < concurrent && written + queued < total {
+            let lines = templates.lines(case: n, prefix: prefix)
+            active.append(lines[...])
+            queued += lines.count
+            n += 1
         }
-        n += 1
+        guard !active.isEmpty else { break }
+        turn %= active.count
+        let line = active[turn].removeFirst()
+        queued -= 1
+        text += line
+        text += "\n"
+        written += 1
+        if active[turn].isEmpty { active.remove(at: turn) } else { turn += 1 }
     }
     try text.write(toFile: out, atomically: false, encoding: .utf8)
-    print("\(written) events, \(n) cases")
+    print("\(written) events, \(n) cases started, \(concurrent) at a time")
 }
 
 // MARK: Appends
