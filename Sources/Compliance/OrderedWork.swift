@@ -10,7 +10,7 @@ import Synchronization
 /// inline, in order (the serial path the tests compare with).
 ///
 /// Used by period compliance and projection rebuilds: the calling thread
-/// reads and decodes events while cases are judged on the other core.
+/// reads events while cases are parsed and judged on the other cores.
 public final class OrderedWork<Input: Sendable, Output: Sendable> {
     private let work: @Sendable (Input) -> Output
     private let parallel: Bool

@@ -353,7 +353,8 @@ public final class EventStore {
     }
 
     /// A case to read with `forEachCaseInOnePass`: its id, its version and
-    /// the position of its last event (from `cases()`).
+    /// the position of its last event (from `cases()`, read after the
+    /// `through` position was taken, so no event up to it comes later).
     public struct CaseExtent: Sendable {
         public let caseID: String
         public let version: Int64
@@ -413,9 +414,11 @@ public final class EventStore {
                     """, [ids, String(first), String(last)]) { row in
                     let event = StoredEvent(row: row)
                     guard var entry = open.removeValue(forKey: event.caseID) else { return }
+                    precondition(entry.last >= 0, "case \(event.caseID) has an event after the last position it was given (extents read before `through`?)")
                     entry.events.append(event)
                     if event.position == entry.last {
                         held -= entry.events.count - 1
+                        open[event.caseID] = Open(last: -1)  // handed over
                         try body(event.caseID, entry.events)
                     } else {
                         open[event.caseID] = entry
@@ -429,7 +432,7 @@ public final class EventStore {
             }
         } catch is HoldingTooMuch {
             // Read what is left case by case, from the start of each.
-            let rest = cases.map(\.caseID).filter { open[$0] != nil }
+            let rest = cases.map(\.caseID).filter { (open[$0]?.last ?? -1) >= 0 }
             return try forEachCaseUndecoded(rest, through: through, forJudging: forJudging, body)
         }
         // Cases with events after `through` (appended during the read).

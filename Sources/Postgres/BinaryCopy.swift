@@ -24,8 +24,6 @@ public struct BinaryCopyRows: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { bytes.isEmpty }
-
     /// Starts a row of `fields` columns.
     public mutating func row(fields: Int) {
         be(UInt16(truncatingIfNeeded: fields))
@@ -113,11 +111,6 @@ public struct BinaryCopyRows: Sendable {
             b[lengthAt + 2] = UInt8(length >> 8 & 0xFF)
             b[lengthAt + 3] = UInt8(length & 0xFF)
         }
-    }
-
-    public mutating func append(contentsOf other: BinaryCopyRows) {
-        bytes.append(contentsOf: other.bytes)
-        count += other.count
     }
 
     private mutating func be<T: FixedWidthInteger>(_ value: T) {

@@ -12,7 +12,8 @@ import Foundation
 /// renders the whole `PeriodReport`, without keeping the cases: each case's
 /// rows go to a temporary file (issue 6: compliance memory grew with the
 /// number of cases). Cases may come in any order; they are written in
-/// opening order. Memory: 16 bytes per case for the file offsets.
+/// opening order. Memory: about 32 bytes per case (file offsets and, for
+/// the text table, the opening time).
 public final class PeriodStreamRenderer {
     let format: ComplianceFormat
     private let spool: Spool
