@@ -286,14 +286,14 @@ public final class Projector {
         let decoded = decodeAll(events)
         var built = Built(events: events.count)
         for entry in TimelineBuilder.entries(events: events, decoded: decoded, directories: reference.directories) {
-            CaseRows.appendTimeline(entry, caseID: caseID, to: &built.timeline)
+            CaseRows.writeTimeline(entry, caseID: caseID, to: &built.timeline)
         }
         let rows = Compliance.judge(caseID: caseID, events: events, decoded: decoded, reference: reference,
                                     digest: head, asOf: now)
             .map { CaseRows(report: $0, events: events, firstDecoded: .some(decoded.first ?? nil)) }
             ?? CaseRows(unjudged: caseID, events: events, asOf: now)
-        rows.appendCase(to: &built.cases)
-        rows.appendObligations(to: &built.obligations)
+        rows.writeCase(to: &built.cases)
+        rows.writeObligations(to: &built.obligations)
         return built
     }
 

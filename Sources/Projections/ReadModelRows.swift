@@ -4,11 +4,50 @@ import Foundation
 import Postgres
 import Process
 
+/// Writes read-model rows field by field, in table column order, one call
+/// per column with the call for its type: as text fields (`TextRows`: INSERT
+/// parameters and text COPY, for `projections run`) or as binary COPY
+/// (`BinaryCopyRows`, for `projections rebuild`). Each table's columns are
+/// listed once, in `CaseRows.write...`, for both.
+protocol ReadModelRowWriter {
+    mutating func row(fields: Int)
+    mutating func text(_ value: String?)
+    /// `integer` columns.
+    mutating func integer(_ value: Int)
+    /// `bigint` columns.
+    mutating func int64(_ value: Int64?)
+    mutating func bool(_ value: Bool)
+    /// `timestamptz` columns.
+    mutating func time(_ value: Date?)
+    mutating func uuid(_ value: String?)
+    mutating func textArray(_ values: [String])
+}
+
+/// Rows as text fields, the form parameterised INSERTs and text COPY take.
+struct TextRows: ReadModelRowWriter {
+    private(set) var rows: [[String?]] = []
+
+    mutating func row(fields: Int) {
+        rows.append([])
+        rows[rows.count - 1].reserveCapacity(fields)
+    }
+    mutating func text(_ value: String?) { rows[rows.count - 1].append(value) }
+    mutating func integer(_ value: Int) { text(String(value)) }
+    mutating func int64(_ value: Int64?) { text(value.map { String($0) }) }
+    mutating func bool(_ value: Bool) { text(value ? "t" : "f") }
+    mutating func time(_ value: Date?) { text(value.map { RFC3339.format($0) }) }
+    mutating func uuid(_ value: String?) { text(value) }
+    mutating func textArray(_ values: [String]) { text(PGText.array(values)) }
+}
+
+extension BinaryCopyRows: ReadModelRowWriter {
+    mutating func integer(_ value: Int) { int32(Int32(clamping: value)) }
+    mutating func time(_ value: Date?) { timestamp(unixMicroseconds: value.map(RFC3339.microseconds)) }
+}
+
 /// The rows of the read models for one case. The values are worked out
-/// once, typed, and written either as text fields in table column order
-/// (parameterised INSERTs and text COPY, for `projections run`) or as
-/// binary COPY rows (for `projections rebuild`); the two writers below list
-/// the columns in the same order as `caseColumns` and `obligationColumns`.
+/// once, typed, and written by a `ReadModelRowWriter` in the order of
+/// `caseColumns`, `obligationColumns` and `timelineColumns`.
 struct CaseRows {
     struct Case {
         var caseID: String
@@ -43,8 +82,6 @@ struct CaseRows {
 
     let values: Case
     let obligations: [ObligationRow]
-
-    static func time(_ d: Date?) -> String? { d.map { RFC3339.format($0) } }
 
     /// `firstDecoded`: `Catalog.decode` of `events.first`, when the caller has it.
     init(report: CaseReport, events: [RecordedEvent], firstDecoded: CatalogEvent?? = nil) {
@@ -85,86 +122,81 @@ struct CaseRows {
         obligations = []
     }
 
-    // MARK: Text fields
+    // MARK: Rows
+
+    func writeCase<W: ReadModelRowWriter>(to w: inout W) {
+        let v = values
+        w.row(fields: 18)
+        w.text(v.caseID)
+        w.text(v.kind)
+        w.text(v.team)
+        w.text(v.title)
+        w.time(v.openedAt)
+        w.text(v.status)
+        w.text(v.priority)
+        w.text(v.policyVersion)
+        w.integer(v.eventCount)
+        w.int64(v.lastPosition)
+        for count in v.counts { w.integer(count) }
+        w.time(v.nextDeadline)
+        w.time(v.asOf)
+    }
+
+    func writeObligations<W: ReadModelRowWriter>(to w: inout W) {
+        for o in obligations {
+            w.row(fields: 13)
+            w.text(values.caseID)
+            w.integer(o.ordinal)
+            w.text(o.ruleID)
+            w.text(o.occurrence)
+            w.text(o.verdict)
+            w.time(o.deadline)
+            w.int64(o.lateBySeconds)
+            w.textArray(o.evidence)
+            w.textArray(o.missing)
+            w.text(o.reason)
+            w.bool(o.attestedLate)
+            w.text(o.policyVersion)
+            w.time(values.asOf)
+        }
+    }
+
+    static func writeTimeline<W: ReadModelRowWriter>(_ t: TimelineEntry, caseID: String, to w: inout W) {
+        w.row(fields: 14)
+        w.int64(t.position ?? 0)
+        w.text(caseID)
+        w.uuid(t.eventID)
+        w.time(t.at)
+        w.time(t.recordedAt)
+        w.text(t.type)
+        w.text(t.actor ?? "")
+        w.textArray(t.actorRoles)
+        w.text(t.summary)
+        w.text(t.channel)
+        w.text(t.destination)
+        w.textArray(t.audience)
+        w.text(t.priority)
+        w.bool(t.retracted)
+    }
+
+    // MARK: Text fields (projections run)
 
     var caseRow: [String?] {
-        let v = values
-        return [v.caseID, v.kind, v.team, v.title, Self.time(v.openedAt), v.status, v.priority, v.policyVersion,
-                String(v.eventCount), String(v.lastPosition)] + v.counts.map { String($0) }
-            + [Self.time(v.nextDeadline), RFC3339.format(v.asOf)]
+        var rows = TextRows()
+        writeCase(to: &rows)
+        return rows.rows[0]
     }
 
     var obligationRows: [[String?]] {
-        let asOf = RFC3339.format(values.asOf)
-        return obligations.map { o in
-            [values.caseID, String(o.ordinal), o.ruleID, o.occurrence, o.verdict, Self.time(o.deadline),
-             o.lateBySeconds.map { String($0) }, PGText.array(o.evidence), PGText.array(o.missing),
-             o.reason, o.attestedLate ? "t" : "f", o.policyVersion, asOf]
-        }
+        var rows = TextRows()
+        writeObligations(to: &rows)
+        return rows.rows
     }
 
     static func timelineRow(_ t: TimelineEntry, caseID: String) -> [String?] {
-        [String(t.position ?? 0), caseID, t.eventID, time(t.at), time(t.recordedAt), t.type, t.actor ?? "",
-         PGText.array(t.actorRoles), t.summary, t.channel, t.destination, PGText.array(t.audience), t.priority,
-         t.retracted ? "t" : "f"]
-    }
-
-    // MARK: Binary COPY rows
-
-    func appendCase(to rows: inout BinaryCopyRows) {
-        let v = values
-        rows.row(fields: 18)
-        rows.text(v.caseID)
-        rows.text(v.kind)
-        rows.text(v.team)
-        rows.text(v.title)
-        rows.timestamp(unixMicroseconds: v.openedAt.map(RFC3339.microseconds))
-        rows.text(v.status)
-        rows.text(v.priority)
-        rows.text(v.policyVersion)
-        rows.int32(Int32(clamping: v.eventCount))
-        rows.int64(v.lastPosition)
-        for count in v.counts { rows.int32(Int32(clamping: count)) }
-        rows.timestamp(unixMicroseconds: v.nextDeadline.map(RFC3339.microseconds))
-        rows.timestamp(unixMicroseconds: RFC3339.microseconds(v.asOf))
-    }
-
-    func appendObligations(to rows: inout BinaryCopyRows) {
-        let asOf = RFC3339.microseconds(values.asOf)
-        for o in obligations {
-            rows.row(fields: 13)
-            rows.text(values.caseID)
-            rows.int32(Int32(clamping: o.ordinal))
-            rows.text(o.ruleID)
-            rows.text(o.occurrence)
-            rows.text(o.verdict)
-            rows.timestamp(unixMicroseconds: o.deadline.map(RFC3339.microseconds))
-            rows.int64(o.lateBySeconds)
-            rows.textArray(o.evidence)
-            rows.textArray(o.missing)
-            rows.text(o.reason)
-            rows.bool(o.attestedLate)
-            rows.text(o.policyVersion)
-            rows.timestamp(unixMicroseconds: asOf)
-        }
-    }
-
-    static func appendTimeline(_ t: TimelineEntry, caseID: String, to rows: inout BinaryCopyRows) {
-        rows.row(fields: 14)
-        rows.int64(t.position ?? 0)
-        rows.text(caseID)
-        rows.uuid(t.eventID)
-        rows.timestamp(unixMicroseconds: RFC3339.microseconds(t.at))
-        rows.timestamp(unixMicroseconds: t.recordedAt.map(RFC3339.microseconds))
-        rows.text(t.type)
-        rows.text(t.actor ?? "")
-        rows.textArray(t.actorRoles)
-        rows.text(t.summary)
-        rows.text(t.channel)
-        rows.text(t.destination)
-        rows.textArray(t.audience)
-        rows.text(t.priority)
-        rows.bool(t.retracted)
+        var rows = TextRows()
+        writeTimeline(t, caseID: caseID, to: &rows)
+        return rows.rows[0]
     }
 
     static let caseColumns = "case_id, kind, team, title, opened_at, status, priority, policy_version, event_count, last_position, met, late, partial, missed, pending, not_applicable, next_deadline, evaluated_as_of"

@@ -33,18 +33,28 @@ import Testing
         String(repeating: "w", count: 600), "control \u{7F}\u{1}", "missing: role:isso, person:greg-kirk",
     ]
 
-    @Test func agreesWithFoundationPadding() {
-        var seed: UInt64 = 7
+    /// 60 tables of each width from 1 to 4 columns, of `cells` picked by a
+    /// linear congruential generator started at `seed` (0 to 15 rows each).
+    static func randomTables(seed start: UInt64) -> [(header: [String], rows: [[String]])] {
+        var seed = start
         func pick() -> String {
             seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return Self.cells[Int(seed >> 33) % Self.cells.count]
+            return cells[Int(seed >> 33) % cells.count]
         }
+        var tables: [(header: [String], rows: [[String]])] = []
         for columns in 1...4 {
             for _ in 0..<60 {
                 let header = (0..<columns).map { _ in pick() }
                 let rows = (0..<Int(seed >> 60)).map { _ in (0..<columns).map { _ in pick() } }
-                #expect(TextTable.render(header, rows) == Self.reference(header, rows), "\(header) \(rows)")
+                tables.append((header, rows))
             }
+        }
+        return tables
+    }
+
+    @Test func agreesWithFoundationPadding() {
+        for (header, rows) in Self.randomTables(seed: 7) {
+            #expect(TextTable.render(header, rows) == Self.reference(header, rows), "\(header) \(rows)")
         }
         // Every cell in every position of a two-column table.
         for a in Self.cells {
@@ -57,25 +67,16 @@ import Testing
     /// Widths worked out cell by cell (as the streamed compliance report
     /// does while collecting rows) write the same table as two passes.
     @Test func knownWidthsWriteTheSameTable() {
-        var seed: UInt64 = 11
-        func pick() -> String {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return Self.cells[Int(seed >> 33) % Self.cells.count]
-        }
-        for columns in 1...4 {
-            for _ in 0..<60 {
-                let header = (0..<columns).map { _ in pick() }
-                let rows = (0..<Int(seed >> 60)).map { _ in (0..<columns).map { _ in pick() } }
-                var known = TextTable.Widths(header)
-                for row in rows.reversed() {  // any order
-                    for column in (0..<columns).reversed() { known.add(row[column], column: column) }
-                }
-                let twoPasses = TextSink(flush: nil), onePass = TextSink(flush: nil)
-                TextTable.write(header, { body in rows.forEach(body) }, to: twoPasses)
-                TextTable.write(header, { body in rows.forEach(body) }, known: known, to: onePass)
-                #expect(onePass.text == twoPasses.text, "\(header) \(rows)")
-                #expect(twoPasses.text == Self.reference(header, rows))
+        for (header, rows) in Self.randomTables(seed: 11) {
+            var known = TextTable.Widths(header)
+            for row in rows.reversed() {  // any order
+                for column in (0..<header.count).reversed() { known.add(row[column], column: column) }
             }
+            let twoPasses = TextSink(flush: nil), onePass = TextSink(flush: nil)
+            TextTable.write(header, { body in rows.forEach(body) }, to: twoPasses)
+            TextTable.write(header, { body in rows.forEach(body) }, known: known, to: onePass)
+            #expect(onePass.text == twoPasses.text, "\(header) \(rows)")
+            #expect(twoPasses.text == Self.reference(header, rows))
         }
     }
 
