@@ -20,7 +20,7 @@ extension EventStore {
         var found: RecordedEvent?
         try mapped {
             try connection.forEachRow("SELECT \(EventStore.columns) FROM dtledger.events WHERE idempotency_key = $1",
-                                      [key]) { row in found = try StoredEvent(row: row).decoded() }
+                                      [key], binary: true) { row in found = try StoredEvent(row: row).decoded() }
         }
         return found
     }

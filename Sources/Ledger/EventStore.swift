@@ -267,20 +267,21 @@ public final class EventStore {
 
     // MARK: Read
 
+    /// The columns `StoredEvent(row:)` reads, in binary format
+    /// (`forEachRow(..., binary: true)`): position, id, version and the two
+    /// times travel as their binary values, which the server sends as they
+    /// are stored (formatting them as text was about a third of the server's
+    /// time for a read); the JSON and the hashes as text.
     static let columns = """
-        position, id, case_id, version, type,
-        (extract(epoch FROM occurred_at) * 1000000)::bigint,
-        (extract(epoch FROM recorded_at) * 1000000)::bigint,
+        position, id, case_id, version, type, occurred_at, recorded_at,
         actor, source, idempotency_key, data::text, metadata::text,
         encode(previous_hash, 'hex'), encode(hash, 'hex')
         """
 
     /// `columns` in the same order, without what judging never reads.
     static let judgingColumns = """
-        position, id, case_id, version, type,
-        (extract(epoch FROM occurred_at) * 1000000)::bigint,
-        (extract(epoch FROM recorded_at) * 1000000)::bigint,
-        actor, '', NULL::text, data::text, '{}', '', ''
+        position, id, case_id, version, type, occurred_at, recorded_at,
+        actor, ''::text, NULL::text, data::text, '{}'::text, ''::text, ''::text
         """
 
     /// Streams stored events in position order (single-row reads, flat
@@ -300,7 +301,7 @@ public final class EventStore {
         sql += " ORDER BY position"
         if let limit { sql += " LIMIT \(limit)" }
         try mapped {
-            try connection.forEachRow(sql, parameters) { row in try body(StoredEvent(row: row)) }
+            try connection.forEachRow(sql, parameters, binary: true) { row in try body(StoredEvent(row: row)) }
         }
     }
 
@@ -338,7 +339,7 @@ public final class EventStore {
                 SELECT \(columns) FROM dtledger.events
                  WHERE case_id = ANY ($1::text[]) AND position <= $2
                  ORDER BY case_id, version
-                """, [PGText.array(caseIDs), String(through)]) { row in
+                """, [PGText.array(caseIDs), String(through)], binary: true) { row in
                 let event = StoredEvent(row: row)
                 if event.caseID != current {
                     if let current { try body(current, events) }
@@ -411,7 +412,7 @@ public final class EventStore {
                     SELECT \(columns) FROM dtledger.events
                      WHERE position BETWEEN $2 AND $3 AND case_id = ANY ($1::text[])
                      ORDER BY position
-                    """, [ids, String(first), String(last)]) { row in
+                    """, [ids, String(first), String(last)], binary: true) { row in
                     let event = StoredEvent(row: row)
                     guard var entry = open.removeValue(forKey: event.caseID) else { return }
                     precondition(entry.last >= 0, "case \(event.caseID) has an event after the last position it was given (extents read before `through`?)")

@@ -20,14 +20,15 @@ public struct StoredEvent: Sendable {
     public let previousHash: String
     public let hash: String
 
+    /// A row of `EventStore.columns` (or `judgingColumns`) read in binary format.
     init(row: Row) {
-        position = row.int64(0) ?? -1
-        id = row[1] ?? ""
+        position = row.binaryInt64(0) ?? -1
+        id = row.binaryUUID(1) ?? ""
         caseID = row[2] ?? ""
-        version = row.int64(3) ?? -1
+        version = row.binaryInt64(3) ?? -1
         type = row[4] ?? ""
-        occurredMicros = row.int64(5) ?? 0
-        recordedMicros = row.int64(6) ?? 0
+        occurredMicros = row.binaryTimestampMicros(5) ?? 0
+        recordedMicros = row.binaryTimestampMicros(6) ?? 0
         actor = row[7] ?? ""
         source = row[8] ?? ""
         key = row[9]

@@ -78,11 +78,14 @@ public final class Connection {
 
     /// Streams the rows of a query one at a time (libpq single-row mode), so
     /// memory stays flat however many rows there are. `body` sees each row
-    /// once; the row is only valid during the call.
-    public func forEachRow(_ sql: String, _ parameters: [String?] = [],
+    /// once; the row is only valid during the call. With `binary`, the rows
+    /// come in PostgreSQL's binary format (read them with `Row`'s `binary...`
+    /// accessors; text columns read as usual): the server formats no
+    /// numbers, timestamps or uuids and the client parses none.
+    public func forEachRow(_ sql: String, _ parameters: [String?] = [], binary: Bool = false,
                            _ body: (Row) throws -> Void) throws {
         let sent = withParameters(parameters) { values, lengths in
-            PQsendQueryParams(handle, sql, Int32(parameters.count), nil, values, lengths, nil, 0)
+            PQsendQueryParams(handle, sql, Int32(parameters.count), nil, values, lengths, nil, binary ? 1 : 0)
         }
         guard sent == 1 else { throw connectionError() }
         PQsetSingleRowMode(handle)

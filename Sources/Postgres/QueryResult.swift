@@ -57,4 +57,48 @@ public struct Row {
 
     public func int64(_ column: Int) -> Int64? { self[column].flatMap { Int64($0) } }
     public func bool(_ column: Int) -> Bool? { self[column].map { $0 == "t" } }
+
+    // Binary-format rows (`forEachRow(..., binary: true)`). A text, varchar
+    // or name column reads with the subscript in either format (its binary
+    // form is its text); these read the others. Nil for NULL or for a value
+    // that is not of the expected size.
+
+    /// A `bigint` (8 bytes, big-endian).
+    public func binaryInt64(_ column: Int) -> Int64? {
+        withBytes(column) { bytes in
+            guard let bytes, bytes.count == 8 else { return nil }
+            var value: UInt64 = 0
+            for byte in bytes { value = value << 8 | UInt64(byte) }
+            return Int64(bitPattern: value)
+        }
+    }
+
+    /// A `timestamptz` as microseconds since 1970-01-01 UTC (the binary form
+    /// counts from 2000-01-01). Nil for `infinity`, `-infinity` and values
+    /// that do not fit.
+    public func binaryTimestampMicros(_ column: Int) -> Int64? {
+        guard let since2000 = binaryInt64(column), since2000 != .max, since2000 != .min else { return nil }
+        let (micros, overflow) = since2000.addingReportingOverflow(946_684_800_000_000)
+        return overflow ? nil : micros
+    }
+
+    /// A `uuid` (16 bytes) in its canonical text form, lower-case with
+    /// hyphens, as PostgreSQL writes it.
+    public func binaryUUID(_ column: Int) -> String? {
+        withBytes(column) { bytes in
+            guard let bytes, bytes.count == 16 else { return nil }
+            return String(unsafeUninitializedCapacity: 36) { out in
+                var i = 0
+                for (n, byte) in bytes.enumerated() {
+                    if n == 4 || n == 6 || n == 8 || n == 10 { out[i] = 0x2D; i += 1 }
+                    out[i] = hexDigits[Int(byte >> 4)]
+                    out[i + 1] = hexDigits[Int(byte & 0x0F)]
+                    i += 2
+                }
+                return i
+            }
+        }
+    }
 }
+
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -138,6 +138,42 @@ struct PostgresTests {
         #expect(got[2][0] == "" && got[2][2] == "2147483647" && got[2][4] == nil && got[2][5] == nil && got[2][6] == "{only}")
     }
 
+    @Test("binary rows read bigints, timestamps, uuids and text as the text format shows them")
+    func binaryRows() throws {
+        let c = try TestDatabase.make().connect()
+        let tricky = "tab\tnew\nline \\ \"q\" é 🚨"
+        var got: [[String?]] = []
+        try c.forEachRow("""
+            SELECT n, at, id, t
+              FROM (VALUES
+                (-9007199254740993::bigint, '2026-03-03T19:05:00.123456Z'::timestamptz,
+                 '0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0'::uuid, $1::text),
+                (0, '1969-12-31T23:59:59.999999Z', '00000000-0000-0000-0000-000000000000', ''),
+                (9223372036854775807, '2000-01-01T00:00:00Z', 'ffffffff-ffff-ffff-ffff-ffffffffffff', NULL),
+                (NULL, '0001-01-01T00:00:00Z', NULL, 'x'),
+                (1, 'infinity', NULL, 'y'),
+                (2, '-infinity', NULL, 'z')) AS v(n, at, id, t)
+            """, [tricky], binary: true) { row in
+            got.append([row.binaryInt64(0).map(String.init), row.binaryTimestampMicros(1).map(String.init),
+                        row.binaryUUID(2), row[3]])
+            // A column of another size is not read as a bigint or a uuid.
+            #expect(row.binaryInt64(2) == nil && row.binaryUUID(0) == nil)
+        }
+        #expect(got.count == 6)
+        #expect(got[0] == ["-9007199254740993", "1772564700123456", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", tricky])
+        #expect(got[1] == ["0", "-1", "00000000-0000-0000-0000-000000000000", ""])
+        #expect(got[2] == ["9223372036854775807", "946684800000000", "ffffffff-ffff-ffff-ffff-ffffffffffff", nil])
+        #expect(got[3] == [nil, "-62135596800000000", nil, "x"])
+        #expect(got[4][1] == nil && got[5][1] == nil)
+        // The same query in text format: the binary reads match PostgreSQL's own conversions.
+        let text = try c.query("""
+            SELECT (extract(epoch FROM at) * 1000000)::bigint, id
+              FROM (VALUES ('2026-03-03T19:05:00.123456Z'::timestamptz, '0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0'::uuid),
+                           ('0001-01-01T00:00:00Z', NULL)) AS v(at, id)
+            """).rows
+        #expect(text[0][0] == got[0][1] && text[0][1] == got[0][2] && text[1][0] == got[3][1])
+    }
+
     @Test("an error thrown by a single-row reader stops the read and leaves the connection usable")
     func readerError() throws {
         let c = try TestDatabase.make().connect()
