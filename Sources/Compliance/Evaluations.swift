@@ -48,16 +48,20 @@ public struct CaseReport: Sendable {
         self.positions = Dictionary(uniqueKeysWithValues: events.map { ($0.id, $0.position) })
     }
 
-    /// The same report without the events: positions kept only for the
-    /// events the obligations cite (evidence and anchoring occurrences).
-    public func compacted() -> CaseReport {
+    /// The report as a period report keeps it: without the events, and
+    /// positions only for the events the obligations cite (evidence and
+    /// anchoring occurrences). Built directly, without the full report's
+    /// map of every event.
+    public init(compacting evaluation: CaseEvaluation, events: [RecordedEvent], digest: Digest,
+                policyTimeZone: TimeZone) {
         var cited = Set<String>()
         for o in evaluation.obligations {
             cited.formUnion(o.evidence)
             if let occurrence = o.occurrence { cited.insert(occurrence) }
         }
-        return CaseReport(evaluation: evaluation, digest: digest, policyTimeZone: policyTimeZone,
-                          positions: positions.filter { cited.contains($0.key) })
+        var positions: [String: Int64] = [:]
+        for e in events where cited.contains(e.id) { positions[e.id] = e.position }
+        self.init(evaluation: evaluation, digest: digest, policyTimeZone: policyTimeZone, positions: positions)
     }
 
     init(evaluation: CaseEvaluation, digest: Digest, policyTimeZone: TimeZone, positions: [String: Int64]) {
@@ -252,7 +256,7 @@ public enum Compliance {
         let judging = OrderedWork<(String, [StoredEvent]), (String, Result<CaseReport?, any Error>)>(threads: threads) { caseID, stored in
             (caseID, Result {
                 let events = try stored.map { try $0.decoded() }
-                return judge(caseID: caseID, events: events, reference: reference, digest: digest, asOf: asOf)?.compacted()
+                return judge(caseID: caseID, events: events, reference: reference, digest: digest, asOf: asOf, compact: true)
             })
         }
         func consume(_ result: (String, Result<CaseReport?, any Error>)) throws {
@@ -277,12 +281,16 @@ public enum Compliance {
     }
 
     /// `decoded`: `decodeAll(events)`, when the caller has it.
+    /// `compact`: the report as a period keeps it (`CaseReport(compacting:...)`).
     public static func judge(caseID: String, events: [RecordedEvent], decoded: [CatalogEvent?]? = nil,
-                             reference: ReferenceData, digest: Digest, asOf: Date) -> CaseReport? {
+                             reference: ReferenceData, digest: Digest, asOf: Date, compact: Bool = false) -> CaseReport? {
         guard let evaluation = evaluate(caseID: caseID, events: events, decoded: decoded, policies: reference.policies,
                                         directories: reference.directories, asOf: asOf),
               let opened = evaluation.openedAt,
               let policy = reference.policies.inForce(at: opened)?.policy else { return nil }
+        if compact {
+            return CaseReport(compacting: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
+        }
         return CaseReport(evaluation: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
     }
 }

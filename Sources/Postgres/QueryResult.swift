@@ -89,10 +89,10 @@ public struct Row {
             guard let bytes, bytes.count == 16 else { return nil }
             return String(unsafeUninitializedCapacity: 36) { out in
                 var i = 0
-                for (n, byte) in bytes.enumerated() {
+                for n in 0..<16 {
                     if n == 4 || n == 6 || n == 8 || n == 10 { out[i] = 0x2D; i += 1 }
-                    out[i] = hexDigits[Int(byte >> 4)]
-                    out[i + 1] = hexDigits[Int(byte & 0x0F)]
+                    out[i] = hexDigit(bytes[n] >> 4)
+                    out[i + 1] = hexDigit(bytes[n] & 0x0F)
                     i += 2
                 }
                 return i
@@ -101,4 +101,5 @@ public struct Row {
     }
 }
 
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+/// The lower-case ASCII hex digit of a nibble.
+@inline(__always) private func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }

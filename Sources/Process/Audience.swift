@@ -25,10 +25,18 @@ struct Reach: Sendable {
     var productOncall: AudienceTarget = .productOncall
 }
 
-struct AudienceResolver: Sendable {
+/// A class (immutable): one per case, shared by the evaluation of each of
+/// its rules without copying the policy and directories it holds.
+final class AudienceResolver: Sendable {
     let policy: Policy
     let directories: DirectoryHistory
     let product: String?
+
+    init(policy: Policy, directories: DirectoryHistory, product: String?) {
+        self.policy = policy
+        self.directories = directories
+        self.product = product
+    }
 
     /// Expands named audiences (recursively) into targets, in order, without duplicates.
     func targets(_ refs: [String]) -> [AudienceTarget] {

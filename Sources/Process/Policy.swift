@@ -84,7 +84,10 @@ public struct Policy: Sendable {
     public func rule(_ id: String) -> Rule? { rules.first { $0.id == id } }
 }
 
-public struct Rule: Sendable {
+/// A class (immutable) rather than a struct: the engine hands each rule
+/// to the evaluation of every case, and a copy is then one reference
+/// count instead of one per field.
+public final class Rule: Sendable {
     public let id: String
     public let title: String
     /// The exact sentence(s) of the process this rule encodes.
@@ -94,6 +97,17 @@ public struct Rule: Sendable {
     /// Roles allowed to do it (`communication_owner` = the case's communication owner).
     public let by: [String]
     public let due: [Due]
+
+    init(id: String, title: String, quote: String, appliesWhen: Applicability, requirement: Requirement,
+         by: [String], due: [Due]) {
+        self.id = id
+        self.title = title
+        self.quote = quote
+        self.appliesWhen = appliesWhen
+        self.requirement = requirement
+        self.by = by
+        self.due = due
+    }
 }
 
 public struct Applicability: Sendable {
