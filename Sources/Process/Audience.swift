@@ -77,7 +77,7 @@ final class AudienceResolver: Sendable {
         r.literals.reserveCapacity(audience.count)
         r.roles.reserveCapacity(audience.count * 2)
         for (k, ref) in audience.enumerated() {
-            r.literals.append(ref.lowercased())
+            r.literals.append(ref.lowercasedFast)
             if ref.hasPrefix("role:") {
                 r.roles.append(String(ref.dropFirst(5)))
             } else {
@@ -127,12 +127,12 @@ final class AudienceResolver: Sendable {
         }
         switch concrete {
         case .role(let role): return r.roles.contains(role)
-        case .person(let h): return r.people.contains(h) || r.literals.contains(h.lowercased())
+        case .person(let h): return r.people.contains(h) || r.literals.contains(h.lowercasedFast)
         case .group(let g):
             let group = r.directory?.group(ref: g)
             if let group, r.groups.contains(group.handle) { return true }
             if let role = group?.role, r.roles.contains(role) { return true }
-            return r.literals.contains(g.lowercased())
+            return r.literals.contains(g.lowercasedFast)
         case .productPM, .productOncall: return false
         }
     }

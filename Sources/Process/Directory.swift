@@ -106,8 +106,8 @@ public struct Directory: Sendable, Equatable {
 
         /// person(ref:), then group(ref:), as indexes.
         func chain(_ ref: String) -> RefHit {
-            if let i = personByHandle[ref] ?? personBySlackID[ref] ?? personByEmail[ref.lowercased()] { return .person(i) }
-            if let i = groupByHandle[ref] ?? groupByHandle["@" + ref] ?? groupBySlackID[ref] ?? groupByEmail[ref.lowercased()] {
+            if let i = personByHandle[ref] ?? personBySlackID[ref] ?? personByEmail[ref.lowercasedFast] { return .person(i) }
+            if let i = groupByHandle[ref] ?? groupByHandle["@" + ref] ?? groupBySlackID[ref] ?? groupByEmail[ref.lowercasedFast] {
                 return .group(i)
             }
             return .none
@@ -144,7 +144,7 @@ public struct Directory: Sendable, Equatable {
 
     public func person(handle: String) -> Person? { box.index.personByHandle[handle].map { people[$0] } }
     public func person(slackID: String) -> Person? { box.index.personBySlackID[slackID].map { people[$0] } }
-    public func person(email: String) -> Person? { box.index.personByEmail[email.lowercased()].map { people[$0] } }
+    public func person(email: String) -> Person? { box.index.personByEmail[email.lowercasedFast].map { people[$0] } }
     /// A person named by handle, Slack id or email.
     public func person(ref: String) -> Person? {
         person(handle: ref) ?? person(slackID: ref) ?? person(email: ref)
@@ -152,7 +152,7 @@ public struct Directory: Sendable, Equatable {
 
     public func group(handle: String) -> Group? { box.index.groupByHandle[handle].map { groups[$0] } }
     public func group(slackID: String) -> Group? { box.index.groupBySlackID[slackID].map { groups[$0] } }
-    public func group(email: String) -> Group? { box.index.groupByEmail[email.lowercased()].map { groups[$0] } }
+    public func group(email: String) -> Group? { box.index.groupByEmail[email.lowercasedFast].map { groups[$0] } }
     /// A group named by handle (with or without the leading `@`), Slack id or email.
     public func group(ref: String) -> Group? {
         group(handle: ref) ?? group(handle: "@" + ref) ?? group(slackID: ref) ?? group(email: ref)

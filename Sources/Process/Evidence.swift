@@ -92,13 +92,13 @@ struct EvidenceFinder: Sendable {
         var out: [Candidate] = []
         switch rule.requirement {
         case .notification(let n):
-            let destination = n.destination?.lowercased()
+            let destination = n.destination?.lowercasedFast
             for message in messages {
                 let e = message.event, m = message.sent
                 guard n.channels.contains(m.channel) else { continue }
                 var issues: [String] = []
                 if let dest = n.destination, let destination, m.channel == .slack || n.channels == [m.channel],
-                   destination != m.destination.lowercased() {
+                   destination != m.destination.lowercasedFast {
                     issues.append("destination \(m.destination) (expected \(dest))")
                 }
                 let missingContent = n.content.filter { Blank.isBlank(m.content[$0] ?? "", newlines: false) }
@@ -110,7 +110,7 @@ struct EvidenceFinder: Sendable {
             }
         case .ticket(let req):
             for e in state.events {
-                guard case .ticketSubmitted(let t) = e.event, t.system.lowercased() == req.system.lowercased(),
+                guard case .ticketSubmitted(let t) = e.event, t.system.lowercasedFast == req.system.lowercasedFast,
                       t.purpose == req.purpose else { continue }
                 var issues: [String] = []
                 if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
@@ -160,7 +160,7 @@ struct EvidenceFinder: Sendable {
             }
         case .escalation(let to):
             for e in state.events {
-                guard case .escalationRequested(let x) = e.event, x.to.lowercased() == to.lowercased() else { continue }
+                guard case .escalationRequested(let x) = e.event, x.to.lowercasedFast == to.lowercasedFast else { continue }
                 let issues = actorIssue(e.recorded.actor, at: e.time).map { [$0] } ?? []
                 out.append(Candidate(time: e.time, events: [e], covers: [], issues: issues))
             }
@@ -181,7 +181,7 @@ struct EvidenceFinder: Sendable {
         var latest: [String: CaseEvent] = [:]
         var order: [String] = []
         for e in state.events {
-            guard case .maintenanceWindowSet(let w) = e.event, w.system.lowercased() == system.lowercased() else { continue }
+            guard case .maintenanceWindowSet(let w) = e.event, w.system.lowercasedFast == system.lowercasedFast else { continue }
             if latest[w.windowID] == nil { order.append(w.windowID) }
             latest[w.windowID] = e
         }
