@@ -21,10 +21,16 @@ import Testing
                                             Group(handle: "@p1x", role: "a")],
                                    products: [])
         for d in [sample, tricky] {
-            var refs: [String] = ["", "@", "nobody", "role:isso", "P1", "p1x", "@p1x", "team@example.org", "TEAM@EXAMPLE.ORG"]
-            for p in d.people { refs += [p.handle, p.handle.uppercased(), p.slackID, p.email, p.email?.uppercased()].compactMap { $0 } }
+            var refs: [String] = ["", "@", "nobody", "Nobody", "role:isso", "Role:ISSO", "#mhv-api", "#MHV-API", "P1", "p1x",
+                                  "@p1x", "P1X", "@P1X", "team@example.org", "TEAM@EXAMPLE.ORG", "Team@example.ORG",
+                                  "G@EXAMPLE.ORG", "@TEAM@EXAMPLE.ORG", "É@example.org"]
+            for p in d.people {
+                refs += [p.handle, p.handle.uppercased(), p.slackID, p.slackID?.lowercased(), p.email, p.email?.uppercased(),
+                         p.email?.capitalized].compactMap { $0 }
+            }
             for g in d.groups {
-                refs += [g.handle, String(g.handle.dropFirst()), g.handle.uppercased(), g.slackID, g.email, g.email?.uppercased()].compactMap { $0 }
+                refs += [g.handle, String(g.handle.dropFirst()), g.handle.uppercased(), String(g.handle.dropFirst()).uppercased(),
+                         g.slackID, g.slackID?.lowercased(), g.email, g.email?.uppercased(), g.email?.capitalized].compactMap { $0 }
             }
             for ref in refs {
                 #expect(d.resolve(ref: ref) == Self.expected(d, ref), "\(ref)")
