@@ -84,8 +84,13 @@ struct AppendTests {
             #expect(message.contains("version 2, expected 1"))
             #expect(error.exitCode == 75)
         }
+        // The refused batch left the stream's row as it was (migration 0007
+        // advances it before checking the expected version).
+        let stream = try db.connect().query("SELECT version, last_position FROM dtledger.streams WHERE case_id = 'C2'").row(0)
+        #expect(stream[0] == "2" && stream[1] == "2")
         _ = try store.append(caseID: "C2", events: [event("C2")], expected: .any)
         #expect(try store.version(caseID: "C2") == 3)
+        #expect(try db.connect().query("SELECT last_position FROM dtledger.streams WHERE case_id = 'C2'").scalar == "3")
     }
 
     @Test("a case must be opened by one of the opening types")
