@@ -131,7 +131,7 @@ public enum TimelineBuilder {
             entry.summary = (previous.map { "Priority changed \($0) → \(p.priority.rawValue)" } ?? "Priority rated \(p.priority.rawValue)")
                 + (p.reason.map { ": \($0)" } ?? "")
         case .incidentUpdated: entry.summary = "Incident details updated"
-        case .milestone(let m): entry.summary = "Milestone: \(m.kind.rawValue.replacingOccurrences(of: "_", with: " "))\(m.note.map { " — \($0)" } ?? "")"
+        case .milestone(let m): entry.summary = "Milestone: \(String(m.kind.rawValue.map { $0 == "_" ? " " : $0 }))\(m.note.map { " — \($0)" } ?? "")"
         case .incidentResolved(let resolution): entry.summary = "Incident resolved: \(resolution)"
         case .incidentReopened(let reason): entry.summary = "Incident reopened: \(reason)"
         case .notificationSent(let n):
