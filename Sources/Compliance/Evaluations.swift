@@ -20,6 +20,12 @@ public struct VerdictCounts: Sendable, Equatable {
         }
     }
 
+    /// Adds another set of counts to these.
+    public mutating func add(_ other: VerdictCounts) {
+        met += other.met; late += other.late; partial += other.partial
+        missed += other.missed; pending += other.pending; notApplicable += other.notApplicable
+    }
+
     /// Obligations whose outcome is known: met, late, partial or missed.
     public var judged: Int { met + late + partial + missed }
     public var violations: Int { late + partial + missed }
@@ -97,6 +103,12 @@ public struct PeriodReport: Sendable {
         return t
     }
 
+    private static func count(_ verdict: Verdict, at place: (Int, Int),
+                              in entry: inout (first: Int, at: Int, counts: VerdictCounts)) {
+        if place < (entry.first, entry.at) { (entry.first, entry.at) = place }
+        entry.counts.add(verdict)
+    }
+
     public var ruleCounts: [(rule: String, counts: VerdictCounts)] { periodTotals.ruleCounts }
     public var teamCounts: [(team: String, counts: VerdictCounts)] { periodTotals.teamCounts }
     public var totals: VerdictCounts { periodTotals.totals }
@@ -122,17 +134,24 @@ public struct PeriodTotals: Sendable {
 
     public mutating func add(_ c: CaseReport, index: Int) {
         cases += 1
-        let team = c.evaluation.team?.rawValue ?? "unknown"
+        var counts = VerdictCounts()
         for (k, o) in c.evaluation.obligations.enumerated() {
-            totals.add(o.verdict)
-            byTeam[team, default: VerdictCounts()].add(o.verdict)
-            var entry = byRule[o.ruleID] ?? (index, k, VerdictCounts())
-            if (index, k) < (entry.first, entry.at) { (entry.first, entry.at) = (index, k) }
-            entry.counts.add(o.verdict)
-            byRule[o.ruleID] = entry
+            counts.add(o.verdict)
+            // One lookup per obligation, the entry updated in place.
+            Self.count(o.verdict, at: (index, k), in: &byRule[o.ruleID, default: (index, k, VerdictCounts())])
+        }
+        totals.add(counts)
+        if !c.evaluation.obligations.isEmpty {  // a team appears once it has an obligation
+            byTeam[c.evaluation.team?.rawValue ?? "unknown", default: VerdictCounts()].add(counts)
         }
         versions.insert("\(c.evaluation.policyName) v\(c.evaluation.policyVersion)")
         if first.map({ index < $0.index }) ?? true { first = (index, c.policyTimeZone) }
+    }
+
+    private static func count(_ verdict: Verdict, at place: (Int, Int),
+                              in entry: inout (first: Int, at: Int, counts: VerdictCounts)) {
+        if place < (entry.first, entry.at) { (entry.first, entry.at) = place }
+        entry.counts.add(verdict)
     }
 
     public var ruleCounts: [(rule: String, counts: VerdictCounts)] {
