@@ -32,7 +32,6 @@ DECLARE
     v_metadata      jsonb;
     v_canonical     text;
     v_hash          bytea;
-    v_index         integer;
     v_count         integer;
     v_new_index     integer[] := '{}';
     r_id            uuid[] := '{}';
