@@ -219,11 +219,15 @@ public final class Connection {
     /// Begins `COPY table (columns) FROM STDIN (FORMAT binary)`: `sql` is
     /// the statement up to and including `FROM STDIN`; rows are appended as
     /// `BinaryCopyRows`.
-    public func beginBinaryCopyIn(_ sql: String) throws -> CopyIn {
+    /// With `background`, the data is sent from a thread of the COPY's own
+    /// (`CopyIn`), so the caller goes on building rows while the server
+    /// takes them in; the connection must not be used otherwise until the
+    /// COPY is finished or aborted.
+    public func beginBinaryCopyIn(_ sql: String, background: Bool = false) throws -> CopyIn {
         guard let start = PQexec(handle, sql + " (FORMAT binary)") else { throw connectionError() }
         defer { PQclear(start) }
         guard PQresultStatus(start) == PGRES_COPY_IN else { throw resultError(start) }
-        return CopyIn(connection: self, binary: true)
+        return CopyIn(connection: self, binary: true, background: background)
     }
 
     func putCopyData(_ bytes: [UInt8]) throws(PostgresError) {

@@ -312,9 +312,14 @@ public final class Projector {
         let caseConnection = try connect()
         let obligationConnection = try connect()
         // Binary COPY: the server parses no timestamps, arrays or escapes.
-        let timeline = try timelineConnection.beginBinaryCopyIn("COPY \(next).timeline (\(CaseRows.timelineColumns)) FROM STDIN")
-        let cases = try caseConnection.beginBinaryCopyIn("COPY \(next).cases (\(CaseRows.caseColumns)) FROM STDIN")
-        let obligations = try obligationConnection.beginBinaryCopyIn("COPY \(next).obligations (\(CaseRows.obligationColumns)) FROM STDIN")
+        // Sent in the background: this thread goes on reading events while
+        // the server takes each stream in.
+        let timeline = try timelineConnection.beginBinaryCopyIn("COPY \(next).timeline (\(CaseRows.timelineColumns)) FROM STDIN",
+                                                                 background: true)
+        let cases = try caseConnection.beginBinaryCopyIn("COPY \(next).cases (\(CaseRows.caseColumns)) FROM STDIN",
+                                                         background: true)
+        let obligations = try obligationConnection.beginBinaryCopyIn("COPY \(next).obligations (\(CaseRows.obligationColumns)) FROM STDIN",
+                                                                     background: true)
         var result = RunResult()
         do {
             var done = 0

@@ -174,6 +174,54 @@ struct PostgresTests {
         #expect(text[0][0] == got[0][1] && text[0][1] == got[0][2] && text[1][0] == got[3][1])
     }
 
+    @Test("a background binary COPY sends every row in order, reports the server's refusal, and aborts cleanly")
+    func backgroundCopy() throws {
+        let c = try TestDatabase.make().connect()
+        try c.execute("CREATE TABLE bg (n bigint NOT NULL, t text NOT NULL, id uuid NOT NULL)")
+        // About 4 MiB: sixteen 256 KiB hand-overs, more than the 4 that may wait.
+        let count = 60_000
+        func rows(_ range: Range<Int>, badAt: Int? = nil) -> BinaryCopyRows {
+            var rows = BinaryCopyRows()
+            for n in range {
+                rows.row(fields: 3)
+                rows.int64(Int64(n))
+                rows.text("row \(n) " + String(repeating: "x", count: 40))
+                rows.uuid(n == badAt ? "not-a-uuid" : "00000000-0000-0000-0000-\(String(format: "%012d", n))")
+            }
+            return rows
+        }
+        let copy = try c.beginBinaryCopyIn("COPY bg FROM STDIN", background: true)
+        for start in stride(from: 0, to: count, by: 1_000) { try copy.append(binary: rows(start..<(start + 1_000))) }
+        #expect(try copy.finish() == count)
+        let check = try c.query("SELECT count(*), sum(n), bool_and(t = 'row ' || n || ' ' || repeat('x', 40)) FROM bg").row(0)
+        #expect(check[0] == String(count) && check[1] == String(count * (count - 1) / 2) && check[2] == "t")
+        // In the order sent: a fresh table keeps a single COPY's rows in insertion order.
+        #expect(try c.query("SELECT bool_and(n = r - 1) FROM (SELECT n, row_number() OVER (ORDER BY ctid) AS r FROM bg) o").scalar == "t")
+
+        // A row the server refuses (NULL in a NOT NULL column), early in a long COPY.
+        try c.execute("TRUNCATE bg")
+        let bad = try c.beginBinaryCopyIn("COPY bg FROM STDIN", background: true)
+        var thrown: (any Error)?
+        do {
+            try bad.append(binary: rows(0..<1_000, badAt: 10))
+            for start in stride(from: 1_000, to: count, by: 1_000) { try bad.append(binary: rows(start..<(start + 1_000))) }
+            try bad.finish()
+        } catch {
+            thrown = error
+            bad.abort()
+        }
+        let refusal = try #require(thrown as? PostgresError)
+        #expect(refusal.description.contains("null value"))
+        #expect(try c.query("SELECT count(*) FROM bg").scalar == "0")
+
+        // Aborted by the client after several hand-overs: nothing lands, the connection is usable.
+        let aborted = try c.beginBinaryCopyIn("COPY bg FROM STDIN", background: true)
+        for start in stride(from: 0, to: 20_000, by: 1_000) { try aborted.append(binary: rows(start..<(start + 1_000))) }
+        aborted.abort()
+        #expect(try c.query("SELECT count(*) FROM bg").scalar == "0")
+        #expect(try c.query("SELECT 2").scalar == "2")
+    }
+
     @Test("an error thrown by a single-row reader stops the read and leaves the connection usable")
     func readerError() throws {
         let c = try TestDatabase.make().connect()
