@@ -326,7 +326,7 @@ public final class Projector {
             // Each case's rows are built, already encoded, on worker threads
             // while this one reads the next cases; they are written here, in
             // the order read.
-            let building = OrderedWork<(String, [StoredEvent]), Result<Built, any Error>>(threads: Compliance.workerThreads(reserve: 1)) { caseID, stored in
+            let building = OrderedWork<(String, [StoredEvent]), Result<Built, any Error>>(threads: Compliance.workerThreads(reserve: 0)) { caseID, stored in
                 Result { Self.build(caseID: caseID, events: try stored.map { try $0.decoded() },
                                         reference: reference, head: head, now: now) }
             }
