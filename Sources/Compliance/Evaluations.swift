@@ -230,10 +230,10 @@ public enum Compliance {
 
     /// Worker threads for judging many cases: `reserve` fewer than the
     /// cores, at least one; `DTLEDGER_THREADS` overrides it (0: judge on
-    /// the calling thread). Period compliance reserves none (its reading
-    /// thread mostly waits for rows, and the workers also parse them);
-    /// a rebuild reserves one core for the three server backends its COPYs
-    /// keep busy. Both measured on 2 cores (docs/benchmarks.md).
+    /// the calling thread). Period compliance and rebuilds reserve none
+    /// (the reading thread mostly waits for rows, the workers also parse
+    /// them, and a rebuild's COPY streams are sent from threads of their
+    /// own); measured on 2 cores (docs/benchmarks.md).
     public static func workerThreads(reserve: Int) -> Int {
         if let text = ProcessInfo.processInfo.environment["DTLEDGER_THREADS"], let n = Int(text), n >= 0 { return min(n, 16) }
         return max(1, ProcessInfo.processInfo.activeProcessorCount - reserve)
