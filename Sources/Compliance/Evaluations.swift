@@ -103,12 +103,6 @@ public struct PeriodReport: Sendable {
         return t
     }
 
-    private static func count(_ verdict: Verdict, at place: (Int, Int),
-                              in entry: inout (first: Int, at: Int, counts: VerdictCounts)) {
-        if place < (entry.first, entry.at) { (entry.first, entry.at) = place }
-        entry.counts.add(verdict)
-    }
-
     public var ruleCounts: [(rule: String, counts: VerdictCounts)] { periodTotals.ruleCounts }
     public var teamCounts: [(team: String, counts: VerdictCounts)] { periodTotals.teamCounts }
     public var totals: VerdictCounts { periodTotals.totals }
