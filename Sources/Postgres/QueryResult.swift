@@ -78,7 +78,7 @@ public struct Row {
     /// that do not fit.
     public func binaryTimestampMicros(_ column: Int) -> Int64? {
         guard let since2000 = binaryInt64(column), since2000 != .max, since2000 != .min else { return nil }
-        let (micros, overflow) = since2000.addingReportingOverflow(946_684_800_000_000)
+        let (micros, overflow) = since2000.addingReportingOverflow(BinaryCopyRows.postgresEpochMicroseconds)
         return overflow ? nil : micros
     }
 

@@ -235,8 +235,12 @@ enum TextTable {
             ascii = ascii && textASCII
         }
         guard ascii else { return line.trimmingCharacters(in: .whitespaces) + "\n" }
-        // Trim spaces and tabs at both ends (the ASCII members of .whitespaces).
-        let bytes = Array(line.utf8)
+        return trimmedLine(Array(line.utf8))
+    }
+
+    /// ASCII `bytes` without the spaces and tabs at either end (the ASCII
+    /// members of `.whitespaces`), as a line.
+    static func trimmedLine(_ bytes: [UInt8]) -> String {
         var start = 0, end = bytes.count
         while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
         while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
@@ -246,7 +250,7 @@ enum TextTable {
     /// `line` for a row of ASCII cells that each fit their column (nearly
     /// every row), built as bytes: nil for any other row.
     static func asciiLine(_ row: [Cell], widths: [Int], maxWidth: Int) -> String? {
-        var size = 1
+        var size = 0
         for (i, cell) in row.enumerated() {
             guard cell.ascii else { return nil }
             if i < row.count - 1 {
@@ -264,13 +268,6 @@ enum TextTable {
                 bytes.append(contentsOf: repeatElement(0x20, count: widths[i] + 2 - cell.width))
             }
         }
-        // Trim spaces and tabs at both ends (the ASCII members of .whitespaces).
-        var start = 0, end = bytes.count
-        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
-        if start > 0 { bytes.removeSubrange(0..<start); end -= start }
-        bytes.removeSubrange(end...)
-        bytes.append(0x0A)
-        return String(decoding: bytes, as: UTF8.self)
+        return trimmedLine(bytes)
     }
 }
