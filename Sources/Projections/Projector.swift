@@ -204,6 +204,7 @@ public final class Projector {
                        rewrite: Bool = false) throws {
         var rows: [[String?]] = []
         var retracted: [String] = []
+        var retractedIn: [String] = []
         for caseID in cases.sorted() {
             let events = try store.events(caseID: caseID, through: through)
             let entries = TimelineBuilder.entries(events: events, directories: reference.directories)
@@ -211,7 +212,11 @@ public final class Projector {
                 rows.append(CaseRows.timelineRow(entry, caseID: caseID))
             }
             if !rewrite {
-                retracted += entries.filter { $0.retracted && ($0.position ?? 0) <= after }.compactMap(\.eventID)
+                let earlier = entries.filter { $0.retracted && ($0.position ?? 0) <= after }.compactMap(\.eventID)
+                if !earlier.isEmpty {
+                    retracted += earlier
+                    retractedIn.append(caseID)
+                }
             }
         }
         if rewrite, !cases.isEmpty {
@@ -229,8 +234,9 @@ public final class Projector {
             }
         }
         if !retracted.isEmpty {
-            try connection.query("UPDATE \(Projector.schema).timeline SET retracted = true WHERE event_id = ANY ($1::uuid[]) AND NOT retracted",
-                                 [PGText.array(retracted)])
+            // By case first: the timeline's key is (case_id, position).
+            try connection.query("UPDATE \(Projector.schema).timeline SET retracted = true WHERE case_id = ANY ($1::text[]) AND event_id = ANY ($2::uuid[]) AND NOT retracted",
+                                 [PGText.array(retractedIn), PGText.array(retracted)])
         }
     }
 

@@ -136,6 +136,53 @@ struct ProjectionTests {
         #expect(try c.query("SELECT count(*) FROM dtledger_read.obligations WHERE cardinality(evidence) = 0").scalar != "0")
     }
 
+    /// The indexes of a read-model table, as `indexdef` text, sorted.
+    static func indexes(_ c: Connection, _ table: String) throws -> [String] {
+        try c.query("SELECT indexdef FROM pg_indexes WHERE schemaname = 'dtledger_read' AND tablename = $1 ORDER BY indexdef",
+                    [table]).rows.map { $0[0]! }
+    }
+
+    @Test("migration 0008 re-keys read models built under 0003 in place: rows kept, run and rebuild go on")
+    func readModelKeysMigration() throws {
+        let db = try TestDatabase.makeEmpty()
+        let c = try db.connect()
+        _ = try Migrator(migrations: Migration.all.filter { $0.version < 8 }).migrate(c)
+        #expect(try Publishing.publishDefaultPolicyIfNone(EventStore(connection: c), actor: "test-runner") != nil)
+        #expect(try Self.indexes(c, "timeline").count == 2, "0003's position key and (case_id, occurred_at) index")
+        for arguments in [["directory", "publish", CLI.scenarios.appendingPathComponent("directory.yaml").path],
+                          ["append", "--file", CLI.scenarios.appendingPathComponent("incident-user-facing-escalated.jsonl").path],
+                          ["projections", "run"]] {
+            let r = try CLI.run(arguments, database: db.url)
+            #expect(r.status == 0, "\(arguments[0]): \(r.stderr)")
+        }
+        let before = try Self.readModelText(c)
+        #expect(before.count > 20)
+
+        let applied = try Migrator().migrate(c)
+        #expect(applied.map(\.version) == [8])
+        #expect(try Self.readModelText(c) == before)
+        #expect(try Self.indexes(c, "timeline") == ["CREATE UNIQUE INDEX timeline_pkey ON dtledger_read.timeline USING btree (case_id, \"position\")"])
+        #expect(try Self.indexes(c, "obligations") == ["CREATE UNIQUE INDEX obligations_pkey ON dtledger_read.obligations USING btree (case_id, ordinal)"])
+        #expect(try Self.indexes(c, "cases") == ["CREATE UNIQUE INDEX cases_pkey ON dtledger_read.cases USING btree (case_id)"])
+
+        // Incremental runs (a retraction marks an earlier row) and a rebuild
+        // (the new keys from create_read_models) work on the re-keyed tables.
+        let store = try db.store()
+        let target = try #require(try store.events(caseID: "INC-2026-0142").first { $0.type == "notification.sent" })
+        let retract = try CLI.run(["append", "--case", "INC-2026-0142", "--type", "event.retracted", "--data",
+                                   #"{"event_id":"\#(target.id)","reason":"wrong channel"}"#], database: db.url)
+        #expect(retract.status == 0, "\(retract.stderr)")
+        #expect(try CLI.run(["projections", "run"], database: db.url).status == 0)
+        #expect(try c.query("SELECT retracted FROM dtledger_read.timeline WHERE event_id = $1", [target.id]).scalar == "t")
+        try Self.expectMatchesDirect(db)
+        let byRun = try Self.readModelText(c)
+        let rebuild = try CLI.run(["projections", "rebuild"], database: db.url)
+        #expect(rebuild.status == 0, "\(rebuild.stderr)")
+        #expect(try Self.readModelText(c) == byRun)
+        #expect(try Self.indexes(c, "timeline") == ["CREATE UNIQUE INDEX timeline_pkey ON dtledger_read.timeline USING btree (case_id, \"position\")"])
+        #expect(try Self.indexes(c, "obligations").count == 1)
+    }
+
     @Test("a crash between two events (kill -9 inside the batch) applies nothing twice and skips nothing")
     func crash() throws {
         let db = try Self.loaded()
