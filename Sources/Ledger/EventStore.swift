@@ -399,10 +399,17 @@ public final class EventStore {
         guard last - first + 1 <= 4 * max(wanted, 1) else {
             return try forEachCaseUndecoded(cases.map(\.caseID), through: through, forJudging: forJudging, body)
         }
-        struct Open { var events: [StoredEvent] = []; let last: Int64 }
-        var open: [String: Open] = [:]
+        // Each row's case found with one hash lookup (its index in
+        // `cases`); its events gathered in place.
+        struct Open { var events: [StoredEvent] = []; var last: Int64 }
+        var slot: [String: Int] = [:]
+        slot.reserveCapacity(cases.count)
+        var open: [Open] = []
         open.reserveCapacity(cases.count)
-        for c in cases { open[c.caseID] = Open(last: c.lastPosition <= through ? c.lastPosition : .max) }
+        for c in cases {
+            slot[c.caseID] = open.count
+            open.append(Open(last: c.lastPosition <= through ? c.lastPosition : .max))
+        }
         struct HoldingTooMuch: Error {}
         var held = 0
         let columns = forJudging ? EventStore.judgingColumns : EventStore.columns
@@ -414,15 +421,17 @@ public final class EventStore {
                      ORDER BY position
                     """, [ids, String(first), String(last)], binary: true) { row in
                     let event = StoredEvent(row: row)
-                    guard var entry = open.removeValue(forKey: event.caseID) else { return }
-                    precondition(entry.last >= 0, "case \(event.caseID) has an event after the last position it was given (extents read before `through`?)")
-                    entry.events.append(event)
-                    if event.position == entry.last {
-                        held -= entry.events.count - 1
-                        open[event.caseID] = Open(last: -1)  // handed over
-                        try body(event.caseID, entry.events)
+                    guard let i = slot[event.caseID] else { return }
+                    precondition(open[i].last >= 0, "case \(event.caseID) has an event after the last position it was given (extents read before `through`?)")
+                    if event.position == open[i].last {
+                        var events = open[i].events
+                        open[i] = Open(last: -1)  // handed over
+                        held -= events.count
+                        events.append(event)
+                        try body(event.caseID, events)
                     } else {
-                        open[event.caseID] = entry
+                        if open[i].events.isEmpty { open[i].events.reserveCapacity(16) }
+                        open[i].events.append(event)
                         held += 1
                         if held > holdLimit {
                             connection.cancelRunningQuery()
@@ -433,12 +442,12 @@ public final class EventStore {
             }
         } catch is HoldingTooMuch {
             // Read what is left case by case, from the start of each.
-            let rest = cases.map(\.caseID).filter { (open[$0]?.last ?? -1) >= 0 }
+            let rest = cases.indices.filter { open[$0].last >= 0 }.map { cases[$0].caseID }
             return try forEachCaseUndecoded(rest, through: through, forJudging: forJudging, body)
         }
         // Cases with events after `through` (appended during the read).
-        for c in cases {
-            if let entry = open[c.caseID], !entry.events.isEmpty { try body(c.caseID, entry.events) }
+        for (i, c) in cases.enumerated() where !open[i].events.isEmpty {
+            try body(c.caseID, open[i].events)
         }
     }
 
