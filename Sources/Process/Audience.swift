@@ -25,6 +25,39 @@ struct Reach: Sendable {
     var productOncall: AudienceTarget = .productOncall
 }
 
+/// The part of a `Reach` that depends only on the audience list and the
+/// directory in force: the roles, people and groups its refs name there
+/// (`role:` refs as roles), and every ref lowercased.
+struct ResolvedAudience: Sendable {
+    var roles: [String] = []
+    var people: [String] = []
+    var groups: [String] = []
+    var literals: [String] = []
+
+    init(audience: [String], directory d: Directory?) {
+        let people = d?.people ?? [], groups = d?.groups ?? []
+        literals.reserveCapacity(audience.count)
+        roles.reserveCapacity(audience.count * 2)
+        for ref in audience {
+            literals.append(ref.lowercasedFast)
+            if ref.hasPrefix("role:") {
+                roles.append(String(ref.dropFirst(5)))
+            } else {
+                switch d?.resolve(ref: ref) ?? .none {
+                case .person(let i):
+                    self.people.append(people[i].handle)
+                    roles.append(contentsOf: people[i].roles)
+                case .group(let i):
+                    self.groups.append(groups[i].handle)
+                    if let role = groups[i].role { roles.append(role) }
+                case .none:
+                    break
+                }
+            }
+        }
+    }
+}
+
 /// A class (immutable): one per case, shared by the evaluation of each of
 /// its rules without copying the policy and directories it holds.
 final class AudienceResolver: Sendable {
@@ -72,27 +105,11 @@ final class AudienceResolver: Sendable {
     func reach(of audience: [String], at t: Date) -> Reach {
         var r = Reach()
         let d = directories.at(t)
-        let people = d?.people ?? [], groups = d?.groups ?? []
-        let hits = d.map { d in audience.map { d.resolve(ref: $0) } } ?? []
-        r.literals.reserveCapacity(audience.count)
-        r.roles.reserveCapacity(audience.count * 2)
-        for (k, ref) in audience.enumerated() {
-            r.literals.append(ref.lowercasedFast)
-            if ref.hasPrefix("role:") {
-                r.roles.append(String(ref.dropFirst(5)))
-            } else {
-                switch hits.isEmpty ? .none : hits[k] {
-                case .person(let i):
-                    r.people.append(people[i].handle)
-                    r.roles.append(contentsOf: people[i].roles)
-                case .group(let i):
-                    r.groups.append(groups[i].handle)
-                    if let role = groups[i].role { r.roles.append(role) }
-                case .none:
-                    break
-                }
-            }
-        }
+        let resolved = d?.resolve(audience: audience) ?? ResolvedAudience(audience: audience, directory: nil)
+        r.roles = resolved.roles
+        r.people = resolved.people
+        r.groups = resolved.groups
+        r.literals = resolved.literals
         r.directory = d
         r.productPM = concrete(.productPM, in: d)
         r.productOncall = concrete(.productOncall, in: d)

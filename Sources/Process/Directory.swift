@@ -1,5 +1,6 @@
 import Envelope
 import Foundation
+import Synchronization
 
 public struct Person: Sendable, Equatable {
     public var handle: String
@@ -66,9 +67,17 @@ public struct Directory: Sendable, Equatable {
 
     private final class IndexBox: Sendable, Equatable {
         let index: Index
+        /// `resolve(audience:)`'s answers, by audience list: messages of a
+        /// case, and of many cases, name the same lists over and over.
+        /// Derived data: not part of equality.
+        let audiences = Mutex<[[String]: ResolvedAudience]>([:])
         init(_ index: Index) { self.index = index }
         static func == (a: IndexBox, b: IndexBox) -> Bool { a.index == b.index }
     }
+
+    /// Most audience lists `resolve(audience:)` remembers per directory;
+    /// past it, lists are resolved each time (memory stays bounded).
+    static let audienceMemoLimit = 4_096
 
     private struct Index: Sendable, Equatable {
         var personByHandle: [String: Int] = [:]
@@ -124,6 +133,17 @@ public struct Directory: Sendable, Equatable {
     /// `person(ref:)`, else `group(ref:)`, in one lookup for the usual refs
     /// (the rule engine resolves every audience ref of every message).
     func resolve(ref: String) -> RefHit { box.index.refs[ref] ?? box.index.chain(ref) }
+
+    /// Who a message's audience list reaches through this directory
+    /// (`ResolvedAudience(audience:directory:)`), remembered per list.
+    func resolve(audience: [String]) -> ResolvedAudience {
+        if let known = box.audiences.withLock({ $0[audience] }) { return known }
+        let resolved = ResolvedAudience(audience: audience, directory: self)
+        box.audiences.withLock { memo in
+            if memo.count < Self.audienceMemoLimit { memo[audience] = resolved }
+        }
+        return resolved
+    }
 
     public init(effectiveFrom: Date, roles: [String], people: [Person], groups: [Group], products: [Product])
         throws(ValidationError) {

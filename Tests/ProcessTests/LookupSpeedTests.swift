@@ -40,6 +40,34 @@ import Testing
 
     /// The remembered start of day equals the calendar's, across daylight-saving
     /// changes and in zones whose clocks changed at midnight.
+    /// The strings of a ResolvedAudience, for comparison.
+    static func text(_ r: ResolvedAudience) -> [[String]] { [r.roles, r.people, r.groups, r.literals] }
+
+    @Test func rememberedAudiencesAnswerAsResolvingAgain() throws {
+        var d = try Fixtures.directory()
+        let lists: [[String]] = [
+            [], ["nobody"], ["role:isso", "Role:ISSO"],
+            d.people.map(\.handle), d.groups.map(\.handle), d.people.compactMap(\.email).map { $0.uppercased() },
+            d.groups.compactMap(\.slackID) + ["#mhv-api", d.people[0].handle, d.people[0].handle],
+        ]
+        for list in lists {
+            let fresh = ResolvedAudience(audience: list, directory: d)
+            #expect(Self.text(d.resolve(audience: list)) == Self.text(fresh), "\(list)")
+            #expect(Self.text(d.resolve(audience: list)) == Self.text(fresh), "remembered: \(list)")
+        }
+        // Without a directory in force: literals and role: refs only.
+        let none = ResolvedAudience(audience: ["role:isso", "Ana"], directory: nil)
+        #expect(Self.text(none) == [["isso"], [], [], ["role:isso", "ana"]])
+        // A directory whose people change forgets what it remembered.
+        let handle = d.people[0].handle
+        let before = d.resolve(audience: [handle])
+        #expect(before.people == [handle])
+        let copy = d
+        d.people[0].roles = ["changed-role"]
+        #expect(d.resolve(audience: [handle]).roles == ["changed-role"])
+        #expect(Self.text(copy.resolve(audience: [handle])) == Self.text(before), "a copy from before keeps its answers")
+    }
+
     @Test(arguments: ["America/New_York", "America/Sao_Paulo", "America/Havana", "Asia/Beirut", "Pacific/Apia",
                       "Australia/Lord_Howe", "Europe/London", "UTC"])
     func startOfDayAgreesWithCalendar(_ zoneName: String) throws {
