@@ -60,12 +60,14 @@ public struct CaseReport: Sendable {
     /// map of every event.
     public init(compacting evaluation: CaseEvaluation, events: [RecordedEvent], digest: Digest,
                 policyTimeZone: TimeZone) {
-        var cited = Set<String>()
+        // Sized up front: growing them from empty cost more than filling them.
+        var cited = Set<String>(minimumCapacity: 2 * evaluation.obligations.count + events.count)
         for o in evaluation.obligations {
             cited.formUnion(o.evidence)
             if let occurrence = o.occurrence { cited.insert(occurrence) }
         }
         var positions: [String: Int64] = [:]
+        positions.reserveCapacity(min(cited.count, events.count))
         for e in events where cited.contains(e.id) { positions[e.id] = e.position }
         self.init(evaluation: evaluation, digest: digest, policyTimeZone: policyTimeZone, positions: positions)
     }
