@@ -92,6 +92,7 @@ struct EvidenceFinder: Sendable {
         var out: [Candidate] = []
         switch rule.requirement {
         case .notification(let n):
+            out.reserveCapacity(messages.count)
             let destination = n.destination?.lowercasedFast
             for message in messages {
                 let e = message.event, m = message.sent

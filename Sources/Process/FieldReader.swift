@@ -108,6 +108,7 @@ struct FieldReader {
             throw ValidationError(field: field(name), "expected an array of strings, got \(v.kindName)")
         }
         var out: [String] = []
+        out.reserveCapacity(items.count)
         for (i, item) in items.enumerated() {
             guard let s = item.stringValue, !s.isEmpty else {
                 throw ValidationError(field: "\(field(name))[\(i)]", "expected a non-empty string, got \(item.kindName)")

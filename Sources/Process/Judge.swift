@@ -90,6 +90,7 @@ struct Judge {
 
     static func ids(_ cs: [Candidate]) -> [String] {
         var out: [String] = []
+        out.reserveCapacity(cs.count)
         for c in cs { for e in c.events where !out.contains(e.id) { out.append(e.id) } }
         return out
     }
