@@ -81,39 +81,49 @@ public enum Catalog {
         _ = try decode(type: envelope.type, data: envelope.data)
     }
 
-    /// Decodes `data` for `type`; errors name the field.
-    public static func decode(type: String, data: JSONValue) throws(ValidationError) -> CatalogEvent {
-        switch type {
-        case "downtime.planned": return .downtimePlanned(try DowntimePlanned(data: data))
-        case "downtime.updated": return .downtimeUpdated(try DowntimeUpdated(data: data))
-        case "downtime.started":
-            _ = try FieldReader(data, path: "data")
+    typealias Decoder = @Sendable (JSONValue) throws(ValidationError) -> CatalogEvent
+
+    /// Each known type's decoder, found with one lookup (a `switch` over the
+    /// names compared an event's type with them one by one). Its keys are
+    /// `knownTypes` (checked by CatalogTests).
+    static let decoders: [String: Decoder] = [
+        "downtime.planned": { d throws(ValidationError) in .downtimePlanned(try DowntimePlanned(data: d)) },
+        "downtime.updated": { d throws(ValidationError) in .downtimeUpdated(try DowntimeUpdated(data: d)) },
+        "downtime.started": { d throws(ValidationError) in
+            _ = try FieldReader(d, path: "data")
             return .downtimeStarted
-        case "downtime.concluded": return .downtimeConcluded(try DowntimeConcluded(data: data))
-        case "downtime.cancelled": return .downtimeCancelled(reason: try TextOnly(data: data, field: "reason").text)
-        case "incident.opened": return .incidentOpened(try IncidentOpened(data: data))
-        case "incident.priority_set": return .prioritySet(try PrioritySet(data: data))
-        case "incident.updated": return .incidentUpdated(try IncidentUpdated(data: data))
-        case "incident.milestone": return .milestone(try IncidentMilestone(data: data))
-        case "incident.resolved": return .incidentResolved(resolution: try TextOnly(data: data, field: "resolution").text)
-        case "incident.reopened": return .incidentReopened(reason: try TextOnly(data: data, field: "reason").text)
-        case "notification.sent": return .notificationSent(try NotificationSent(data: data))
-        case "ticket.submitted": return .ticketSubmitted(try TicketSubmitted(data: data))
-        case "approval.recorded": return .approvalRecorded(try ApprovalRecorded(data: data))
-        case "maintenance_window.set": return .maintenanceWindowSet(try MaintenanceWindowSet(data: data))
-        case "maintenance_window.verified": return .maintenanceWindowVerified(try MaintenanceWindowVerified(data: data))
-        case "escalation.requested": return .escalationRequested(try EscalationRequested(data: data))
-        case "note.added": return .noteAdded(text: try TextOnly(data: data, field: "text").text)
-        case "event.retracted": return .eventRetracted(try EventRetracted(data: data))
-        case "directory.published":
-            do {
-                return .directoryPublished(try Directory(json: data))
+        },
+        "downtime.concluded": { d throws(ValidationError) in .downtimeConcluded(try DowntimeConcluded(data: d)) },
+        "downtime.cancelled": { d throws(ValidationError) in .downtimeCancelled(reason: try TextOnly(data: d, field: "reason").text) },
+        "incident.opened": { d throws(ValidationError) in .incidentOpened(try IncidentOpened(data: d)) },
+        "incident.priority_set": { d throws(ValidationError) in .prioritySet(try PrioritySet(data: d)) },
+        "incident.updated": { d throws(ValidationError) in .incidentUpdated(try IncidentUpdated(data: d)) },
+        "incident.milestone": { d throws(ValidationError) in .milestone(try IncidentMilestone(data: d)) },
+        "incident.resolved": { d throws(ValidationError) in .incidentResolved(resolution: try TextOnly(data: d, field: "resolution").text) },
+        "incident.reopened": { d throws(ValidationError) in .incidentReopened(reason: try TextOnly(data: d, field: "reason").text) },
+        "notification.sent": { d throws(ValidationError) in .notificationSent(try NotificationSent(data: d)) },
+        "ticket.submitted": { d throws(ValidationError) in .ticketSubmitted(try TicketSubmitted(data: d)) },
+        "approval.recorded": { d throws(ValidationError) in .approvalRecorded(try ApprovalRecorded(data: d)) },
+        "maintenance_window.set": { d throws(ValidationError) in .maintenanceWindowSet(try MaintenanceWindowSet(data: d)) },
+        "maintenance_window.verified": { d throws(ValidationError) in .maintenanceWindowVerified(try MaintenanceWindowVerified(data: d)) },
+        "escalation.requested": { d throws(ValidationError) in .escalationRequested(try EscalationRequested(data: d)) },
+        "note.added": { d throws(ValidationError) in .noteAdded(text: try TextOnly(data: d, field: "text").text) },
+        "event.retracted": { d throws(ValidationError) in .eventRetracted(try EventRetracted(data: d)) },
+        "directory.published": { d throws(ValidationError) in
+            do throws(ValidationError) {
+                return .directoryPublished(try Directory(json: d))
             } catch {
                 throw ValidationError(field: "data" + (error.field.map { "." + $0 } ?? ""), error.message)
             }
-        case "policy.published": return .policyPublished(try PolicyPublished(data: data))
-        default:
+        },
+        "policy.published": { d throws(ValidationError) in .policyPublished(try PolicyPublished(data: d)) },
+    ]
+
+    /// Decodes `data` for `type`; errors name the field.
+    public static func decode(type: String, data: JSONValue) throws(ValidationError) -> CatalogEvent {
+        guard let decoder = decoders[type] else {
             throw ValidationError(field: "type", "unknown event type '\(printable(type))'; expected one of \(knownTypes.joined(separator: ", "))")
         }
+        return try decoder(data)
     }
 }

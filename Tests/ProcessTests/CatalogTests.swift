@@ -25,6 +25,22 @@ struct CatalogTests {
         }
     }
 
+    @Test("Every known type has its decoder, and only those")
+    func decodersAreTheCatalog() throws {
+        #expect(Set(Catalog.decoders.keys) == Set(Catalog.knownTypes))
+        #expect(Catalog.decoders.count == Catalog.knownTypes.count)
+        // Each type reaches its own decoder: with no data, the error names a
+        // field of that type's data (or the data itself), never the type.
+        for type in Catalog.knownTypes {
+            do {
+                _ = try Catalog.decode(type: type, data: .object([:]))
+            } catch {
+                #expect(error.field != "type", "\(type): \(error.message)")
+            }
+        }
+        #expect(throws: ValidationError.self) { try Catalog.decode(type: "Notification.Sent", data: .object([:])) }
+    }
+
     @Test("Unknown type is rejected and the message lists the catalog")
     func unknownType() {
         #expect {
