@@ -10,9 +10,10 @@
 -- secondary indexes are gone. Queries across cases (every missed
 -- obligation of a rule, a verdict count per team) read the table, about
 -- 200 bytes per obligation. Measured on the 2-core bench machine, 200k
--- events: a rebuild writes 2 indexes instead of 5 at about 0.2 s of server
--- CPU less per index (2.7-2.85 s -> about 2.5 s end to end); `projections run`
--- maintains 3 indexes per batch instead of 5. See docs/projections.md.
+-- events: a rebuild keeps 3 indexes up to date instead of 5, its server
+-- CPU 2.6-2.7 s -> 2.0-2.1 s and its time 2.64-2.90 s -> 2.29-2.44 s;
+-- `projections run` maintains 3 indexes per batch instead of 5. See
+-- docs/projections.md and docs/benchmarks.md.
 --
 -- The columns, and what the rows hold, are unchanged.
 
