@@ -11,23 +11,22 @@ enum AudienceTarget: Sendable, Hashable {
 }
 
 /// Who a message reached, resolved through the directory in force when it
-/// was sent. Used as sets (only `contains`); arrays because a message names
-/// a handful of refs, and hashing them into sets was most of the cost.
+/// was sent.
 struct Reach: Sendable {
-    var roles: [String] = []
-    var people: [String] = []
-    var groups: [String] = []
-    var literals: [String] = []
+    /// Who its audience list names there.
+    let names: ResolvedAudience
     /// The directory in force when the message was sent, and the case's
     /// product targets then (`AudienceResolver.concrete`), resolved once per message.
-    var directory: Directory?
-    var productPM: AudienceTarget = .productPM
-    var productOncall: AudienceTarget = .productOncall
+    let directory: Directory?
+    let productPM: AudienceTarget
+    let productOncall: AudienceTarget
 }
 
 /// The part of a `Reach` that depends only on the audience list and the
 /// directory in force: the roles, people and groups its refs name there
-/// (`role:` refs as roles), and every ref lowercased.
+/// (`role:` refs as roles), and every ref lowercased. Used as sets (only
+/// `contains`); arrays because a message names a handful of refs, and
+/// hashing them into sets was most of the cost.
 struct ResolvedAudience: Sendable {
     var roles: [String] = []
     var people: [String] = []
@@ -103,17 +102,9 @@ final class AudienceResolver: Sendable {
     }
 
     func reach(of audience: [String], at t: Date) -> Reach {
-        var r = Reach()
         let d = directories.at(t)
-        let resolved = d?.resolve(audience: audience) ?? ResolvedAudience(audience: audience, directory: nil)
-        r.roles = resolved.roles
-        r.people = resolved.people
-        r.groups = resolved.groups
-        r.literals = resolved.literals
-        r.directory = d
-        r.productPM = concrete(.productPM, in: d)
-        r.productOncall = concrete(.productOncall, in: d)
-        return r
+        return Reach(names: d?.resolve(audience: audience) ?? ResolvedAudience(audience: audience, directory: nil),
+                     directory: d, productPM: concrete(.productPM, in: d), productOncall: concrete(.productOncall, in: d))
     }
 
     /// A product target as a concrete one, with the directory in force at `t`.
@@ -143,13 +134,13 @@ final class AudienceResolver: Sendable {
         default: target
         }
         switch concrete {
-        case .role(let role): return r.roles.contains(role)
-        case .person(let h): return r.people.contains(h) || r.literals.contains(h.lowercasedFast)
+        case .role(let role): return r.names.roles.contains(role)
+        case .person(let h): return r.names.people.contains(h) || r.names.literals.contains(h.lowercasedFast)
         case .group(let g):
             let group = r.directory?.group(ref: g)
-            if let group, r.groups.contains(group.handle) { return true }
-            if let role = group?.role, r.roles.contains(role) { return true }
-            return r.literals.contains(g.lowercasedFast)
+            if let group, r.names.groups.contains(group.handle) { return true }
+            if let role = group?.role, r.names.roles.contains(role) { return true }
+            return r.names.literals.contains(g.lowercasedFast)
         case .productPM, .productOncall: return false
         }
     }

@@ -32,15 +32,9 @@ public enum Catalog {
     public static let directoryStream = "directory"
     public static let policyStream = "policy"
 
-    public static let knownTypes: [String] = [
-        "downtime.planned", "downtime.updated", "downtime.started", "downtime.concluded", "downtime.cancelled",
-        "incident.opened", "incident.priority_set", "incident.updated", "incident.milestone",
-        "incident.resolved", "incident.reopened",
-        "notification.sent", "ticket.submitted", "approval.recorded",
-        "maintenance_window.set", "maintenance_window.verified", "escalation.requested",
-        "note.added", "event.retracted",
-        "directory.published", "policy.published",
-    ]
+    /// Every event type, in catalog order (DOMAIN.md §2): the names of
+    /// `catalog`.
+    public static let knownTypes: [String] = catalog.map(\.type)
 
     /// Reference-data types and the stream each must be appended to.
     public static let referenceStreams: [String: String] = [
@@ -83,41 +77,43 @@ public enum Catalog {
 
     typealias Decoder = @Sendable (JSONValue) throws(ValidationError) -> CatalogEvent
 
-    /// Each known type's decoder, found with one lookup (a `switch` over the
-    /// names compared an event's type with them one by one). Its keys are
-    /// `knownTypes` (checked by CatalogTests).
-    static let decoders: [String: Decoder] = [
-        "downtime.planned": { d throws(ValidationError) in .downtimePlanned(try DowntimePlanned(data: d)) },
-        "downtime.updated": { d throws(ValidationError) in .downtimeUpdated(try DowntimeUpdated(data: d)) },
-        "downtime.started": { d throws(ValidationError) in
+    /// Each event type with its decoder, in catalog order.
+    static let catalog: [(type: String, decode: Decoder)] = [
+        ("downtime.planned", { d throws(ValidationError) in .downtimePlanned(try DowntimePlanned(data: d)) }),
+        ("downtime.updated", { d throws(ValidationError) in .downtimeUpdated(try DowntimeUpdated(data: d)) }),
+        ("downtime.started", { d throws(ValidationError) in
             _ = try FieldReader(d, path: "data")
             return .downtimeStarted
-        },
-        "downtime.concluded": { d throws(ValidationError) in .downtimeConcluded(try DowntimeConcluded(data: d)) },
-        "downtime.cancelled": { d throws(ValidationError) in .downtimeCancelled(reason: try TextOnly(data: d, field: "reason").text) },
-        "incident.opened": { d throws(ValidationError) in .incidentOpened(try IncidentOpened(data: d)) },
-        "incident.priority_set": { d throws(ValidationError) in .prioritySet(try PrioritySet(data: d)) },
-        "incident.updated": { d throws(ValidationError) in .incidentUpdated(try IncidentUpdated(data: d)) },
-        "incident.milestone": { d throws(ValidationError) in .milestone(try IncidentMilestone(data: d)) },
-        "incident.resolved": { d throws(ValidationError) in .incidentResolved(resolution: try TextOnly(data: d, field: "resolution").text) },
-        "incident.reopened": { d throws(ValidationError) in .incidentReopened(reason: try TextOnly(data: d, field: "reason").text) },
-        "notification.sent": { d throws(ValidationError) in .notificationSent(try NotificationSent(data: d)) },
-        "ticket.submitted": { d throws(ValidationError) in .ticketSubmitted(try TicketSubmitted(data: d)) },
-        "approval.recorded": { d throws(ValidationError) in .approvalRecorded(try ApprovalRecorded(data: d)) },
-        "maintenance_window.set": { d throws(ValidationError) in .maintenanceWindowSet(try MaintenanceWindowSet(data: d)) },
-        "maintenance_window.verified": { d throws(ValidationError) in .maintenanceWindowVerified(try MaintenanceWindowVerified(data: d)) },
-        "escalation.requested": { d throws(ValidationError) in .escalationRequested(try EscalationRequested(data: d)) },
-        "note.added": { d throws(ValidationError) in .noteAdded(text: try TextOnly(data: d, field: "text").text) },
-        "event.retracted": { d throws(ValidationError) in .eventRetracted(try EventRetracted(data: d)) },
-        "directory.published": { d throws(ValidationError) in
+        }),
+        ("downtime.concluded", { d throws(ValidationError) in .downtimeConcluded(try DowntimeConcluded(data: d)) }),
+        ("downtime.cancelled", { d throws(ValidationError) in .downtimeCancelled(reason: try TextOnly(data: d, field: "reason").text) }),
+        ("incident.opened", { d throws(ValidationError) in .incidentOpened(try IncidentOpened(data: d)) }),
+        ("incident.priority_set", { d throws(ValidationError) in .prioritySet(try PrioritySet(data: d)) }),
+        ("incident.updated", { d throws(ValidationError) in .incidentUpdated(try IncidentUpdated(data: d)) }),
+        ("incident.milestone", { d throws(ValidationError) in .milestone(try IncidentMilestone(data: d)) }),
+        ("incident.resolved", { d throws(ValidationError) in .incidentResolved(resolution: try TextOnly(data: d, field: "resolution").text) }),
+        ("incident.reopened", { d throws(ValidationError) in .incidentReopened(reason: try TextOnly(data: d, field: "reason").text) }),
+        ("notification.sent", { d throws(ValidationError) in .notificationSent(try NotificationSent(data: d)) }),
+        ("ticket.submitted", { d throws(ValidationError) in .ticketSubmitted(try TicketSubmitted(data: d)) }),
+        ("approval.recorded", { d throws(ValidationError) in .approvalRecorded(try ApprovalRecorded(data: d)) }),
+        ("maintenance_window.set", { d throws(ValidationError) in .maintenanceWindowSet(try MaintenanceWindowSet(data: d)) }),
+        ("maintenance_window.verified", { d throws(ValidationError) in .maintenanceWindowVerified(try MaintenanceWindowVerified(data: d)) }),
+        ("escalation.requested", { d throws(ValidationError) in .escalationRequested(try EscalationRequested(data: d)) }),
+        ("note.added", { d throws(ValidationError) in .noteAdded(text: try TextOnly(data: d, field: "text").text) }),
+        ("event.retracted", { d throws(ValidationError) in .eventRetracted(try EventRetracted(data: d)) }),
+        ("directory.published", { d throws(ValidationError) in
             do throws(ValidationError) {
                 return .directoryPublished(try Directory(json: d))
             } catch {
                 throw ValidationError(field: "data" + (error.field.map { "." + $0 } ?? ""), error.message)
             }
-        },
-        "policy.published": { d throws(ValidationError) in .policyPublished(try PolicyPublished(data: d)) },
+        }),
+        ("policy.published", { d throws(ValidationError) in .policyPublished(try PolicyPublished(data: d)) }),
     ]
+
+    /// `catalog` by type: an event's decoder found with one lookup (a
+    /// `switch` over the names compared its type with them one by one).
+    static let decoders: [String: Decoder] = Dictionary(uniqueKeysWithValues: catalog.map { ($0.type, $0.decode) })
 
     /// Decodes `data` for `type`; errors name the field.
     public static func decode(type: String, data: JSONValue) throws(ValidationError) -> CatalogEvent {
