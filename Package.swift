@@ -24,40 +24,40 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         // Pure value types shared by every layer: JSON values, the event
         // envelope, RFC 3339 times, stored events. No database, no rules.
-        .target(name: "Envelope"),
+        .target(name: "Events"),
         // The event store: append, read, hash chain, digest, verify, migrations.
         .target(
             name: "Ledger",
             dependencies: [
-                "Postgres", "Envelope",
+                "Postgres", "Events",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             plugins: [.plugin(name: "EmbedFiles")]
         ),
-        // The domain: catalog, directory, policy, rule engine. Pure code.
+        // The domain (was Process): catalog, directory, policy, rule engine. Pure code.
         .target(
-            name: "Process",
-            dependencies: ["Envelope", .product(name: "Yams", package: "Yams")],
+            name: "Domain",
+            dependencies: ["Events", .product(name: "Yams", package: "Yams")],
             plugins: [.plugin(name: "EmbedFiles")]
         ),
         // Judging cases from the ledger: loads reference data and events at a
         // ledger position and calls the rule engine; publishes policies.
-        .target(name: "Compliance", dependencies: ["Ledger", "Process", "Envelope"]),
+        .target(name: "Compliance", dependencies: ["Ledger", "Domain", "Events"]),
         // Read models kept current from the ledger by the projector.
-        .target(name: "Projections", dependencies: ["Compliance", "Ledger", "Postgres", "Process", "Envelope"]),
+        .target(name: "Projections", dependencies: ["Compliance", "Ledger", "Postgres", "Domain", "Events"]),
         // Rendering: compliance tables, Markdown, CSV, JSON.
-        .target(name: "Reports", dependencies: ["Compliance", "Process", "Ledger", "Envelope"]),
+        .target(name: "Reports", dependencies: ["Compliance", "Domain", "Ledger", "Events"]),
         // PagerDuty, Slack and ServiceNow payloads -> catalog events, with
         // signature checks. Pure code: no database.
         .target(
             name: "Ingest",
-            dependencies: ["Envelope", "Process", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Events", "Domain", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The command-line interface: parses, calls the modules, prints.
         .executableTarget(
             name: "dtledger",
             dependencies: [
-                "Ledger", "Process", "Envelope", "Compliance", "Reports", "Projections", "Ingest",
+                "Ledger", "Domain", "Events", "Compliance", "Reports", "Projections", "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,22 +65,22 @@ let package = Package(
         // appends and raw libpq baselines in-process. Not part of the CLI.
         .executableTarget(
             name: "dtledger-bench",
-            dependencies: ["Ledger", "Postgres", "Envelope", "Compliance"]
+            dependencies: ["Ledger", "Postgres", "Events", "Compliance"]
         ),
         // Build tool that turns Migrations/*.sql and policies/*.yaml into
         // string constants, so the binary carries them.
         .executableTarget(name: "embed-files", path: "Plugins/embed-files"),
         .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"], path: "Plugins/EmbedFiles"),
 
-        .testTarget(name: "EnvelopeTests", dependencies: ["Envelope"]),
+        .testTarget(name: "EventsTests", dependencies: ["Events"]),
         .target(name: "TestSupport", dependencies: ["Ledger", "Postgres"], path: "Tests/TestSupport"),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Envelope", "TestSupport"]),
-        .testTarget(name: "ProcessTests", dependencies: ["Process", "Envelope"]),
-        .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Compliance", "Reports", "Ledger", "Postgres", "Envelope", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Envelope", "Ledger", "Postgres", "TestSupport"]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Envelope", "Process", "Ledger", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Events", "TestSupport"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "Events"]),
+        .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Compliance", "Reports", "Ledger", "Postgres", "Events", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Events", "Ledger", "Postgres", "TestSupport"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Events", "Domain", "Ledger", "TestSupport"], exclude: ["Fixtures"]),
         // Faults, load, hostile input, secrets and TLS (SECURITY.md, docs/reliability.md).
-        .testTarget(name: "ReliabilityTests", dependencies: ["Envelope", "Ledger", "Postgres", "Projections", "TestSupport"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["Events", "Ledger", "Postgres", "Projections", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

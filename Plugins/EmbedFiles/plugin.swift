@@ -3,7 +3,7 @@ import PackagePlugin
 
 /// Embeds the package's data files into the module that needs them, so the
 /// `dtledger` binary carries its migrations and default policy with it:
-/// `Ledger` gets `Migrations/*.sql`, `Process` gets `Policies/*.yaml`.
+/// `Ledger` gets `Migrations/*.sql`, `Domain` gets `Policies/*.yaml`.
 @main
 struct EmbedFiles: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -11,7 +11,7 @@ struct EmbedFiles: BuildToolPlugin {
         let suffix: String
         switch target.name {
         case "Ledger": (folder, suffix) = ("Migrations", ".sql")
-        case "Process": (folder, suffix) = ("Policies", ".yaml")
+        case "Domain": (folder, suffix) = ("Policies", ".yaml")
         default: return []
         }
         let directory = context.package.directoryURL.appending(path: folder)

@@ -1,7 +1,7 @@
-import Envelope
+import Events
 import Foundation
 import Ledger
-import Process
+import Domain
 
 /// Counts of verdicts, and the compliance rate they give.
 public struct VerdictCounts: Sendable, Equatable {

@@ -1,7 +1,7 @@
-import Envelope
+import Events
 import Foundation
 import Ledger
-import Process
+import Domain
 
 /// Publishing the directory and policies into the ledger.
 public enum Publishing {

@@ -1,7 +1,7 @@
-import Envelope
+import Events
 import Foundation
 import Ledger
-import Process
+import Domain
 
 /// The policies and directories published in the ledger, as of a position.
 public struct ReferenceData: Sendable {

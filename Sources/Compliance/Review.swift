@@ -1,7 +1,7 @@
-import Envelope
+import Events
 import Foundation
 import Ledger
-import Process
+import Domain
 
 /// Everything a post-incident review of one case needs, at one ledger position.
 public struct Review: Sendable {

@@ -1,6 +1,6 @@
-import Envelope
+import Events
 import Foundation
-import Process
+import Domain
 
 /// One line of a case's timeline.
 public struct TimelineEntry: Sendable, Equatable {

@@ -1,6 +1,6 @@
-import Envelope
+import Events
 import Foundation
-import Process
+import Domain
 
 /// The importers' configuration file (YAML or JSON; docs/importers.md).
 public struct IngestConfig: Sendable, Equatable {

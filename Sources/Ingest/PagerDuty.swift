@@ -1,6 +1,6 @@
-import Envelope
+import Events
 import Foundation
-import Process
+import Domain
 
 /// PagerDuty webhook v3 payloads and REST maintenance windows -> catalog
 /// events (docs/importers.md, "PagerDuty").

@@ -1,5 +1,5 @@
 import Crypto
-import Envelope
+import Events
 import Foundation
 
 /// One payload as it was saved: its raw body bytes, and the HTTP headers and

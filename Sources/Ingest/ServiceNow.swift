@@ -1,6 +1,6 @@
-import Envelope
+import Events
 import Foundation
-import Process
+import Domain
 
 /// ServiceNow Table API records -> tickets and approvals
 /// (docs/importers.md, "ServiceNow"):

@@ -1,5 +1,5 @@
 import Crypto
-import Envelope
+import Events
 import Foundation
 
 /// Webhook signature checks over the raw body (docs/importers.md).

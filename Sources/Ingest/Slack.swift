@@ -1,6 +1,6 @@
-import Envelope
+import Events
 import Foundation
-import Process
+import Domain
 
 /// Slack Events API `message` events (and `message_changed` edits) ->
 /// `notification.sent` (docs/importers.md, "Slack" and the message template).

@@ -1,5 +1,5 @@
 import Crypto
-import Envelope
+import Events
 import Foundation
 
 /// The hash chain: each event's hash is SHA-256 over the previous event's

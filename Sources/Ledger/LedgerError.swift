@@ -1,4 +1,4 @@
-import Envelope
+import Events
 import Postgres
 
 /// Errors the ledger reports to its callers, each with the exit code the

@@ -1,9 +1,9 @@
 import Compliance
-import Envelope
+import Events
 import Foundation
 import Ledger
 import Postgres
-import Process
+import Domain
 
 public enum ProjectionError: Error, Sendable, CustomStringConvertible {
     case busy

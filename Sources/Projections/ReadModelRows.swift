@@ -1,8 +1,8 @@
 import Compliance
-import Envelope
+import Events
 import Foundation
 import Postgres
-import Process
+import Domain
 
 /// Writes read-model rows field by field, in table column order, one call
 /// per column with the call for its type: as text fields (`TextRows`: INSERT

@@ -1,8 +1,8 @@
 import Compliance
-import Envelope
+import Events
 import Foundation
 import Ledger
-import Process
+import Domain
 
 /// The System Owner's and ISSO's audit over a period.
 public enum AuditRenderer {

@@ -1,8 +1,8 @@
 import Compliance
-import Envelope
+import Events
 import Foundation
 import Ledger
-import Process
+import Domain
 
 /// The output formats of `dtledger compliance`.
 public enum ComplianceFormat: String, Sendable, CaseIterable {

@@ -1,6 +1,6 @@
-import Envelope
+import Events
 import Foundation
-import Process
+import Domain
 
 /// Small formatting helpers shared by the renderers.
 public enum Fmt {

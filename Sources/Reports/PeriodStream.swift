@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Compliance
-import Envelope
+import Events
 import Foundation
 
 /// Renders a period's compliance from cases handed over one at a time

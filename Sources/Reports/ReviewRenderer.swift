@@ -1,7 +1,7 @@
 import Compliance
-import Envelope
+import Events
 import Foundation
-import Process
+import Domain
 
 public enum ReportFormat: String, Sendable, CaseIterable { case markdown, html, json, csv }
 

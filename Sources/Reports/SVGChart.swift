@@ -1,7 +1,7 @@
 import Compliance
-import Envelope
+import Events
 import Foundation
-import Process
+import Domain
 
 /// Self-contained SVG charts (no scripts, no external resources).
 public enum SVGChart {

@@ -1,7 +1,7 @@
 import Compliance
-import Envelope
+import Events
 import Foundation
-import Process
+import Domain
 
 /// `dtledger status`: what an on-call engineer needs right now.
 public enum StatusRenderer {

@@ -1,7 +1,7 @@
 import Compliance
-import Envelope
+import Events
 import Foundation
-import Process
+import Domain
 
 public enum TimelineFormat: String, Sendable, CaseIterable { case table, markdown, json }
 

@@ -11,7 +11,7 @@
 //
 // Each measuring command prints one line: "<count> <seconds>".
 import Compliance
-import Envelope
+import Events
 import Foundation
 import Ledger
 import Postgres

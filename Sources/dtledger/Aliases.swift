@@ -1,4 +1,4 @@
-import Envelope
+import Events
 
 /// The envelope module's validation error (ArgumentParser has a type of the same name).
 typealias InputError = ValidationError

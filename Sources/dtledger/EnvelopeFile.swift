@@ -1,4 +1,4 @@
-import Envelope
+import Events
 import Foundation
 
 /// A JSONL file of envelopes, read as a stream: one object per line; blank

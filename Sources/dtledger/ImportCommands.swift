@@ -1,10 +1,10 @@
 import ArgumentParser
 import Compliance
-import Envelope
+import Events
 import Foundation
 import Ingest
 import Ledger
-import Process
+import Domain
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Envelope
+import Events
 import Foundation
-import Process
+import Domain
 
 struct IncidentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

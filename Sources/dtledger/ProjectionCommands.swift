@@ -1,6 +1,6 @@
 import ArgumentParser
 import Compliance
-import Envelope
+import Events
 import Foundation
 import Ledger
 import Projections

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Compliance
-import Envelope
+import Events
 import Foundation
 import Ledger
-import Process
+import Domain
 
 struct DirectoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Compliance
-import Envelope
+import Events
 import Foundation
 import Ledger
-import Process
+import Domain
 
 extension Team: ExpressibleByArgument {}
 extension Priority: ExpressibleByArgument {}

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Envelope
+import Events
 import Foundation
 import Compliance
 import Ledger

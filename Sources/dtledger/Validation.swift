@@ -1,7 +1,7 @@
 import Compliance
-import Envelope
+import Events
 import Foundation
-import Process
+import Domain
 
 /// The checks every event passes before anything touches the database:
 /// the envelope's shape, its size, and the event catalog (DOMAIN.md §2).

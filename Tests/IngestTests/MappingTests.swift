@@ -1,7 +1,7 @@
-import Envelope
+import Events
 import Foundation
 import Ingest
-import Process
+import Domain
 import Testing
 
 enum Fixture {

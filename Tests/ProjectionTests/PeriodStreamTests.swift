@@ -1,5 +1,5 @@
 import Compliance
-import Envelope
+import Events
 import Foundation
 import Ledger
 @testable import Reports

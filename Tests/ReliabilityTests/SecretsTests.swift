@@ -1,4 +1,4 @@
-import Envelope
+import Events
 import Foundation
 import Ledger
 import Postgres

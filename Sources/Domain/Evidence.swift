@@ -1,0 +1,191 @@
+import Events
+import Foundation
+
+/// One event (or event pair, e.g. ticket + approval) that may satisfy a
+/// requirement: when it was complete, which audience targets it reached,
+/// and what is wrong with it.
+struct Candidate: Sendable {
+    var time: Date
+    var events: [CaseEvent]
+    var covers: TargetSet
+    var issues: [String]
+}
+
+/// A `notification.sent` of a case, decoded, with who it reached
+/// (a class: every notification rule of the case reads it).
+final class Message: Sendable {
+    let event: CaseEvent
+    let sent: NotificationSent
+    let reach: Reach
+
+    init(event: CaseEvent, sent: NotificationSent, reach: Reach) {
+        self.event = event
+        self.sent = sent
+        self.reach = reach
+    }
+}
+
+/// Indices of audience targets: a set, as bits for the first 64 (a policy
+/// names a handful of targets per rule) and a Set beyond.
+struct TargetSet: Sendable, Equatable, ExpressibleByArrayLiteral {
+    private var bits: UInt64 = 0
+    private var more: Set<Int> = []
+
+    init() {}
+
+    init(arrayLiteral elements: Int...) {
+        for i in elements { insert(i) }
+    }
+
+    mutating func insert(_ i: Int) {
+        if (0..<64).contains(i) { bits |= 1 << UInt64(i) } else { more.insert(i) }
+    }
+
+    func contains(_ i: Int) -> Bool {
+        (0..<64).contains(i) ? bits & (1 << UInt64(i)) != 0 : more.contains(i)
+    }
+
+    mutating func formUnion(_ other: TargetSet) {
+        bits |= other.bits
+        if !other.more.isEmpty { more.formUnion(other.more) }
+    }
+
+    var count: Int { bits.nonzeroBitCount + more.count }
+    var isEmpty: Bool { bits == 0 && more.isEmpty }
+}
+
+/// Finds the candidates for a rule's requirement among the case events.
+struct EvidenceFinder: Sendable {
+    let rule: Rule
+    let state: CaseState
+    let audience: AudienceResolver
+    let directories: DirectoryHistory
+    /// The case's messages, in the order of `state.events`.
+    let messages: [Message]
+    /// Targets a notification must reach (empty for other requirements).
+    let targets: [AudienceTarget]
+
+    init(rule: Rule, state: CaseState, audience: AudienceResolver, directories: DirectoryHistory, messages: [Message],
+         targets: [AudienceTarget]) {
+        self.rule = rule
+        self.state = state
+        self.audience = audience
+        self.directories = directories
+        self.messages = messages
+        self.targets = targets
+    }
+
+    func actorIssue(_ actor: String, at t: Date) -> String? {
+        guard !rule.by.isEmpty else { return nil }
+        for role in rule.by {
+            if role == "communication_owner" {
+                if state.communicationOwner == actor { return nil }
+            } else if directories.hasRole(actor, role, at: t) {
+                return nil
+            }
+        }
+        let roles = rule.by.map { $0 == "communication_owner" ? "the communication owner" : "role \($0)" }
+        return "actor \(actor) is not \(roles.joined(separator: " or "))"
+    }
+
+    func candidates() -> [Candidate] {
+        var out: [Candidate] = []
+        switch rule.requirement {
+        case .notification(let n):
+            out.reserveCapacity(messages.count)
+            let destination = n.destination?.lowercasedFast
+            for message in messages {
+                let e = message.event, m = message.sent
+                guard n.channels.contains(m.channel) else { continue }
+                var issues: [String] = []
+                if let dest = n.destination, let destination, m.channel == .slack || n.channels == [m.channel],
+                   destination != m.destination.lowercasedFast {
+                    issues.append("destination \(m.destination) (expected \(dest))")
+                }
+                let missingContent = n.content.filter { Blank.isBlank(m.content[$0] ?? "", newlines: false) }
+                if !missingContent.isEmpty { issues.append("\(e.id): content \(missingContent.joined(separator: ", "))") }
+                if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
+                var covers = TargetSet()
+                for i in targets.indices where audience.reached(targets[i], by: message.reach, at: e.time) { covers.insert(i) }
+                out.append(Candidate(time: e.time, events: [e], covers: covers, issues: issues))
+            }
+        case .ticket(let req):
+            for e in state.events {
+                guard case .ticketSubmitted(let t) = e.event, t.system.lowercasedFast == req.system.lowercasedFast,
+                      t.purpose == req.purpose else { continue }
+                var issues: [String] = []
+                if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
+                var time = e.time
+                var events = [e]
+                if let role = req.approvedBy {
+                    let approval = state.events.first { a in
+                        guard case .approvalRecorded(let ap) = a.event else { return false }
+                        return ap.ticket == t.number && ap.decision == .approved
+                            && directories.hasRole(ap.approver, role, at: a.time)
+                    }
+                    if let approval {
+                        time = max(time, approval.time)
+                        events.append(approval)
+                    } else {
+                        issues.append("approval of \(t.number) by role:\(role)")
+                    }
+                }
+                out.append(Candidate(time: time, events: events, covers: [], issues: issues))
+            }
+        case .maintenanceWindow(let system, let coversDowntime):
+            for e in latestWindows(system: system) {
+                guard case .maintenanceWindowSet(let w) = e.event else { continue }
+                var issues: [String] = []
+                if coversDowntime, let downtime = state.window, !w.window.covers(downtime) {
+                    issues.append("window \(w.windowID) (\(RFC3339.format(w.window.start)) to \(RFC3339.format(w.window.end))) does not cover the downtime window (\(RFC3339.format(downtime.start)) to \(RFC3339.format(downtime.end)))")
+                }
+                if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
+                out.append(Candidate(time: e.time, events: [e], covers: [], issues: issues))
+            }
+        case .maintenanceWindowVerified(let system):
+            let windows = latestWindows(system: system)
+            for e in state.events {
+                guard case .maintenanceWindowVerified(let v) = e.event else { continue }
+                var issues: [String] = []
+                var events = [e]
+                if let set = windows.first(where: { w in
+                    if case .maintenanceWindowSet(let s) = w.event { return s.windowID == v.windowID }
+                    return false
+                }) {
+                    events.insert(set, at: 0)
+                } else {
+                    issues.append("window \(v.windowID) was never set in \(system)")
+                }
+                if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
+                out.append(Candidate(time: e.time, events: events, covers: [], issues: issues))
+            }
+        case .escalation(let to):
+            for e in state.events {
+                guard case .escalationRequested(let x) = e.event, x.to.lowercasedFast == to.lowercasedFast else { continue }
+                let issues = actorIssue(e.recorded.actor, at: e.time).map { [$0] } ?? []
+                out.append(Candidate(time: e.time, events: [e], covers: [], issues: issues))
+            }
+        case .milestone(let kind):
+            for e in state.events {
+                guard case .milestone(let m) = e.event, m.kind == kind else { continue }
+                let issues = actorIssue(e.recorded.actor, at: e.time).map { [$0] } ?? []
+                out.append(Candidate(time: e.time, events: [e], covers: [], issues: issues))
+            }
+        case .everyMessageContent, .invalid:
+            break
+        }
+        return out.sorted { $0.time < $1.time }
+    }
+
+    /// The latest `maintenance_window.set` per window id in `system`.
+    private func latestWindows(system: String) -> [CaseEvent] {
+        var latest: [String: CaseEvent] = [:]
+        var order: [String] = []
+        for e in state.events {
+            guard case .maintenanceWindowSet(let w) = e.event, w.system.lowercasedFast == system.lowercasedFast else { continue }
+            if latest[w.windowID] == nil { order.append(w.windowID) }
+            latest[w.windowID] = e
+        }
+        return order.compactMap { latest[$0] }
+    }
+}

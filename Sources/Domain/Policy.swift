@@ -1,0 +1,191 @@
+import Events
+import Foundation
+
+/// A notification policy: the process written as declarative rules
+/// (schema: docs/policy.md). Stored in the ledger as the `policy` of a
+/// `policy.published` event; `document` is that JSON, kept verbatim.
+public struct Policy: Sendable {
+    public let document: JSONValue
+    public let name: String
+    public let version: String
+    public let timezoneName: String
+    public let timeZone: TimeZone
+    /// Optional default effective date used when the policy is published.
+    public let effectiveFrom: Date?
+    /// Named durations (`planning: PT24H`), text and seconds.
+    public let parameters: [String: String]
+    public let audiences: [String: [String]]
+    /// Required message content per case kind.
+    public let content: [CaseKind: [String]]
+    public let rules: [Rule]
+    /// Problems found while reading the document (rule-level); see `problems(directory:)`.
+    let parseProblems: [String]
+    /// The audience targets of each rule (by index in `rules`; empty for
+    /// requirements other than notifications), expanded once per policy
+    /// rather than once per case.
+    let ruleTargets: [[AudienceTarget]]
+    /// Local days in `timeZone`, shared by every case the policy judges.
+    let days: LocalCalendar
+
+    public init(name: String, version: String, timezoneName: String, timeZone: TimeZone, effectiveFrom: Date?,
+                parameters: [String: String], audiences: [String: [String]], content: [CaseKind: [String]],
+                rules: [Rule], document: JSONValue, parseProblems: [String]) {
+        self.name = name
+        self.version = version
+        self.timezoneName = timezoneName
+        self.timeZone = timeZone
+        self.effectiveFrom = effectiveFrom
+        self.parameters = parameters
+        self.audiences = audiences
+        self.content = content
+        self.rules = rules
+        self.document = document
+        self.parseProblems = parseProblems
+        self.days = LocalCalendar(timeZone)
+        self.ruleTargets = rules.map { rule in
+            guard case .notification(let n) = rule.requirement else { return [] }
+            return AudienceResolver.targets(n.audience, audiences: audiences)
+        }
+    }
+
+    public static let defaultTimezone = "America/New_York"
+
+    /// Policies/default.yaml, embedded in the module.
+    public static var defaultPolicyYAML: String {
+        EmbeddedFiles.files.first { $0.name == "default.yaml" }?.text ?? ""
+    }
+
+    /// The default policy (the seed process). It is checked by the tests;
+    /// a broken embedded file is a build defect, so this traps.
+    public static func defaultPolicy() -> Policy {
+        do {
+            return try parse(yaml: defaultPolicyYAML)
+        } catch {
+            preconditionFailure("Policies/default.yaml is invalid: \(error)")
+        }
+    }
+
+    public static func parse(yaml: String) throws(ValidationError) -> Policy {
+        try Policy(json: YAML.parse(yaml))
+    }
+
+    /// Parses and refuses a policy with any problem (see `problems(directory:)`).
+    public static func parseChecked(yaml: String, directory: Directory?) throws(ValidationError) -> Policy {
+        let policy = try parse(yaml: yaml)
+        let problems = policy.problems(directory: directory)
+        if !problems.isEmpty {
+            throw ValidationError(field: "policy", problems.joined(separator: "; "))
+        }
+        return policy
+    }
+
+    public var json: JSONValue { document }
+
+    public func rule(_ id: String) -> Rule? { rules.first { $0.id == id } }
+}
+
+/// A class (immutable) rather than a struct: the engine hands each rule
+/// to the evaluation of every case, and a copy is then one reference
+/// count instead of one per field.
+public final class Rule: Sendable {
+    public let id: String
+    public let title: String
+    /// The exact sentence(s) of the process this rule encodes.
+    public let quote: String
+    public let appliesWhen: Applicability
+    public let requirement: Requirement
+    /// Roles allowed to do it (`communication_owner` = the case's communication owner).
+    public let by: [String]
+    public let due: [Due]
+
+    init(id: String, title: String, quote: String, appliesWhen: Applicability, requirement: Requirement,
+         by: [String], due: [Due]) {
+        self.id = id
+        self.title = title
+        self.quote = quote
+        self.appliesWhen = appliesWhen
+        self.requirement = requirement
+        self.by = by
+        self.due = due
+    }
+}
+
+public struct Applicability: Sendable {
+    public var kind: CaseKind?
+    public var teams: [Team]?
+    /// While-condition: the case's priority is one of these.
+    public var priorities: [Priority]?
+    /// While-condition: the case's flags have these values.
+    public var flags: [CaseFlag: Bool]
+
+    public var hasCondition: Bool { priorities != nil || !flags.isEmpty }
+}
+
+public struct NotificationRequirement: Sendable {
+    public var channels: [Channel]
+    public var destination: String?
+    /// Audience refs (named audiences or `role:`, `person:`, `group:`, `product:pm`, `product:oncall`).
+    public var audience: [String]
+    public var content: [String]
+}
+
+public struct TicketRequirement: Sendable {
+    public var system: String
+    public var purpose: TicketPurpose
+    /// Role whose approval the ticket must record.
+    public var approvedBy: String?
+}
+
+public enum Requirement: Sendable {
+    case notification(NotificationRequirement)
+    case ticket(TicketRequirement)
+    /// A maintenance window in `system`; `coversDowntime`: it must span the downtime window.
+    case maintenanceWindow(system: String, coversDowntime: Bool)
+    case maintenanceWindowVerified(system: String)
+    case escalation(to: String)
+    case milestone(MilestoneKind)
+    /// Every message of the case carries the policy's content for this case kind.
+    case everyMessageContent(CaseKind)
+    /// Could not be read (see the policy's problems).
+    case invalid
+}
+
+public enum WindowEdge: String, Sendable, CaseIterable {
+    case start = "window.start"
+    case end = "window.end"
+}
+
+public enum Timing: Sendable {
+    /// Within a duration after the first event of a type (the case-opening
+    /// event: after the case enters the rule's while-condition).
+    case within(seconds: TimeInterval, text: String, after: String)
+    /// For each event of a type (optionally a milestone kind), within a duration.
+    case each(event: String, milestone: MilestoneKind?, seconds: TimeInterval, text: String)
+    case before(WindowEdge)
+    case dayBefore(WindowEdge)
+    case dailyWhileUnresolved
+    /// No deadline: checked over the whole case (content rules).
+    case always
+    case invalid
+}
+
+public struct Due: Sendable {
+    public var label: String?
+    public var timing: Timing
+}
+
+extension Timing: CustomStringConvertible {
+    /// The timing as the policy file writes it.
+    public var description: String {
+        switch self {
+        case .within(_, let text, let after): "within \(text) after \(after)"
+        case .each(let event, let milestone, _, let text):
+            "each \(event)\(milestone.map { " \($0.rawValue)" } ?? "") within \(text)"
+        case .before(let edge): "before \(edge.rawValue)"
+        case .dayBefore(let edge): "day_before \(edge.rawValue)"
+        case .dailyWhileUnresolved: "daily_while_unresolved"
+        case .always: "always"
+        case .invalid: "invalid"
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Events
+import Foundation
+
+extension Policy {
+    /// Everything wrong with the policy, one message per problem, each
+    /// naming the rule (or parameter/audience) and the problem. With a
+    /// directory, roles, people and groups are checked against it too.
+    public func problems(directory: Directory?) -> [String] {
+        var out = parseProblems
+        var seen = Set<String>()
+        for rule in rules where !seen.insert(rule.id).inserted {
+            out.append("rule \(rule.id): duplicate rule id")
+        }
+        for (name, refs) in audiences.sorted(by: { $0.key < $1.key }) {
+            for ref in refs {
+                if let p = refProblem(ref, directory: directory, visiting: [name]) {
+                    out.append("audience \(name): \(p)")
+                }
+            }
+        }
+        for rule in rules {
+            if case .notification(let n) = rule.requirement {
+                for ref in n.audience {
+                    if let p = refProblem(ref, directory: directory, visiting: []) {
+                        out.append("rule \(rule.id): \(p)")
+                    }
+                }
+            }
+            if case .ticket(let t) = rule.requirement, let role = t.approvedBy,
+               let p = roleProblem(role, directory: directory) {
+                out.append("rule \(rule.id): approved_by: \(p)")
+            }
+            if case .everyMessageContent(let kind) = rule.requirement, (content[kind] ?? []).isEmpty {
+                out.append("rule \(rule.id): no content is defined for \(kind.rawValue)")
+            }
+            for role in rule.by where role != "communication_owner" {
+                if let p = roleProblem(role, directory: directory) { out.append("rule \(rule.id): by: \(p)") }
+            }
+            for due in rule.due {
+                switch due.timing {
+                case .before, .dayBefore:
+                    if rule.appliesWhen.kind != .plannedDowntime {
+                        out.append("rule \(rule.id): timing \(due.timing) needs applies_when.kind: planned_downtime")
+                    }
+                case .dailyWhileUnresolved where rule.appliesWhen.kind == nil:
+                    out.append("rule \(rule.id): daily_while_unresolved needs applies_when.kind")
+                default: break
+                }
+            }
+            if rule.due.count > 1 && Set(rule.due.map { $0.label ?? "" }).count != rule.due.count {
+                out.append("rule \(rule.id): several due entries need distinct labels")
+            }
+        }
+        return out
+    }
+
+    private func roleProblem(_ role: String, directory: Directory?) -> String? {
+        guard let directory else { return nil }
+        return directory.roles.contains(role) ? nil : "unknown role '\(role)'"
+    }
+
+    private func refProblem(_ ref: String, directory: Directory?, visiting: Set<String>) -> String? {
+        if let named = audiences[ref] {
+            guard !visiting.contains(ref) else { return "audience '\(ref)' includes itself" }
+            for inner in named {
+                if let p = refProblem(inner, directory: directory, visiting: visiting.union([ref])) { return p }
+            }
+            return nil
+        }
+        guard let colon = ref.firstIndex(of: ":") else { return "unknown audience '\(ref)'" }
+        let scheme = String(ref[..<colon])
+        let value = String(ref[ref.index(after: colon)...])
+        switch scheme {
+        case "role": return roleProblem(value, directory: directory)
+        case "person":
+            guard let directory else { return nil }
+            return directory.person(handle: value) == nil ? "unknown person '\(value)'" : nil
+        case "group":
+            guard let directory else { return nil }
+            return directory.group(ref: value) == nil ? "unknown group '\(value)'" : nil
+        case "product":
+            return ["pm", "oncall"].contains(value) ? nil : "unknown product audience '\(ref)' (expected product:pm or product:oncall)"
+        default:
+            return "unknown audience '\(ref)'"
+        }
+    }
+}
+
+/// Every published policy; a case is judged by the one in force when it was opened.
+public struct PolicyHistory: Sendable {
+    public struct Entry: Sendable {
+        public let effectiveFrom: Date
+        public let policy: Policy
+        public var version: String { policy.version }
+    }
+
+    public let entries: [Entry]
+
+    public init(_ published: [PolicyPublished]) {
+        entries = published.enumerated()
+            .sorted { ($0.element.effectiveFrom, $0.offset) < ($1.element.effectiveFrom, $1.offset) }
+            .map { Entry(effectiveFrom: $0.element.effectiveFrom, policy: $0.element.policy) }
+    }
+
+    /// The latest policy whose effective date is at or before `date`.
+    public func inForce(at date: Date) -> (version: String, policy: Policy)? {
+        guard let e = entries.last(where: { $0.effectiveFrom <= date }) else { return nil }
+        return (e.version, e.policy)
+    }
+}
