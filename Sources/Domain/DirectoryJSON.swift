@@ -93,3 +93,18 @@ public struct DirectoryHistory: Sendable {
         at(date)?.hasRole(handle, role) ?? false
     }
 }
+
+/// `directory.published`: its data is the directory itself.
+extension Directory: CatalogPayload {
+    public static let eventType = EventType.directoryPublished
+
+    /// `init(json:)` with errors naming the field under `data`
+    /// (`data.people[3].roles`).
+    public init(data: JSONValue) throws(ValidationError) {
+        do throws(ValidationError) {
+            try self.init(json: data)
+        } catch {
+            throw ValidationError(field: "data" + (error.field.map { "." + $0 } ?? ""), error.message)
+        }
+    }
+}

@@ -190,3 +190,57 @@ struct MappingTests {
         #expect(Labels.caseID(in: "nothing") == nil)
     }
 }
+
+/// Every fixture through its importer, with and without the config: each
+/// mapped event (type, case, time, actor, key, data, metadata) and each
+/// unmapped reason, as JSON lines, must be exactly `Fixtures/mapped.golden`
+/// (recorded from the importers when they built `data` by key, before they
+/// built catalog payloads).
+@Suite("Ingest: mapped output is byte-identical")
+struct MappedGoldenTests {
+    static let now = Date(timeIntervalSince1970: 1_775_000_000)
+
+    static func lines() throws -> [String] {
+        let known: [String: CaseKind] = [MappingTests.incident: .incident, "PD-2026-0007": .plannedDowntime]
+        let configured = try Fixture.context(known: known, now: now)
+        let bare = ImportContext(directories: try Fixture.directory(), defaultActor: "importer", caseOverride: MappingTests.incident,
+                                 knownCases: known, now: now, defaultTeam: .userFacing, defaultPurpose: .update)
+        let runs: [(String, ([RawPayload], ImportContext) -> ImportOutcome, [String])] = [
+            ("pagerduty", PagerDutyImporter.map,
+             ["pagerduty-incident.jsonl", "pagerduty-other.jsonl", "pagerduty-window.json", "pagerduty-windows.json"]),
+            ("slack", SlackImporter.map, ["slack-incident.jsonl", "slack-other.jsonl"]),
+            ("servicenow", ServiceNowImporter.map, ["servicenow-change.json", "servicenow-incident.json"]),
+        ]
+        var out: [String] = []
+        for (importer, map, files) in runs {
+            for file in files {
+                for (label, context) in [("config", configured), ("bare", bare)] {
+                    let result = map(PayloadFile.read(try Fixture.data(file)).payloads, context)
+                    let head = "\(importer) \(file) \(label)"
+                    for e in result.events {
+                        let v = e.envelope
+                        let line: JSONValue = .object([
+                            "item": .int(Int64(e.item)), "type": .string(v.type), "case": .string(v.caseID),
+                            "occurred_at": .string(RFC3339.format(v.occurredAt)), "actor": .string(v.actor),
+                            "source": .string(v.source.rawValue), "key": v.key.map(JSONValue.string) ?? .null,
+                            "data": v.data, "metadata": e.metadata,
+                        ])
+                        out.append("\(head) event \(line.jsonText())")
+                    }
+                    for u in result.unmapped { out.append("\(head) unmapped \(u)") }
+                    for u in result.signatureFailures { out.append("\(head) signature \(u)") }
+                }
+            }
+        }
+        return out
+    }
+
+    @Test("every fixture, with the config and without")
+    func golden() throws {
+        let got = try Self.lines()
+        let want = String(decoding: try Fixture.data("mapped.golden"), as: UTF8.self)
+            .split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        #expect(got.count == want.count)
+        for (g, w) in zip(got, want) { #expect(g == w) }
+    }
+}
