@@ -1,4 +1,5 @@
 import Events
+import Foundation
 
 /// The name of an event type (DOMAIN.md §2), e.g. `EventType.incidentOpened`.
 ///
@@ -66,6 +67,13 @@ extension EventType {
 extension Envelope {
     /// `type` as an `EventType`.
     @inlinable public var eventType: EventType { EventType(rawValue: type) }
+
+    /// An envelope whose type and data are `payload`'s.
+    public init(_ payload: some CatalogPayload, caseID: String, occurredAt: Date, actor: String,
+                source: EventSource = .cli, key: String? = nil) {
+        self.init(type: payload.eventType.rawValue, caseID: caseID, occurredAt: occurredAt, actor: actor,
+                  source: source, key: key, data: payload.json)
+    }
 }
 
 extension RecordedEvent {

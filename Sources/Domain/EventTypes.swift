@@ -591,60 +591,62 @@ public struct TextOnly: Sendable, Equatable {
     }
 }
 
-public struct DowntimeCancelled: CatalogPayload, Equatable {
+/// A payload whose data is one required text field.
+protocol TextPayload: CatalogPayload {
+    /// The field's name in `data`.
+    static var field: String { get }
+    init(text: String)
+    var text: String { get }
+}
+
+extension TextPayload {
+    public init(data: JSONValue) throws(ValidationError) {
+        self.init(text: try TextOnly(data: data, field: Self.field).text)
+    }
+
+    public var json: JSONValue { .object([Self.field: .string(text)]) }
+}
+
+public struct DowntimeCancelled: TextPayload, Equatable {
     public static let eventType = EventType.downtimeCancelled
+    static let field = "reason"
 
     public var reason: String
 
     public init(reason: String) { self.reason = reason }
-
-    public init(data: JSONValue) throws(ValidationError) {
-        reason = try TextOnly(data: data, field: "reason").text
-    }
-
-    public var json: JSONValue { .object(["reason": .string(reason)]) }
+    init(text: String) { reason = text }
+    var text: String { reason }
 }
 
-public struct IncidentResolved: CatalogPayload, Equatable {
+public struct IncidentResolved: TextPayload, Equatable {
     public static let eventType = EventType.incidentResolved
+    static let field = "resolution"
 
     public var resolution: String
 
     public init(resolution: String) { self.resolution = resolution }
-
-    public init(data: JSONValue) throws(ValidationError) {
-        resolution = try TextOnly(data: data, field: "resolution").text
-    }
-
-    public var json: JSONValue { .object(["resolution": .string(resolution)]) }
+    init(text: String) { resolution = text }
+    var text: String { resolution }
 }
 
-public struct IncidentReopened: CatalogPayload, Equatable {
+public struct IncidentReopened: TextPayload, Equatable {
     public static let eventType = EventType.incidentReopened
+    static let field = "reason"
 
     public var reason: String
 
     public init(reason: String) { self.reason = reason }
-
-    public init(data: JSONValue) throws(ValidationError) {
-        reason = try TextOnly(data: data, field: "reason").text
-    }
-
-    public var json: JSONValue { .object(["reason": .string(reason)]) }
+    init(text: String) { reason = text }
+    var text: String { reason }
 }
 
-public struct NoteAdded: CatalogPayload, Equatable {
+public struct NoteAdded: TextPayload, Equatable {
     public static let eventType = EventType.noteAdded
+    static let field = "text"
 
     public var text: String
 
     public init(text: String) { self.text = text }
-
-    public init(data: JSONValue) throws(ValidationError) {
-        text = try TextOnly(data: data, field: "text").text
-    }
-
-    public var json: JSONValue { .object(["text": .string(text)]) }
 }
 
 public struct PolicyPublished: CatalogPayload {

@@ -64,6 +64,8 @@ struct MappingTests {
         #expect(reasons.contains { $0.contains("'SEV-9' is not P1..P4") })
         #expect(reasons.contains { $0.contains("no team for service PUNKNOWN") })
         #expect(reasons.contains { $0.contains("not a PagerDuty webhook") })
+        #expect(out.unmapped.allSatisfy { $0.code == .notMapped })
+        #expect(read.unreadable.map(\.code) == [.unreadable])
     }
 
     @Test("PagerDuty maintenance windows: list and single, mapped to the case the description names")
@@ -127,6 +129,7 @@ struct MappingTests {
         #expect(reasons.contains("url_verification"))
         #expect(out.events.count == 1)
         #expect(out.events[0].metadata["import"]?["unresolved_mentions"] == .array([.string("U9NOTINDIR")]))
+        #expect(out.unmapped.filter { $0.reason.contains("no case") }.map(\.code) == [.noCase])
     }
 
     @Test("Slack: a case never opened is reported, not guessed")
@@ -135,6 +138,7 @@ struct MappingTests {
         #expect(out.events.isEmpty)
         #expect(out.unmapped.count == 6)
         #expect(out.unmapped.allSatisfy { $0.reason.contains("never opened") })
+        #expect(out.unmapped.allSatisfy { $0.code == .caseNotOpened })
     }
 
     @Test("ServiceNow: incident and change request as tickets, approved approval as approval; pending and other tables reported")
@@ -177,8 +181,20 @@ struct MappingTests {
         let saved = #"{"headers": {"X-PagerDuty-Signature": "v1=00"}, "body": "{not json"}"#
         let out = PagerDutyImporter.map(PayloadFile.read(Data(saved.utf8)).payloads, context: ctx)
         #expect(out.unmapped.first?.reason.contains("malformed JSON") == true)
+        #expect(out.unmapped.first?.code == .unreadable)
         let bad = PayloadFile.read(Data(#"{"headers": {}, "body": 5}"#.utf8))
         #expect(bad.unreadable.first?.reason.contains("raw body as a string") == true)
+        #expect(bad.unreadable.first?.code == .unreadable)
+    }
+
+    @Test("a mapped event the catalog refuses is reported with the catalog's message")
+    func invalidEvent() throws {
+        let body = #"{"event": {"id": "E1", "event_type": "incident.triggered", "occurred_at": "2026-04-07T13:20:00Z", "data": {"id": "Q1", "title": "  "}}}"#
+        let ctx = ImportContext(defaultActor: "importer", caseOverride: Self.incident, defaultTeam: .userFacing)
+        let out = PagerDutyImporter.map(PayloadFile.read(Data(body.utf8)).payloads, context: ctx)
+        #expect(out.events.isEmpty)
+        #expect(out.unmapped.map(\.description) == ["item 1 (E1): not a valid incident.opened event: data.summary: must not be empty"])
+        #expect(out.unmapped.map(\.code) == [.invalidEvent])
     }
 
     @Test("labelled lines: bold, bullets, quotes and case ids")
