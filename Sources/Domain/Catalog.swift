@@ -83,6 +83,13 @@ public enum Catalog {
     /// The stream a reference-data type must be appended to; nil for case events.
     public static func referenceStream(of type: EventType) -> String? { referenceStreams[type.rawValue] }
 
+    /// The types that may start a stream that does not exist yet: the two
+    /// case-opening types and the two reference-data types (what the ledger's
+    /// append takes as `openingTypes`).
+    public static let streamOpeningTypes: [EventType] = [
+        .downtimePlanned, .incidentOpened, .directoryPublished, .policyPublished,
+    ]
+
     /// True for the two events that open a case.
     public static func opensCase(_ type: String) -> Bool {
         caseKind(forOpeningType: type) != nil

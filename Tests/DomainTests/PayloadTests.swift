@@ -210,11 +210,19 @@ struct PayloadTests {
         #expect(Catalog.referenceStream(of: .directoryPublished) == Catalog.directoryStream)
         #expect(Catalog.referenceStream(of: .policyPublished) == Catalog.policyStream)
         #expect(Catalog.referenceStream(of: .noteAdded) == nil)
+        #expect(Catalog.streamOpeningTypes.map(\.rawValue) == ["downtime.planned", "incident.opened", "directory.published", "policy.published"])
+        #expect(Catalog.streamOpeningTypes.allSatisfy { Catalog.opensCase($0) || Catalog.referenceStream(of: $0) != nil })
         #expect(Catalog.openingType(of: .incident) == .incidentOpened)
         #expect(Catalog.openingType(of: .plannedDowntime) == .downtimePlanned)
         #expect(Catalog.caseKind(ofType: EventType.downtimeStarted) == .plannedDowntime)
         #expect(Catalog.caseKind(ofType: EventType.incidentMilestone) == .incident)
         #expect(Catalog.caseKind(ofType: EventType.noteAdded) == nil)
+        #expect(Catalog.caseKind(ofType: "downtime.anything") == .plannedDowntime)
+        #expect(Catalog.caseKind(ofType: "incident.anything") == .incident)
+        #expect(Catalog.caseKind(ofType: "downtimeX") == nil && Catalog.caseKind(ofType: "") == nil)
+        #expect(RuleParser.caseEventTypes == ["downtime.planned", "downtime.updated", "downtime.started", "downtime.concluded",
+                                              "downtime.cancelled", "incident.opened", "incident.priority_set", "incident.updated",
+                                              "incident.milestone", "incident.resolved", "incident.reopened"])
         #expect(try JSONDecoder().decode(EventType.self, from: JSONEncoder().encode(EventType.ticketSubmitted)) == .ticketSubmitted)
     }
 }
