@@ -159,6 +159,9 @@ public struct DowntimeUpdated: CatalogPayload, Equatable {
     static let fields = ["reason", "anticipated_impact", "window", "rollback_plan",
                          "title", "product", "impacts_mobile", "communication_owner"]
 
+    /// True when no field is given: such an event names no change and does not validate.
+    public var isEmpty: Bool { json == .object([:]) }
+
     public init(data: JSONValue) throws(ValidationError) {
         let r = try FieldReader(data, path: "data")
         reason = try r.optionalString("reason")
@@ -326,6 +329,9 @@ public struct IncidentUpdated: CatalogPayload, Equatable {
     }
 
     static let fields = ["summary", "estimated_user_impact", "data_compromise_suspected", "impacts_mobile", "product"]
+
+    /// True when no field is given: such an event names no change and does not validate.
+    public var isEmpty: Bool { json == .object([:]) }
 
     public init(data: JSONValue) throws(ValidationError) {
         let r = try FieldReader(data, path: "data")

@@ -57,6 +57,8 @@ struct PayloadTests {
             """)
         try check(DowntimeUpdated(title: "T2"), #"{"title":"T2"}"#)
         try check(DowntimeUpdated(impactsMobile: true), #"{"impacts_mobile":true}"#)
+        #expect(DowntimeUpdated().isEmpty && !DowntimeUpdated(title: "T").isEmpty)
+        #expect(IncidentUpdated().isEmpty && !IncidentUpdated(impactsMobile: false).isEmpty)
     }
 
     @Test("downtime.started, concluded, cancelled")
