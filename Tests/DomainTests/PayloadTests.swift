@@ -152,6 +152,20 @@ struct PayloadTests {
     func directory() throws {
         let dir = try Fixtures.directory()
         try check(dir, dir.json.jsonText())
+        let small = try Directory(effectiveFrom: Self.t("2026-01-01T00:00:00-05:00"), roles: ["po", "oncall"],
+                                  people: [Person(handle: "ana-po", name: "Ana", slackID: "U1", email: "ana@example.gov", roles: ["po"]),
+                                           Person(handle: "max-eng", name: "Max")],
+                                  groups: [Group(handle: "@mhv-api", slackID: "S1", email: "api@example.gov", role: "oncall"),
+                                           Group(handle: "@bare")],
+                                  products: [Product(id: "rx", name: "Medications", pm: "ana-po", oncall: "@mhv-api"),
+                                             Product(id: "sm", name: "Messages")])
+        try check(small, """
+            {"effective_from":"2026-01-01T05:00:00Z","roles":["po","oncall"],
+             "people":[{"handle":"ana-po","name":"Ana","slack_id":"U1","email":"ana@example.gov","roles":["po"]},
+                       {"handle":"max-eng","name":"Max","roles":[]}],
+             "groups":[{"handle":"@mhv-api","slack_id":"S1","email":"api@example.gov","role":"oncall"},{"handle":"@bare"}],
+             "products":[{"id":"rx","name":"Medications","pm":"ana-po","oncall":"@mhv-api"},{"id":"sm","name":"Messages"}]}
+            """)
         #expect(Directory.eventType == .directoryPublished)
     }
 
