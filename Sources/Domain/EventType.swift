@@ -10,6 +10,7 @@ import Foundation
 /// and such a value may name a type the catalog does not know
 /// (`Catalog.isKnown`). The stored envelope keeps `type` as a String (module
 /// Events does not depend on Domain); compare with `==` either way round.
+/// Codable as its name (a JSON string).
 public struct EventType: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
     public let rawValue: String
 
@@ -19,15 +20,6 @@ public struct EventType: RawRepresentable, Hashable, Comparable, Sendable, Custo
     public var description: String { rawValue }
 
     public static func < (a: EventType, b: EventType) -> Bool { a.rawValue < b.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 
     // MARK: The catalog's types, in catalog order
 

@@ -240,5 +240,6 @@ struct PayloadTests {
                                               "downtime.cancelled", "incident.opened", "incident.priority_set", "incident.updated",
                                               "incident.milestone", "incident.resolved", "incident.reopened"])
         #expect(try JSONDecoder().decode(EventType.self, from: JSONEncoder().encode(EventType.ticketSubmitted)) == .ticketSubmitted)
+        #expect(String(decoding: try JSONEncoder().encode([EventType.noteAdded]), as: UTF8.self) == #"["note.added"]"#)
     }
 }
