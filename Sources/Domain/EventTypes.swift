@@ -89,6 +89,19 @@ public struct DowntimePlanned: CatalogPayload, Equatable {
         self.communicationOwner = communicationOwner
     }
 
+    public init(data: JSONValue) throws(ValidationError) {
+        let r = try FieldReader(data, path: "data")
+        team = try r.enumValue("team", Team.self)
+        title = try r.string("title")
+        reason = try r.string("reason")
+        anticipatedImpact = try Impact(r.object("anticipated_impact"))
+        window = try TimeWindow(r.object("window"))
+        rollbackPlan = try r.string("rollback_plan")
+        product = try r.optionalString("product")
+        impactsMobile = try r.bool("impacts_mobile", default: false)
+        communicationOwner = try r.optionalString("communication_owner")
+    }
+
     /// `impacts_mobile` is always written.
     public var json: JSONValue {
         var o = JSONObjectBuilder()
@@ -102,19 +115,6 @@ public struct DowntimePlanned: CatalogPayload, Equatable {
         o.add("impacts_mobile", impactsMobile)
         o.add("communication_owner", communicationOwner)
         return o.json
-    }
-
-    public init(data: JSONValue) throws(ValidationError) {
-        let r = try FieldReader(data, path: "data")
-        team = try r.enumValue("team", Team.self)
-        title = try r.string("title")
-        reason = try r.string("reason")
-        anticipatedImpact = try Impact(r.object("anticipated_impact"))
-        window = try TimeWindow(r.object("window"))
-        rollbackPlan = try r.string("rollback_plan")
-        product = try r.optionalString("product")
-        impactsMobile = try r.bool("impacts_mobile", default: false)
-        communicationOwner = try r.optionalString("communication_owner")
     }
 }
 
@@ -143,19 +143,6 @@ public struct DowntimeUpdated: CatalogPayload, Equatable {
         self.communicationOwner = communicationOwner
     }
 
-    public var json: JSONValue {
-        var o = JSONObjectBuilder()
-        o.add("reason", reason)
-        o.add("anticipated_impact", anticipatedImpact?.json)
-        o.add("window", window?.json)
-        o.add("rollback_plan", rollbackPlan)
-        o.add("title", title)
-        o.add("product", product)
-        o.add("impacts_mobile", impactsMobile)
-        o.add("communication_owner", communicationOwner)
-        return o.json
-    }
-
     static let fields = ["reason", "anticipated_impact", "window", "rollback_plan",
                          "title", "product", "impacts_mobile", "communication_owner"]
 
@@ -173,6 +160,19 @@ public struct DowntimeUpdated: CatalogPayload, Equatable {
         impactsMobile = try r.optionalBool("impacts_mobile")
         communicationOwner = try r.optionalString("communication_owner")
         try r.requireAny(of: Self.fields)
+    }
+
+    public var json: JSONValue {
+        var o = JSONObjectBuilder()
+        o.add("reason", reason)
+        o.add("anticipated_impact", anticipatedImpact?.json)
+        o.add("window", window?.json)
+        o.add("rollback_plan", rollbackPlan)
+        o.add("title", title)
+        o.add("product", product)
+        o.add("impacts_mobile", impactsMobile)
+        o.add("communication_owner", communicationOwner)
+        return o.json
     }
 }
 
@@ -200,17 +200,17 @@ public struct DowntimeConcluded: CatalogPayload, Equatable {
         self.note = note
     }
 
+    public init(data: JSONValue) throws(ValidationError) {
+        let r = try FieldReader(data, path: "data")
+        outcome = try r.enumValue("outcome", DowntimeOutcome.self)
+        note = try r.optionalString("note")
+    }
+
     public var json: JSONValue {
         var o = JSONObjectBuilder()
         o.add("outcome", outcome)
         o.add("note", note)
         return o.json
-    }
-
-    public init(data: JSONValue) throws(ValidationError) {
-        let r = try FieldReader(data, path: "data")
-        outcome = try r.enumValue("outcome", DowntimeOutcome.self)
-        note = try r.optionalString("note")
     }
 }
 
@@ -285,17 +285,17 @@ public struct PrioritySet: CatalogPayload, Equatable {
         self.reason = reason
     }
 
+    public init(data: JSONValue) throws(ValidationError) {
+        let r = try FieldReader(data, path: "data")
+        priority = try r.enumValue("priority", Priority.self)
+        reason = try r.optionalString("reason")
+    }
+
     public var json: JSONValue {
         var o = JSONObjectBuilder()
         o.add("priority", priority)
         o.add("reason", reason)
         return o.json
-    }
-
-    public init(data: JSONValue) throws(ValidationError) {
-        let r = try FieldReader(data, path: "data")
-        priority = try r.enumValue("priority", Priority.self)
-        reason = try r.optionalString("reason")
     }
 }
 
@@ -318,16 +318,6 @@ public struct IncidentUpdated: CatalogPayload, Equatable {
         self.product = product
     }
 
-    public var json: JSONValue {
-        var o = JSONObjectBuilder()
-        o.add("summary", summary)
-        o.add("estimated_user_impact", estimatedUserImpact?.json)
-        o.add("data_compromise_suspected", dataCompromiseSuspected)
-        o.add("impacts_mobile", impactsMobile)
-        o.add("product", product)
-        return o.json
-    }
-
     static let fields = ["summary", "estimated_user_impact", "data_compromise_suspected", "impacts_mobile", "product"]
 
     /// True when no field is given: such an event names no change and does not validate.
@@ -342,6 +332,16 @@ public struct IncidentUpdated: CatalogPayload, Equatable {
         product = try r.optionalString("product")
         try r.requireAny(of: Self.fields)
     }
+
+    public var json: JSONValue {
+        var o = JSONObjectBuilder()
+        o.add("summary", summary)
+        o.add("estimated_user_impact", estimatedUserImpact?.json)
+        o.add("data_compromise_suspected", dataCompromiseSuspected)
+        o.add("impacts_mobile", impactsMobile)
+        o.add("product", product)
+        return o.json
+    }
 }
 
 public struct IncidentMilestone: CatalogPayload, Equatable {
@@ -355,17 +355,17 @@ public struct IncidentMilestone: CatalogPayload, Equatable {
         self.note = note
     }
 
+    public init(data: JSONValue) throws(ValidationError) {
+        let r = try FieldReader(data, path: "data")
+        kind = try r.enumValue("kind", MilestoneKind.self)
+        note = try r.optionalString("note")
+    }
+
     public var json: JSONValue {
         var o = JSONObjectBuilder()
         o.add("kind", kind)
         o.add("note", note)
         return o.json
-    }
-
-    public init(data: JSONValue) throws(ValidationError) {
-        let r = try FieldReader(data, path: "data")
-        kind = try r.enumValue("kind", MilestoneKind.self)
-        note = try r.optionalString("note")
     }
 }
 
@@ -392,19 +392,6 @@ public struct NotificationSent: CatalogPayload, Equatable {
         self.edits = edits
     }
 
-    /// `content` as an object of strings.
-    public var json: JSONValue {
-        var o = JSONObjectBuilder()
-        o.add("channel", channel)
-        o.add("destination", destination)
-        o.add("audience", audience)
-        o.add("purpose", purpose)
-        o.add("content", .object(content.mapValues(JSONValue.string)))
-        o.add("message_ref", messageRef)
-        o.add("edits", edits)
-        return o.json
-    }
-
     public init(data: JSONValue) throws(ValidationError) {
         let r = try FieldReader(data, path: "data")
         channel = try r.enumValue("channel", Channel.self)
@@ -428,6 +415,19 @@ public struct NotificationSent: CatalogPayload, Equatable {
         messageRef = try r.optionalString("message_ref")
         edits = try r.optionalString("edits")
     }
+
+    /// `content` as an object of strings.
+    public var json: JSONValue {
+        var o = JSONObjectBuilder()
+        o.add("channel", channel)
+        o.add("destination", destination)
+        o.add("audience", audience)
+        o.add("purpose", purpose)
+        o.add("content", .object(content.mapValues(JSONValue.string)))
+        o.add("message_ref", messageRef)
+        o.add("edits", edits)
+        return o.json
+    }
 }
 
 public struct TicketSubmitted: CatalogPayload, Equatable {
@@ -445,6 +445,14 @@ public struct TicketSubmitted: CatalogPayload, Equatable {
         self.url = url
     }
 
+    public init(data: JSONValue) throws(ValidationError) {
+        let r = try FieldReader(data, path: "data")
+        system = try r.string("system")
+        number = try r.string("number")
+        purpose = try r.enumValue("purpose", TicketPurpose.self)
+        url = try r.optionalString("url")
+    }
+
     public var json: JSONValue {
         var o = JSONObjectBuilder()
         o.add("system", system)
@@ -452,14 +460,6 @@ public struct TicketSubmitted: CatalogPayload, Equatable {
         o.add("purpose", purpose)
         o.add("url", url)
         return o.json
-    }
-
-    public init(data: JSONValue) throws(ValidationError) {
-        let r = try FieldReader(data, path: "data")
-        system = try r.string("system")
-        number = try r.string("number")
-        purpose = try r.enumValue("purpose", TicketPurpose.self)
-        url = try r.optionalString("url")
     }
 }
 
@@ -476,19 +476,19 @@ public struct ApprovalRecorded: CatalogPayload, Equatable {
         self.decision = decision
     }
 
+    public init(data: JSONValue) throws(ValidationError) {
+        let r = try FieldReader(data, path: "data")
+        ticket = try r.string("ticket")
+        approver = try r.string("approver")
+        decision = try r.enumValue("decision", ApprovalDecision.self)
+    }
+
     public var json: JSONValue {
         var o = JSONObjectBuilder()
         o.add("ticket", ticket)
         o.add("approver", approver)
         o.add("decision", decision)
         return o.json
-    }
-
-    public init(data: JSONValue) throws(ValidationError) {
-        let r = try FieldReader(data, path: "data")
-        ticket = try r.string("ticket")
-        approver = try r.string("approver")
-        decision = try r.enumValue("decision", ApprovalDecision.self)
     }
 }
 
@@ -507,6 +507,14 @@ public struct MaintenanceWindowSet: CatalogPayload, Equatable {
         self.services = services
     }
 
+    public init(data: JSONValue) throws(ValidationError) {
+        let r = try FieldReader(data, path: "data")
+        system = try r.string("system")
+        windowID = try r.string("window_id")
+        window = try TimeWindow(r)
+        services = try r.stringArray("services")
+    }
+
     /// The window's `start` and `end` at the top level.
     public var json: JSONValue {
         var o = JSONObjectBuilder()
@@ -515,14 +523,6 @@ public struct MaintenanceWindowSet: CatalogPayload, Equatable {
         window.add(to: &o)
         o.add("services", services)
         return o.json
-    }
-
-    public init(data: JSONValue) throws(ValidationError) {
-        let r = try FieldReader(data, path: "data")
-        system = try r.string("system")
-        windowID = try r.string("window_id")
-        window = try TimeWindow(r)
-        services = try r.stringArray("services")
     }
 }
 
@@ -535,11 +535,11 @@ public struct MaintenanceWindowVerified: CatalogPayload, Equatable {
         self.windowID = windowID
     }
 
-    public var json: JSONValue { .object(["window_id": .string(windowID)]) }
-
     public init(data: JSONValue) throws(ValidationError) {
         windowID = try FieldReader(data, path: "data").string("window_id")
     }
+
+    public var json: JSONValue { .object(["window_id": .string(windowID)]) }
 }
 
 public struct EscalationRequested: CatalogPayload, Equatable {
@@ -553,17 +553,17 @@ public struct EscalationRequested: CatalogPayload, Equatable {
         self.reference = reference
     }
 
+    public init(data: JSONValue) throws(ValidationError) {
+        let r = try FieldReader(data, path: "data")
+        to = try r.string("to")
+        reference = try r.optionalString("reference")
+    }
+
     public var json: JSONValue {
         var o = JSONObjectBuilder()
         o.add("to", to)
         o.add("reference", reference)
         return o.json
-    }
-
-    public init(data: JSONValue) throws(ValidationError) {
-        let r = try FieldReader(data, path: "data")
-        to = try r.string("to")
-        reference = try r.optionalString("reference")
     }
 }
 
@@ -578,13 +578,13 @@ public struct EventRetracted: CatalogPayload, Equatable {
         self.reason = reason
     }
 
-    public var json: JSONValue { .object(["event_id": .string(eventID), "reason": .string(reason)]) }
-
     public init(data: JSONValue) throws(ValidationError) {
         let r = try FieldReader(data, path: "data")
         eventID = try r.string("event_id")
         reason = try r.string("reason")
     }
+
+    public var json: JSONValue { .object(["event_id": .string(eventID), "reason": .string(reason)]) }
 }
 
 /// `data` with a single required text field (`downtime.cancelled` reason,
