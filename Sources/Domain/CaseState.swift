@@ -42,10 +42,11 @@ struct CaseState: Sendable {
     init(caseID: String, events input: [RecordedEvent], decoded given: [CatalogEvent?]? = nil, asOf: Date) {
         let mine = input.indices.filter { input[$0].caseID == caseID && input[$0].occurredAt <= asOf }
             .sorted { (input[$0].occurredAt, input[$0].position) < (input[$1].occurredAt, input[$1].position) }
-        for i in mine where input[i].type == "event.retracted" {
+        let retraction = EventType.eventRetracted.rawValue
+        for i in mine where input[i].type == retraction {
             if let target = input[i].data["event_id"]?.stringValue { retracted.insert(target) }
         }
-        for i in mine where !retracted.contains(input[i].id) && input[i].type != "event.retracted" {
+        for i in mine where !retracted.contains(input[i].id) && input[i].type != retraction {
             let e = input[i]
             let decoded: CatalogEvent?
             if let given { decoded = given[i] } else { decoded = try? Catalog.decode(type: e.type, data: e.data) }

@@ -1,7 +1,9 @@
 import Events
 import Foundation
 
-/// One catalog event's typed data.
+/// One catalog event's typed data. The text-only events keep their text as
+/// the associated value (`downtimeCancelled(reason:)`); `payload` gives every
+/// case as its `CatalogPayload`.
 public enum CatalogEvent: Sendable {
     case downtimePlanned(DowntimePlanned)
     case downtimeUpdated(DowntimeUpdated)
@@ -24,6 +26,38 @@ public enum CatalogEvent: Sendable {
     case eventRetracted(EventRetracted)
     case directoryPublished(Directory)
     case policyPublished(PolicyPublished)
+
+    /// The event's data as its payload type (the text-only cases as
+    /// `DowntimeCancelled`, `IncidentResolved`, `IncidentReopened`, `NoteAdded`;
+    /// `downtimeStarted` as `DowntimeStarted`).
+    public var payload: any CatalogPayload {
+        switch self {
+        case .downtimePlanned(let p): p
+        case .downtimeUpdated(let p): p
+        case .downtimeStarted: DowntimeStarted()
+        case .downtimeConcluded(let p): p
+        case .downtimeCancelled(let reason): DowntimeCancelled(reason: reason)
+        case .incidentOpened(let p): p
+        case .prioritySet(let p): p
+        case .incidentUpdated(let p): p
+        case .milestone(let p): p
+        case .incidentResolved(let resolution): IncidentResolved(resolution: resolution)
+        case .incidentReopened(let reason): IncidentReopened(reason: reason)
+        case .notificationSent(let p): p
+        case .ticketSubmitted(let p): p
+        case .approvalRecorded(let p): p
+        case .maintenanceWindowSet(let p): p
+        case .maintenanceWindowVerified(let p): p
+        case .escalationRequested(let p): p
+        case .noteAdded(let text): NoteAdded(text: text)
+        case .eventRetracted(let p): p
+        case .directoryPublished(let p): p
+        case .policyPublished(let p): p
+        }
+    }
+
+    /// The event's type.
+    public var type: EventType { payload.eventType }
 }
 
 /// The event catalog of DOMAIN.md §2 as typed validation.
@@ -32,13 +66,28 @@ public enum Catalog {
     public static let directoryStream = "directory"
     public static let policyStream = "policy"
 
-    /// Every event type, in catalog order (DOMAIN.md §2): the names of
-    /// `catalog`.
-    public static let knownTypes: [String] = catalog.map(\.type)
+    /// Every event type, in catalog order (DOMAIN.md §2): the types of `catalog`.
+    public static let eventTypes: [EventType] = catalog.map(\.type)
+
+    /// `eventTypes` as text.
+    public static let knownTypes: [String] = eventTypes.map(\.rawValue)
+
+    /// True for a type of the catalog.
+    public static func isKnown(_ type: EventType) -> Bool { decoders[type.rawValue] != nil }
 
     /// Reference-data types and the stream each must be appended to.
     public static let referenceStreams: [String: String] = [
-        "directory.published": directoryStream, "policy.published": policyStream,
+        EventType.directoryPublished.rawValue: directoryStream, EventType.policyPublished.rawValue: policyStream,
+    ]
+
+    /// The stream a reference-data type must be appended to; nil for case events.
+    public static func referenceStream(of type: EventType) -> String? { referenceStreams[type.rawValue] }
+
+    /// The types that may start a stream that does not exist yet: the two
+    /// case-opening types and the two reference-data types (what the ledger's
+    /// append takes as `openingTypes`).
+    public static let streamOpeningTypes: [EventType] = [
+        .downtimePlanned, .incidentOpened, .directoryPublished, .policyPublished,
     ]
 
     /// True for the two events that open a case.
@@ -46,21 +95,44 @@ public enum Catalog {
         caseKind(forOpeningType: type) != nil
     }
 
+    public static func opensCase(_ type: EventType) -> Bool { opensCase(type.rawValue) }
+
     public static func caseKind(forOpeningType type: String) -> CaseKind? {
         switch type {
-        case "downtime.planned": .plannedDowntime
-        case "incident.opened": .incident
+        case EventType.downtimePlanned: .plannedDowntime
+        case EventType.incidentOpened: .incident
         default: nil
         }
+    }
+
+    public static func caseKind(forOpeningType type: EventType) -> CaseKind? { caseKind(forOpeningType: type.rawValue) }
+
+    /// The opening type of each case kind.
+    public static func openingType(of kind: CaseKind) -> EventType {
+        switch kind {
+        case .plannedDowntime: .downtimePlanned
+        case .incident: .incidentOpened
+        }
+    }
+
+    /// Type-name prefix of each case kind's own events (`downtime.`, `incident.`).
+    static let kindPrefixes: [(prefix: String, kind: CaseKind)] = [
+        (namespace(of: .downtimePlanned), .plannedDowntime), (namespace(of: .incidentOpened), .incident),
+    ]
+
+    /// `downtime.` for `downtime.planned`: the part up to and including the dot.
+    static func namespace(of type: EventType) -> String {
+        String(type.rawValue[...type.rawValue.firstIndex(of: ".")!])
     }
 
     /// The case kind an event type belongs to, nil for events of either kind
     /// (actions, notes, retractions) and for reference data.
     public static func caseKind(ofType type: String) -> CaseKind? {
-        if type.hasPrefix("downtime.") { return .plannedDowntime }
-        if type.hasPrefix("incident.") { return .incident }
+        for (prefix, kind) in kindPrefixes where type.hasPrefix(prefix) { return kind }
         return nil
     }
+
+    public static func caseKind(ofType type: EventType) -> CaseKind? { caseKind(ofType: type.rawValue) }
 
     /// Checks the event's type and data against the catalog, and that
     /// reference data goes to its own stream (and case events do not).
@@ -77,43 +149,40 @@ public enum Catalog {
 
     typealias Decoder = @Sendable (JSONValue) throws(ValidationError) -> CatalogEvent
 
+    /// A catalog entry: `P`'s type, and its decoder wrapped into the `CatalogEvent` case.
+    private static func entry<P: CatalogPayload>(_ payload: P.Type, _ wrap: @escaping @Sendable (P) -> CatalogEvent)
+        -> (type: EventType, decode: Decoder) {
+        (P.eventType, { d throws(ValidationError) in wrap(try P(data: d)) })
+    }
+
     /// Each event type with its decoder, in catalog order.
-    static let catalog: [(type: String, decode: Decoder)] = [
-        ("downtime.planned", { d throws(ValidationError) in .downtimePlanned(try DowntimePlanned(data: d)) }),
-        ("downtime.updated", { d throws(ValidationError) in .downtimeUpdated(try DowntimeUpdated(data: d)) }),
-        ("downtime.started", { d throws(ValidationError) in
-            _ = try FieldReader(d, path: "data")
-            return .downtimeStarted
-        }),
-        ("downtime.concluded", { d throws(ValidationError) in .downtimeConcluded(try DowntimeConcluded(data: d)) }),
-        ("downtime.cancelled", { d throws(ValidationError) in .downtimeCancelled(reason: try TextOnly(data: d, field: "reason").text) }),
-        ("incident.opened", { d throws(ValidationError) in .incidentOpened(try IncidentOpened(data: d)) }),
-        ("incident.priority_set", { d throws(ValidationError) in .prioritySet(try PrioritySet(data: d)) }),
-        ("incident.updated", { d throws(ValidationError) in .incidentUpdated(try IncidentUpdated(data: d)) }),
-        ("incident.milestone", { d throws(ValidationError) in .milestone(try IncidentMilestone(data: d)) }),
-        ("incident.resolved", { d throws(ValidationError) in .incidentResolved(resolution: try TextOnly(data: d, field: "resolution").text) }),
-        ("incident.reopened", { d throws(ValidationError) in .incidentReopened(reason: try TextOnly(data: d, field: "reason").text) }),
-        ("notification.sent", { d throws(ValidationError) in .notificationSent(try NotificationSent(data: d)) }),
-        ("ticket.submitted", { d throws(ValidationError) in .ticketSubmitted(try TicketSubmitted(data: d)) }),
-        ("approval.recorded", { d throws(ValidationError) in .approvalRecorded(try ApprovalRecorded(data: d)) }),
-        ("maintenance_window.set", { d throws(ValidationError) in .maintenanceWindowSet(try MaintenanceWindowSet(data: d)) }),
-        ("maintenance_window.verified", { d throws(ValidationError) in .maintenanceWindowVerified(try MaintenanceWindowVerified(data: d)) }),
-        ("escalation.requested", { d throws(ValidationError) in .escalationRequested(try EscalationRequested(data: d)) }),
-        ("note.added", { d throws(ValidationError) in .noteAdded(text: try TextOnly(data: d, field: "text").text) }),
-        ("event.retracted", { d throws(ValidationError) in .eventRetracted(try EventRetracted(data: d)) }),
-        ("directory.published", { d throws(ValidationError) in
-            do throws(ValidationError) {
-                return .directoryPublished(try Directory(json: d))
-            } catch {
-                throw ValidationError(field: "data" + (error.field.map { "." + $0 } ?? ""), error.message)
-            }
-        }),
-        ("policy.published", { d throws(ValidationError) in .policyPublished(try PolicyPublished(data: d)) }),
+    static let catalog: [(type: EventType, decode: Decoder)] = [
+        entry(DowntimePlanned.self, CatalogEvent.downtimePlanned),
+        entry(DowntimeUpdated.self, CatalogEvent.downtimeUpdated),
+        entry(DowntimeStarted.self) { _ in .downtimeStarted },
+        entry(DowntimeConcluded.self, CatalogEvent.downtimeConcluded),
+        entry(DowntimeCancelled.self) { .downtimeCancelled(reason: $0.reason) },
+        entry(IncidentOpened.self, CatalogEvent.incidentOpened),
+        entry(PrioritySet.self, CatalogEvent.prioritySet),
+        entry(IncidentUpdated.self, CatalogEvent.incidentUpdated),
+        entry(IncidentMilestone.self, CatalogEvent.milestone),
+        entry(IncidentResolved.self) { .incidentResolved(resolution: $0.resolution) },
+        entry(IncidentReopened.self) { .incidentReopened(reason: $0.reason) },
+        entry(NotificationSent.self, CatalogEvent.notificationSent),
+        entry(TicketSubmitted.self, CatalogEvent.ticketSubmitted),
+        entry(ApprovalRecorded.self, CatalogEvent.approvalRecorded),
+        entry(MaintenanceWindowSet.self, CatalogEvent.maintenanceWindowSet),
+        entry(MaintenanceWindowVerified.self, CatalogEvent.maintenanceWindowVerified),
+        entry(EscalationRequested.self, CatalogEvent.escalationRequested),
+        entry(NoteAdded.self) { .noteAdded(text: $0.text) },
+        entry(EventRetracted.self, CatalogEvent.eventRetracted),
+        entry(Directory.self, CatalogEvent.directoryPublished),
+        entry(PolicyPublished.self, CatalogEvent.policyPublished),
     ]
 
-    /// `catalog` by type: an event's decoder found with one lookup (a
+    /// `catalog` by type name: an event's decoder found with one lookup (a
     /// `switch` over the names compared its type with them one by one).
-    static let decoders: [String: Decoder] = Dictionary(uniqueKeysWithValues: catalog.map { ($0.type, $0.decode) })
+    static let decoders: [String: Decoder] = Dictionary(uniqueKeysWithValues: catalog.map { ($0.type.rawValue, $0.decode) })
 
     /// Decodes `data` for `type`; errors name the field.
     public static func decode(type: String, data: JSONValue) throws(ValidationError) -> CatalogEvent {
@@ -121,5 +190,9 @@ public enum Catalog {
             throw ValidationError(field: "type", "unknown event type '\(printable(type))'; expected one of \(knownTypes.joined(separator: ", "))")
         }
         return try decoder(data)
+    }
+
+    public static func decode(type: EventType, data: JSONValue) throws(ValidationError) -> CatalogEvent {
+        try decode(type: type.rawValue, data: data)
     }
 }

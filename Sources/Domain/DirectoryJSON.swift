@@ -42,26 +42,35 @@ extension Directory {
 
     /// The data of a `directory.published` event.
     public var json: JSONValue {
-        func opt(_ s: String?) -> JSONValue? { s.map(JSONValue.string) }
-        func obj(_ pairs: [(String, JSONValue?)]) -> JSONValue {
-            var o: [String: JSONValue] = [:]
-            for (k, v) in pairs { if let v { o[k] = v } }
-            return .object(o)
-        }
-        return .object([
-            "effective_from": .string(RFC3339.format(effectiveFrom)),
-            "roles": .array(roles.map(JSONValue.string)),
-            "people": .array(people.map { p in
-                obj([("handle", .string(p.handle)), ("name", .string(p.name)), ("slack_id", opt(p.slackID)),
-                     ("email", opt(p.email)), ("roles", .array(p.roles.map(JSONValue.string)))])
-            }),
-            "groups": .array(groups.map { g in
-                obj([("handle", .string(g.handle)), ("slack_id", opt(g.slackID)), ("email", opt(g.email)), ("role", opt(g.role))])
-            }),
-            "products": .array(products.map { p in
-                obj([("id", .string(p.id)), ("name", .string(p.name)), ("pm", opt(p.pm)), ("oncall", opt(p.oncall))])
-            }),
-        ])
+        var o = JSONObjectBuilder()
+        o.add("effective_from", effectiveFrom)
+        o.add("roles", roles)
+        o.add("people", .array(people.map { p in
+            var m = JSONObjectBuilder()
+            m.add("handle", p.handle)
+            m.add("name", p.name)
+            m.add("slack_id", p.slackID)
+            m.add("email", p.email)
+            m.add("roles", p.roles)
+            return m.json
+        }))
+        o.add("groups", .array(groups.map { g in
+            var m = JSONObjectBuilder()
+            m.add("handle", g.handle)
+            m.add("slack_id", g.slackID)
+            m.add("email", g.email)
+            m.add("role", g.role)
+            return m.json
+        }))
+        o.add("products", .array(products.map { p in
+            var m = JSONObjectBuilder()
+            m.add("id", p.id)
+            m.add("name", p.name)
+            m.add("pm", p.pm)
+            m.add("oncall", p.oncall)
+            return m.json
+        }))
+        return o.json
     }
 }
 
@@ -91,5 +100,20 @@ public struct DirectoryHistory: Sendable {
 
     public func hasRole(_ handle: String, _ role: String, at date: Date) -> Bool {
         at(date)?.hasRole(handle, role) ?? false
+    }
+}
+
+/// `directory.published`: its data is the directory itself.
+extension Directory: CatalogPayload {
+    public static let eventType = EventType.directoryPublished
+
+    /// `init(json:)` with errors naming the field under `data`
+    /// (`data.people[3].roles`).
+    public init(data: JSONValue) throws(ValidationError) {
+        do throws(ValidationError) {
+            try self.init(json: data)
+        } catch {
+            throw ValidationError(field: "data" + (error.field.map { "." + $0 } ?? ""), error.message)
+        }
     }
 }

@@ -225,7 +225,7 @@ struct RuleEvaluator {
     }
 
     func absent(_ name: String, _ label: String?) -> Slot {
-        if name == "downtime.concluded", state.cancelledAt != nil {
+        if name == EventType.downtimeConcluded, state.cancelledAt != nil {
             return .notApplicable(label, "the downtime was cancelled")
         }
         if state.isClosed {

@@ -153,14 +153,27 @@ public struct ImportOutcome: Sendable, Equatable {
 
 /// An event an importer mapped, before the shared checks.
 struct Draft {
-    var type: String
+    /// The event's data.
+    var payload: any CatalogPayload
     var caseID: String?
     var occurredAt: Date
     var actor: String?
     var key: String
-    var data: [String: JSONValue]
     var sourceID: String
+    /// Source fields stored in `data` beside the payload's (ServiceNow's
+    /// ticket state and dates): the catalog does not read them.
+    var sourceFields: [String: JSONValue] = [:]
+    /// Stored in the event's `import` metadata beside the pipeline's own.
     var extra: [String: JSONValue] = [:]
+
+    var type: EventType { payload.eventType }
+
+    /// The event's `data`: the payload's JSON and the source fields.
+    var data: JSONValue {
+        guard !sourceFields.isEmpty, case .object(var members) = payload.json else { return payload.json }
+        members.merge(sourceFields) { fromPayload, _ in fromPayload }
+        return .object(members)
+    }
 }
 
 enum Mapped {
@@ -181,7 +194,7 @@ enum Pipeline {
             var verified = false
             if let secret = context.secret, let verify {
                 if let problem = verify(payload, secret, payload.receivedAt ?? context.now) {
-                    outcome.signatureFailures.append(Unmapped(item: payload.item, reason: "signature: \(problem)"))
+                    outcome.signatureFailures.append(Unmapped(item: payload.item, reason: "signature: \(problem)", code: .signature))
                     continue
                 }
                 verified = true
@@ -196,9 +209,11 @@ enum Pipeline {
                 case .skip(let id, let reason):
                     outcome.unmapped.append(Unmapped(item: payload.item, sourceID: id, reason: reason))
                 case .event(let d):
-                    func skip(_ reason: String) { outcome.unmapped.append(Unmapped(item: payload.item, sourceID: d.sourceID, reason: reason)) }
+                    func skip(_ code: Unmapped.Code, _ reason: String) {
+                        outcome.unmapped.append(Unmapped(item: payload.item, sourceID: d.sourceID, reason: reason, code: code))
+                    }
                     guard let caseID = d.caseID else {
-                        skip("no case: map it with --case, --map ID=CASE or the config's cases, or name the case in the text")
+                        skip(.noCase, "no case: map it with --case, --map ID=CASE or the config's cases, or name the case in the text")
                         continue
                     }
                     var meta: [String: JSONValue] = [
@@ -206,20 +221,20 @@ enum Pipeline {
                         "payload_sha256": .string(payload.sha256), "signature_verified": .bool(verified),
                     ]
                     for (k, v) in d.extra { meta[k] = v }
-                    let envelope = Envelope(type: d.type, caseID: caseID, occurredAt: d.occurredAt,
+                    let envelope = Envelope(type: d.type.rawValue, caseID: caseID, occurredAt: d.occurredAt,
                                             actor: d.actor ?? context.defaultActor, source: source, key: d.key,
-                                            data: .object(d.data))
+                                            data: d.data)
                     do {
                         try envelope.validate()
                         try Catalog.validate(envelope)
                     } catch {
-                        skip("not a valid \(d.type) event: \(error.description)")
+                        skip(.invalidEvent, "not a valid \(d.type) event: \(error.description)")
                         continue
                     }
                     if let kind = Catalog.caseKind(forOpeningType: d.type) {
                         if opened[caseID] == nil { opened[caseID] = kind }
                     } else if opened[caseID] == nil {
-                        skip("case \(caseID) was never opened (import or type its opening event first)")
+                        skip(.caseNotOpened, "case \(caseID) was never opened (import or type its opening event first)")
                         continue
                     }
                     guard keys.insert(d.key).inserted else { continue }  // the same event twice in one input

@@ -5,10 +5,18 @@ import Domain
 /// PagerDuty webhook v3 payloads and REST maintenance windows -> catalog
 /// events (docs/importers.md, "PagerDuty").
 public enum PagerDutyImporter {
-    public static let supportedEventTypes = [
-        "incident.triggered", "incident.acknowledged", "incident.priority_updated",
-        "incident.resolved", "incident.reopened", "incident.annotated",
-    ]
+    /// PagerDuty's webhook v3 event types that are imported (PagerDuty's
+    /// names, not the catalog's: `incident.triggered` becomes `incident.opened`).
+    enum WebhookType: String, CaseIterable {
+        case triggered = "incident.triggered"
+        case acknowledged = "incident.acknowledged"
+        case priorityUpdated = "incident.priority_updated"
+        case resolved = "incident.resolved"
+        case reopened = "incident.reopened"
+        case annotated = "incident.annotated"
+    }
+
+    public static let supportedEventTypes = WebhookType.allCases.map(\.rawValue)
 
     public static func map(_ payloads: [RawPayload], context: ImportContext) -> ImportOutcome {
         Pipeline.run(payloads, source: .pagerduty, context: context,
@@ -36,16 +44,16 @@ public enum PagerDutyImporter {
     static func webhook(_ event: JSONValue, context: ImportContext) -> Mapped {
         let id = event.str("id")
         guard let id, !id.isEmpty else { return .skip(sourceID: nil, reason: "event.id is missing") }
-        guard let type = event.str("event_type") else { return .skip(sourceID: id, reason: "event.event_type is missing") }
-        guard supportedEventTypes.contains(type) else {
-            return .skip(sourceID: id, reason: "event type \(printable(type)) is not imported (supported: \(supportedEventTypes.joined(separator: ", ")))")
+        guard let typeName = event.str("event_type") else { return .skip(sourceID: id, reason: "event.event_type is missing") }
+        guard let type = WebhookType(rawValue: typeName) else {
+            return .skip(sourceID: id, reason: "event type \(printable(typeName)) is not imported (supported: \(supportedEventTypes.joined(separator: ", ")))")
         }
         guard let occurred = parseTime(event.str("occurred_at")) else {
             return .skip(sourceID: id, reason: "event.occurred_at is missing or not RFC 3339")
         }
         guard let data = event["data"], data.objectValue != nil else { return .skip(sourceID: id, reason: "event.data is missing") }
         // incident.annotated carries a note whose `incident` is the incident.
-        let incident = type == "incident.annotated" ? (data["incident"] ?? .object([:])) : data
+        let incident = type == .annotated ? (data["incident"] ?? .object([:])) : data
         let incidentID = incident.str("id")
         let serviceID = incident.str("service", "id")
         let service = serviceID.flatMap { context.config.pagerDutyServices[$0] }
@@ -56,63 +64,57 @@ public enum PagerDutyImporter {
         if let incidentID { extra["pagerduty_incident"] = .string(incidentID) }
         if let url = incident.str("html_url") { extra["url"] = .string(url) }
         if let a = agent?.str("summary") { extra["source_actor"] = .string(a) }
-        var draft = Draft(type: "", caseID: caseID, occurredAt: occurred, actor: actor, key: "pagerduty/\(id)",
-                          data: [:], sourceID: id, extra: extra)
+        let payload: any CatalogPayload
         switch type {
-        case "incident.triggered":
+        case .triggered:
             guard let title = incident.str("title") else { return .skip(sourceID: id, reason: "data.title is missing") }
-            guard let team = service?.team ?? context.defaultTeam?.rawValue else {
+            guard let teamName = service?.team ?? context.defaultTeam?.rawValue else {
                 return .skip(sourceID: id, reason: "no team for service \(serviceID ?? "(none)"): set pagerduty.services.\(serviceID ?? "ID").team in the config, or --team")
             }
+            // IngestConfig.parse refuses unknown teams; this is for a config changed in code.
+            guard let team = Team(rawValue: teamName) else {
+                return .skip(sourceID: id, reason: "team '\(printable(teamName))' of service \(serviceID ?? "(none)") is not one of \(Team.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             let name = service?.name ?? incident.str("service", "summary") ?? serviceID ?? "unknown"
-            draft.type = "incident.opened"
-            draft.data = [
-                "team": .string(team), "summary": .string(title),
-                "estimated_user_impact": .object(["services": .array((service?.impactServices ?? [name]).map(JSONValue.string))]),
-                "started_at": .string(RFC3339.format(parseTime(incident.str("created_at")) ?? occurred)),
-            ]
-            if let product = service?.product { draft.data["product"] = .string(product) }
-        case "incident.priority_updated":
+            // PagerDuty says nothing of data compromise or the mobile app: both flags are left out.
+            payload = IncidentOpened(team: team, summary: title,
+                                     estimatedUserImpact: Impact(services: service?.impactServices ?? [name]),
+                                     startedAt: parseTime(incident.str("created_at")) ?? occurred, product: service?.product)
+        case .priorityUpdated:
             guard let name = incident.str("priority", "summary") ?? incident.str("priority", "name") else {
                 return .skip(sourceID: id, reason: "the incident has no priority (priority removed): nothing to record")
             }
             guard let p = priority(name, config: context.config) else {
                 return .skip(sourceID: id, reason: "priority '\(printable(name))' is not P1..P4: map it in pagerduty.priorities")
             }
-            draft.type = "incident.priority_set"
-            draft.data = ["priority": .string(p.rawValue), "reason": .string("Priority set to \(name) in PagerDuty")]
-        case "incident.acknowledged":
-            draft.type = "note.added"
-            draft.data = ["text": .string("Acknowledged in PagerDuty by \(agent?.str("summary") ?? actor ?? "unknown")")]
-        case "incident.resolved":
-            draft.type = "incident.resolved"
+            payload = PrioritySet(priority: p, reason: "Priority set to \(name) in PagerDuty")
+        case .acknowledged:
+            payload = NoteAdded(text: "Acknowledged in PagerDuty by \(agent?.str("summary") ?? actor ?? "unknown")")
+        case .resolved:
             let reason = incident.str("resolve_reason", "summary") ?? incident.str("resolve_reason")
-            draft.data = ["resolution": .string(reason ?? "Resolved in PagerDuty")]
-        case "incident.reopened":
-            draft.type = "incident.reopened"
-            draft.data = ["reason": .string("Reopened in PagerDuty")]
-        default:  // incident.annotated
+            payload = IncidentResolved(resolution: reason ?? "Resolved in PagerDuty")
+        case .reopened:
+            payload = IncidentReopened(reason: "Reopened in PagerDuty")
+        case .annotated:
             guard let content = data.str("content"), !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 return .skip(sourceID: id, reason: "data.content (the note) is missing")
             }
             let labels = Labels.lines(content)
-            if let kind = labels.first(where: { $0.label == "milestone" })?.value {
-                let name = kind.lowercased().replacingOccurrences(of: " ", with: "_")
-                guard MilestoneKind(rawValue: name) != nil else {
-                    return .skip(sourceID: id, reason: "Milestone: '\(printable(kind))' is not one of \(MilestoneKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            if let kindText = labels.first(where: { $0.label == "milestone" })?.value {
+                let name = kindText.lowercased().replacingOccurrences(of: " ", with: "_")
+                guard let kind = MilestoneKind(rawValue: name) else {
+                    return .skip(sourceID: id, reason: "Milestone: '\(printable(kindText))' is not one of \(MilestoneKind.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 let note = content.components(separatedBy: .newlines)
                     .filter { !$0.lowercased().hasPrefix("milestone:") }.joined(separator: "\n")
                     .trimmingCharacters(in: .whitespacesAndNewlines)
-                draft.type = "incident.milestone"
-                draft.data = ["kind": .string(name)]
-                if !note.isEmpty { draft.data["note"] = .string(note) }
+                payload = IncidentMilestone(kind: kind, note: note.isEmpty ? nil : note)
             } else {
-                draft.type = "note.added"
-                draft.data = ["text": .string(content)]
+                payload = NoteAdded(text: content)
             }
         }
-        return .event(draft)
+        return .event(Draft(payload: payload, caseID: caseID, occurredAt: occurred, actor: actor, key: "pagerduty/\(id)",
+                            sourceID: id, extra: extra))
     }
 
     static func priority(_ name: String, config: IngestConfig) -> Priority? {
@@ -143,11 +145,9 @@ public enum PagerDutyImporter {
         var extra: [String: JSONValue] = ["occurred_at_from": .string(w.str("created_at") != nil ? "created_at" : payload.receivedAt != nil ? "received_at" : "import_time")]
         if let url = w.str("html_url") { extra["url"] = .string(url) }
         return .event(Draft(
-            type: "maintenance_window.set", caseID: caseID, occurredAt: setAt, actor: actor,
+            payload: MaintenanceWindowSet(system: "pagerduty", windowID: id, window: TimeWindow(start: start, end: end), services: names),
+            caseID: caseID, occurredAt: setAt, actor: actor,
             key: "pagerduty/maintenance_window/\(id)/\(RFC3339.format(start))/\(RFC3339.format(end))",
-            data: ["system": .string("pagerduty"), "window_id": .string(id),
-                   "start": .string(RFC3339.format(start)), "end": .string(RFC3339.format(end)),
-                   "services": .array(names.map(JSONValue.string))],
             sourceID: id, extra: extra))
     }
 }

@@ -29,17 +29,41 @@ public struct RawPayload: Sendable, Equatable {
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 
-/// A payload (or one record of a payload) the importer cannot map, with why.
+/// A payload (or one record of a payload) the importer cannot map, with why:
+/// the importers' error type. `code` says which kind of problem (for
+/// callers that branch on it); `reason` is the message.
 public struct Unmapped: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of problem. Extensible: a new importer may add its own.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// The input, a saved payload or a body is not readable (not JSON, a malformed wrapper).
+        public static let unreadable = Code(rawValue: "unreadable")
+        /// The payload's signature does not verify (fails the whole import).
+        public static let signature = Code(rawValue: "signature")
+        /// The importer does not map this payload (an unsupported type, a missing field).
+        public static let notMapped = Code(rawValue: "not_mapped")
+        /// The event maps to no case.
+        public static let noCase = Code(rawValue: "no_case")
+        /// The mapped event fails the envelope or catalog checks.
+        public static let invalidEvent = Code(rawValue: "invalid_event")
+        /// The event's case was never opened.
+        public static let caseNotOpened = Code(rawValue: "case_not_opened")
+    }
+
     public var item: Int
     /// The source's id of the thing (event id, record number), when known.
     public var sourceID: String?
     public var reason: String
+    public var code: Code
 
-    public init(item: Int, sourceID: String? = nil, reason: String) {
+    public init(item: Int, sourceID: String? = nil, reason: String, code: Code = .notMapped) {
         self.item = item
         self.sourceID = sourceID
         self.reason = reason
+        self.code = code
     }
 
     public var description: String {
@@ -57,7 +81,8 @@ public enum PayloadFile {
         func add(_ value: JSONValue, raw: Data, item: Int) {
             if let wrapper = value.objectValue, let body = wrapper["body"], wrapper["headers"] != nil {
                 guard let text = body.stringValue else {
-                    unreadable.append(Unmapped(item: item, reason: "saved payload: body must be the raw body as a string, got \(body.kindName)"))
+                    unreadable.append(Unmapped(item: item, reason: "saved payload: body must be the raw body as a string, got \(body.kindName)",
+                                               code: .unreadable))
                     return
                 }
                 var headers: [String: String] = [:]
@@ -69,7 +94,7 @@ public enum PayloadFile {
                 var received: Date?
                 if let r = wrapper["received_at"]?.stringValue {
                     do { received = try RFC3339.parse(r) } catch {
-                        unreadable.append(Unmapped(item: item, reason: "saved payload: received_at: \(error.description)"))
+                        unreadable.append(Unmapped(item: item, reason: "saved payload: received_at: \(error.description)", code: .unreadable))
                         return
                     }
                 }
@@ -94,7 +119,7 @@ public enum PayloadFile {
             do {
                 add(try JSONValue.parse(Data(trimmed)), raw: Data(trimmed), item: line)
             } catch {
-                unreadable.append(Unmapped(item: line, reason: error.description))
+                unreadable.append(Unmapped(item: line, reason: error.description, code: .unreadable))
             }
         }
         return (payloads, unreadable)
@@ -104,6 +129,6 @@ public enum PayloadFile {
 /// The body of a payload as JSON, or why not.
 func parsedBody(_ payload: RawPayload) -> Result<JSONValue, Unmapped> {
     do { return .success(try JSONValue.parse(payload.body)) } catch {
-        return .failure(Unmapped(item: payload.item, reason: "body: \(error.description)"))
+        return .failure(Unmapped(item: payload.item, reason: "body: \(error.description)", code: .unreadable))
     }
 }

@@ -76,28 +76,25 @@ public enum ServiceNowImporter {
             }
             let isChange = cls == "change_request"
             let category = (r.display("category") ?? "").lowercased()
-            let purpose = isChange ? "downtime_approval" : category.contains("security") ? "security_incident" : "other"
-            var data: [String: JSONValue] = [
-                "system": .string("snow"), "number": .string(number), "purpose": .string(purpose),
-                "opened_at": .string(RFC3339.format(opened)),
-            ]
-            if let base = context.config.serviceNowInstanceURL {
-                data["url"] = .string("\(base)/nav_to.do?uri=\(cls!).do?sys_id=\(sysID)")
-            }
-            if let s = r.display("state") { data["state"] = .string(s) }
-            if let a = r.display("approval") { data["approval"] = .string(a) }
-            if let d = r.display("short_description") { data["title"] = .string(d) }
+            let purpose: TicketPurpose = isChange ? .downtimeApproval : category.contains("security") ? .securityIncident : .other
+            let ticket = TicketSubmitted(system: "snow", number: number, purpose: purpose,
+                                         url: context.config.serviceNowInstanceURL.map { "\($0)/nav_to.do?uri=\(cls!).do?sys_id=\(sysID)" })
+            // The record's own fields, kept beside the ticket's (the catalog does not read them).
+            var fields: [String: JSONValue] = ["opened_at": .string(RFC3339.format(opened))]
+            if let s = r.display("state") { fields["state"] = .string(s) }
+            if let a = r.display("approval") { fields["approval"] = .string(a) }
+            if let d = r.display("short_description") { fields["title"] = .string(d) }
             let resolvedText = r.value("resolved_at") ?? r.value("closed_at")
-            if let resolved = time(resolvedText, zone: zone) { data["resolved_at"] = .string(RFC3339.format(resolved)) }
+            if let resolved = time(resolvedText, zone: zone) { fields["resolved_at"] = .string(RFC3339.format(resolved)) }
             let actor = context.handle(ids: [r.value("opened_by"), r.display("opened_by"), r.display("requested_by")], at: opened)
             let caseID = context.caseFor(ids: [number, r.display("parent")],
                                          texts: [r.display("correlation_id"), r.display("short_description"), r.display("description")])
-            return .event(Draft(type: "ticket.submitted", caseID: caseID, occurredAt: opened, actor: actor,
-                                key: "servicenow/\(sysID)/submitted", data: data, sourceID: number,
+            return .event(Draft(payload: ticket, caseID: caseID, occurredAt: opened, actor: actor,
+                                key: "servicenow/\(sysID)/submitted", sourceID: number, sourceFields: fields,
                                 extra: ["servicenow_sys_id": .string(sysID), "servicenow_table": .string(cls!)]))
         case "sysapproval_approver":
             let state = (r.value("state") ?? "").lowercased()
-            guard state == "approved" || state == "rejected" else {
+            guard let decision = ApprovalDecision(rawValue: state) else {
                 return .skip(sourceID: sysID, reason: "approval is '\(state.isEmpty ? "(no state)" : state)': nothing decided yet")
             }
             guard let ticket = r.display("sysapproval") ?? r.display("document_id") else {
@@ -110,9 +107,8 @@ public enum ServiceNowImporter {
                 return .skip(sourceID: sysID, reason: "approver '\(printable(r.display("approver") ?? "(none)"))' is not in the directory (add it to the config's actors)")
             }
             let caseID = context.caseFor(ids: [ticket], texts: [r.display("comments")])
-            return .event(Draft(type: "approval.recorded", caseID: caseID, occurredAt: when, actor: approver,
-                                key: "servicenow/\(sysID)/\(state)",
-                                data: ["ticket": .string(ticket), "approver": .string(approver), "decision": .string(state)],
+            return .event(Draft(payload: ApprovalRecorded(ticket: ticket, approver: approver, decision: decision),
+                                caseID: caseID, occurredAt: when, actor: approver, key: "servicenow/\(sysID)/\(state)",
                                 sourceID: sysID, extra: ["servicenow_sys_id": .string(sysID), "servicenow_table": .string("sysapproval_approver")]))
         default:
             return .skip(sourceID: r.value("number") ?? sysID,

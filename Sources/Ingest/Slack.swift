@@ -83,44 +83,39 @@ public enum SlackImporter {
         let caseID = context.caseOverride ?? labels.first(where: { $0.label == "case" }).map(\.value).flatMap(Labels.caseID(in:))
             ?? context.caseFor(ids: [channel], texts: [])
         let kind = caseID.flatMap { context.knownCases[$0] } ?? caseID.map { $0.hasPrefix("PD-") ? CaseKind.plannedDowntime : .incident }
-        var content: [String: JSONValue] = [:]
+        var content: [String: String] = [:]
         for (label, value) in labels where !controlLabels.contains(label) {
             var field = aliases[label] ?? label
             if field == "impact" { field = kind == .plannedDowntime ? "anticipated_impact" : "estimated_user_impact" }
-            content[field] = .string(value)
+            content[field] = value
         }
         guard !content.isEmpty else {
             return .skip(sourceID: sourceID, reason: "no labelled content lines (Summary:, Impact:, ...): not a notification of the template")
         }
         let purposeText = labels.first(where: { $0.label == "purpose" })?.value
-        let purpose: String
+        let purpose: NotificationPurpose
         if let purposeText {
             let p = purposeText.lowercased().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "-", with: "_")
-            guard NotificationPurpose(rawValue: p) != nil else {
+            guard let named = NotificationPurpose(rawValue: p) else {
                 return .skip(sourceID: sourceID, reason: "Purpose: '\(printable(purposeText))' is not one of \(NotificationPurpose.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            purpose = p
+            purpose = named
         } else if let d = context.defaultPurpose {
-            purpose = d.rawValue
+            purpose = d
         } else {
             return .skip(sourceID: sourceID, reason: "no Purpose: line and no --purpose")
         }
         guard !audience.isEmpty else { return .skip(sourceID: sourceID, reason: "the message tags nobody (no <@U...> or <!subteam^S...> mentions)") }
-        var data: [String: JSONValue] = [
-            "channel": .string("slack"),
-            "destination": .string(context.config.slackChannels[channel] ?? channel),
-            "audience": .array(audience.map(JSONValue.string)),
-            "purpose": .string(purpose),
-            "content": .object(content),
-        ]
-        if subtype == nil { data["message_ref"] = .string(permalink(channel: channel, ts: tsText, context: context)) }
-        if let edits { data["edits"] = .string(edits) }
+        let sent = NotificationSent(
+            channel: .slack, destination: context.config.slackChannels[channel] ?? channel, audience: audience,
+            purpose: purpose, content: content,
+            messageRef: subtype == nil ? permalink(channel: channel, ts: tsText, context: context) : nil, edits: edits)
         var extra: [String: JSONValue] = ["slack_channel": .string(channel)]
         if let userID { extra["source_actor"] = .string(userID) }
         if !unresolved.isEmpty { extra["unresolved_mentions"] = .array(unresolved.map(JSONValue.string)) }
         let key = eventID.map { "slack/\($0)" } ?? "slack/\(channel)/\(tsText)\(subtype == nil ? "" : "/edit")"
-        return .event(Draft(type: "notification.sent", caseID: caseID, occurredAt: occurred, actor: actor, key: key,
-                            data: data, sourceID: sourceID, extra: extra))
+        return .event(Draft(payload: sent, caseID: caseID, occurredAt: occurred, actor: actor, key: key,
+                            sourceID: sourceID, extra: extra))
     }
 
     /// `https://WORKSPACE.slack.com/archives/C123/p1775568900000200` (Slack's

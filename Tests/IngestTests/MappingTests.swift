@@ -64,6 +64,8 @@ struct MappingTests {
         #expect(reasons.contains { $0.contains("'SEV-9' is not P1..P4") })
         #expect(reasons.contains { $0.contains("no team for service PUNKNOWN") })
         #expect(reasons.contains { $0.contains("not a PagerDuty webhook") })
+        #expect(out.unmapped.allSatisfy { $0.code == .notMapped })
+        #expect(read.unreadable.map(\.code) == [.unreadable])
     }
 
     @Test("PagerDuty maintenance windows: list and single, mapped to the case the description names")
@@ -127,6 +129,7 @@ struct MappingTests {
         #expect(reasons.contains("url_verification"))
         #expect(out.events.count == 1)
         #expect(out.events[0].metadata["import"]?["unresolved_mentions"] == .array([.string("U9NOTINDIR")]))
+        #expect(out.unmapped.filter { $0.reason.contains("no case") }.map(\.code) == [.noCase])
     }
 
     @Test("Slack: a case never opened is reported, not guessed")
@@ -135,6 +138,7 @@ struct MappingTests {
         #expect(out.events.isEmpty)
         #expect(out.unmapped.count == 6)
         #expect(out.unmapped.allSatisfy { $0.reason.contains("never opened") })
+        #expect(out.unmapped.allSatisfy { $0.code == .caseNotOpened })
     }
 
     @Test("ServiceNow: incident and change request as tickets, approved approval as approval; pending and other tables reported")
@@ -177,8 +181,20 @@ struct MappingTests {
         let saved = #"{"headers": {"X-PagerDuty-Signature": "v1=00"}, "body": "{not json"}"#
         let out = PagerDutyImporter.map(PayloadFile.read(Data(saved.utf8)).payloads, context: ctx)
         #expect(out.unmapped.first?.reason.contains("malformed JSON") == true)
+        #expect(out.unmapped.first?.code == .unreadable)
         let bad = PayloadFile.read(Data(#"{"headers": {}, "body": 5}"#.utf8))
         #expect(bad.unreadable.first?.reason.contains("raw body as a string") == true)
+        #expect(bad.unreadable.first?.code == .unreadable)
+    }
+
+    @Test("a mapped event the catalog refuses is reported with the catalog's message")
+    func invalidEvent() throws {
+        let body = #"{"event": {"id": "E1", "event_type": "incident.triggered", "occurred_at": "2026-04-07T13:20:00Z", "data": {"id": "Q1", "title": "  "}}}"#
+        let ctx = ImportContext(defaultActor: "importer", caseOverride: Self.incident, defaultTeam: .userFacing)
+        let out = PagerDutyImporter.map(PayloadFile.read(Data(body.utf8)).payloads, context: ctx)
+        #expect(out.events.isEmpty)
+        #expect(out.unmapped.map(\.description) == ["item 1 (E1): not a valid incident.opened event: data.summary: must not be empty"])
+        #expect(out.unmapped.map(\.code) == [.invalidEvent])
     }
 
     @Test("labelled lines: bold, bullets, quotes and case ids")
@@ -188,5 +204,59 @@ struct MappingTests {
         #expect(lines[0].value == "upgrade")
         #expect(Labels.caseID(in: "see PD-2026-0007 for details") == "PD-2026-0007")
         #expect(Labels.caseID(in: "nothing") == nil)
+    }
+}
+
+/// Every fixture through its importer, with and without the config: each
+/// mapped event (type, case, time, actor, key, data, metadata) and each
+/// unmapped reason, as JSON lines, must be exactly `Fixtures/mapped.golden`
+/// (recorded from the importers when they built `data` by key, before they
+/// built catalog payloads).
+@Suite("Ingest: mapped output is byte-identical")
+struct MappedGoldenTests {
+    static let now = Date(timeIntervalSince1970: 1_775_000_000)
+
+    static func lines() throws -> [String] {
+        let known: [String: CaseKind] = [MappingTests.incident: .incident, "PD-2026-0007": .plannedDowntime]
+        let configured = try Fixture.context(known: known, now: now)
+        let bare = ImportContext(directories: try Fixture.directory(), defaultActor: "importer", caseOverride: MappingTests.incident,
+                                 knownCases: known, now: now, defaultTeam: .userFacing, defaultPurpose: .update)
+        let runs: [(String, ([RawPayload], ImportContext) -> ImportOutcome, [String])] = [
+            ("pagerduty", PagerDutyImporter.map,
+             ["pagerduty-incident.jsonl", "pagerduty-other.jsonl", "pagerduty-window.json", "pagerduty-windows.json"]),
+            ("slack", SlackImporter.map, ["slack-incident.jsonl", "slack-other.jsonl"]),
+            ("servicenow", ServiceNowImporter.map, ["servicenow-change.json", "servicenow-incident.json"]),
+        ]
+        var out: [String] = []
+        for (importer, map, files) in runs {
+            for file in files {
+                for (label, context) in [("config", configured), ("bare", bare)] {
+                    let result = map(PayloadFile.read(try Fixture.data(file)).payloads, context)
+                    let head = "\(importer) \(file) \(label)"
+                    for e in result.events {
+                        let v = e.envelope
+                        let line: JSONValue = .object([
+                            "item": .int(Int64(e.item)), "type": .string(v.type), "case": .string(v.caseID),
+                            "occurred_at": .string(RFC3339.format(v.occurredAt)), "actor": .string(v.actor),
+                            "source": .string(v.source.rawValue), "key": v.key.map(JSONValue.string) ?? .null,
+                            "data": v.data, "metadata": e.metadata,
+                        ])
+                        out.append("\(head) event \(line.jsonText())")
+                    }
+                    for u in result.unmapped { out.append("\(head) unmapped \(u)") }
+                    for u in result.signatureFailures { out.append("\(head) signature \(u)") }
+                }
+            }
+        }
+        return out
+    }
+
+    @Test("every fixture, with the config and without")
+    func golden() throws {
+        let got = try Self.lines()
+        let want = String(decoding: try Fixture.data("mapped.golden"), as: UTF8.self)
+            .split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        #expect(got.count == want.count)
+        for (g, w) in zip(got, want) { #expect(g == w) }
     }
 }

@@ -41,6 +41,7 @@ struct SignatureTests {
                                             context: try Fixture.context(secret: Self.secret))
         #expect(changed.signatureFailures.count == 1)  // the one payload that mentions P3
         #expect(changed.signatureFailures[0].reason.contains("does not match"))
+        #expect(changed.signatureFailures[0].code == .signature)
         #expect(Signatures.verifyPagerDuty(body: Data("{}".utf8), header: nil, secret: "s") != nil)
     }
 
