@@ -82,12 +82,18 @@ let package = Package(
         .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"], path: "Plugins/EmbedFiles"),
 
         .testTarget(name: "EventsTests", dependencies: ["Events"]),
-        .target(name: "TestSupport", dependencies: ["Ledger", "Postgres"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Ledger", "Postgres", "Operations"], path: "Tests/TestSupport"),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Events", "TestSupport"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "Events"]),
         .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Compliance", "Reports", "Ledger", "Postgres", "Events", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["dtledger", "Operations", "Events", "Ledger", "Postgres", "Domain", "TestSupport"]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Events", "Domain", "Ledger", "Operations", "dtledger", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: [
+            "dtledger", "Operations", "Events", "Ledger", "Postgres", "Domain", "Reports", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "IngestTests", dependencies: [
+            "Ingest", "Events", "Domain", "Ledger", "Operations", "dtledger", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], exclude: ["Fixtures"]),
         // Faults, load, hostile input, secrets and TLS (SECURITY.md, docs/reliability.md).
         .testTarget(name: "ReliabilityTests", dependencies: ["Events", "Ledger", "Postgres", "Projections", "TestSupport"]),
     ],
