@@ -17,7 +17,7 @@ public enum EventData: Sendable {
 public struct AppendRequest: Sendable {
     public var caseID: String
     public var type: String
-    public var data: EventData
+    public var data: EventData = .none
     /// RFC 3339 with offset; default: the session's now.
     public var occurredAt: String?
     /// Default: the session's default actor.
@@ -25,18 +25,12 @@ public struct AppendRequest: Sendable {
     /// An EventSource raw value; default cli.
     public var source: String?
     public var key: String?
-    public var expected: ExpectedVersion
+    public var expected: ExpectedVersion = .any
 
-    public init(caseID: String, type: String, data: EventData = .none, occurredAt: String? = nil, actor: String? = nil,
-                source: String? = nil, key: String? = nil, expected: ExpectedVersion = .any) {
+    /// An event of `type` in `caseID`; the other fields are set as given.
+    public init(caseID: String, type: String) {
         self.caseID = caseID
         self.type = type
-        self.data = data
-        self.occurredAt = occurredAt
-        self.actor = actor
-        self.source = source
-        self.key = key
-        self.expected = expected
     }
 }
 

@@ -3,7 +3,7 @@ import Domain
 import Events
 import Foundation
 
-/// The envelope module's validation error (ArgumentParser has a type of the same name).
+/// Events' ValidationError: an input that fails the envelope's or the catalog's checks.
 typealias InputError = Events.ValidationError
 
 /// The checks every event passes before anything touches the database:

@@ -46,36 +46,26 @@ public struct ImportRequest: Sendable {
     /// The importer config file (YAML or JSON).
     public var config: String?
     /// Source id to case mappings, each "ID=CASE".
-    public var caseMappings: [String]
+    public var caseMappings: [String] = []
     /// Every event into this case.
     public var caseID: String?
     /// The actor when a payload names nobody the directory knows (default: the session's).
     public var actor: String?
     /// Write nothing when any payload cannot be mapped.
-    public var strict: Bool
+    public var strict = false
     /// Map and report only: nothing is written, the events are returned.
-    public var dryRun: Bool
+    public var dryRun = false
     /// Return each imported event (with its id, position, duplicate).
-    public var returnEvents: Bool
+    public var returnEvents = false
     /// Verify each payload's signature with the secret in the environment.
-    public var verifySignature: Bool
+    public var verifySignature = false
     /// The environment variable of the secret, instead of the source's default.
     public var secretVariable: String?
 
-    public init(source: ImportSource, file: String, config: String? = nil, caseMappings: [String] = [], caseID: String? = nil,
-                actor: String? = nil, strict: Bool = false, dryRun: Bool = false, returnEvents: Bool = false,
-                verifySignature: Bool = false, secretVariable: String? = nil) {
+    /// Imports `file` with the `source`'s importer; the other fields are set as given.
+    public init(source: ImportSource, file: String) {
         self.source = source
         self.file = file
-        self.config = config
-        self.caseMappings = caseMappings
-        self.caseID = caseID
-        self.actor = actor
-        self.strict = strict
-        self.dryRun = dryRun
-        self.returnEvents = returnEvents
-        self.verifySignature = verifySignature
-        self.secretVariable = secretVariable
     }
 }
 

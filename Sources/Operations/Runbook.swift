@@ -15,24 +15,25 @@ public struct CasePrefix: RawRepresentable, Hashable, Sendable {
     public static let downtime = CasePrefix(rawValue: "PD")
 }
 
+/// The case a runbook event goes to.
+public enum RunbookCase: Sendable, Equatable {
+    /// This case.
+    case existing(String)
+    /// A new case whose id is generated with this prefix.
+    case generate(CasePrefix)
+}
+
 /// Who records a runbook event, when, in which case: what every runbook
 /// action has besides its event type and data.
 public struct RunbookContext: Sendable {
-    /// The case; nil with `generate` set: a new case id is generated.
-    public var caseID: String?
-    /// The prefix of the case id to generate when `caseID` is nil.
-    public var generate: CasePrefix?
+    public var target: RunbookCase
     public var occurredAt: Date
     public var actor: String
     /// Idempotency key: a retry with it appends nothing and returns the original.
     public var key: String?
 
-    public init(caseID: String?, generate: CasePrefix? = nil, occurredAt: Date, actor: String, key: String? = nil) {
-        self.caseID = caseID
-        self.generate = generate
-        self.occurredAt = occurredAt
-        self.actor = actor
-        self.key = key
+    public init(_ target: RunbookCase, occurredAt: Date, actor: String, key: String? = nil) {
+        (self.target, self.occurredAt, self.actor, self.key) = (target, occurredAt, actor, key)
     }
 }
 
@@ -52,17 +53,20 @@ extension Session {
     /// finds the original), checks a notification's audience against the
     /// directory in force, appends, and reads the stored event back.
     public func record(type: String, data: JSONValue, context: RunbookContext) throws -> RecordedRunbookEvent {
-        let explicitCase = context.caseID
+        var explicitCase: String?, generate: CasePrefix?
+        switch context.target {
+        case .existing(let id): explicitCase = id
+        case .generate(let prefix): generate = prefix
+        }
         if let explicitCase { try Envelope.validateCaseID(explicitCase) }
-        guard explicitCase != nil || context.generate != nil else { throw OperationError.usage("missing case id") }
         // Check everything before generating an id or touching the database.
-        let envelope = Envelope(type: type, caseID: explicitCase ?? "\(context.generate?.rawValue ?? "X")-0000-0000",
+        let envelope = Envelope(type: type, caseID: explicitCase ?? "\(generate?.rawValue ?? "X")-0000-0000",
                                 occurredAt: context.occurredAt, actor: context.actor, source: .cli, key: context.key, data: data)
         try EventValidation.validate(envelope)
         // With a key, a lost connection is retried safely (AppendRetry; README, "Retries").
         return try retrying(idempotent: context.key != nil) { store -> RecordedRunbookEvent in
             var envelope = envelope
-            if explicitCase == nil, let generate = context.generate {
+            if let generate {
                 // A retry of a command that generated its id finds the original by its key.
                 if let key = context.key, let original = try store.event(key: key) {
                     guard original.type == type else {

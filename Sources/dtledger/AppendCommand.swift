@@ -80,8 +80,9 @@ struct AppendCommand: ParsableCommand {
         case let text? where text.hasPrefix("@"): .file(String(text.dropFirst()))
         case let text?: .text(text)
         }
-        let request = AppendRequest(caseID: caseID!, type: type!, data: data, occurredAt: occurredAt, actor: actor,
-                                    source: source, key: key, expected: expectVersion.flatMap(ExpectedVersion.init) ?? .any)
+        var request = AppendRequest(caseID: caseID!, type: type!)
+        (request.data, request.occurredAt, request.actor, request.source, request.key) = (data, occurredAt, actor, source, key)
+        request.expected = expectVersion.flatMap(ExpectedVersion.init) ?? .any
         return try session.append(request).json.jsonText()
     }
 }

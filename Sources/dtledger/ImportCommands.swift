@@ -40,9 +40,11 @@ struct ImportCommand: ParsableCommand {
 
     /// The import as Operations takes it.
     static func request(_ source: ImportSource, _ shared: Shared, _ signing: Signing?) -> ImportRequest {
-        ImportRequest(source: source, file: shared.file, config: shared.config, caseMappings: shared.map, caseID: shared.caseID,
-                      actor: shared.actor, strict: shared.strict, dryRun: shared.dryRun, returnEvents: shared.json,
-                      verifySignature: signing?.verifySignature ?? false, secretVariable: signing?.secretEnv)
+        var r = ImportRequest(source: source, file: shared.file)
+        (r.config, r.caseMappings, r.caseID, r.actor) = (shared.config, shared.map, shared.caseID, shared.actor)
+        (r.strict, r.dryRun, r.returnEvents) = (shared.strict, shared.dryRun, shared.json)
+        (r.verifySignature, r.secretVariable) = (signing?.verifySignature ?? false, signing?.secretEnv)
+        return r
     }
 
     /// Imports (Operations), reporting skipped and unverified payloads on

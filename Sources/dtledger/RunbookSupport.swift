@@ -40,15 +40,17 @@ struct EventOptions: ParsableArguments {
     func context(generate: CasePrefix?, _ env: CommandEnvironment) throws -> RunbookContext {
         let occurred = try at.map { try parseTime($0, option: "--at") } ?? Date()
         guard let actor = actor ?? env.defaultActor else { throw OperationError.usage("missing --actor (or set DTLEDGER_ACTOR)") }
-        var explicitCase = caseID
-        if explicitCase == nil && generate == nil {
-            guard let id = env.variables["DTLEDGER_CASE"].flatMap({ $0.isEmpty ? nil : $0 }) else {
-                throw OperationError.usage("missing --case (or set DTLEDGER_CASE)")
-            }
-            explicitCase = id
+        let target: RunbookCase
+        if let caseID {
+            target = .existing(caseID)
+        } else if let generate {
+            target = .generate(generate)
+        } else if let id = env.variables["DTLEDGER_CASE"], !id.isEmpty {
+            target = .existing(id)
+        } else {
+            throw OperationError.usage("missing --case (or set DTLEDGER_CASE)")
         }
-        return RunbookContext(caseID: explicitCase, generate: explicitCase == nil ? generate : nil,
-                              occurredAt: occurred, actor: actor, key: key)
+        return RunbookContext(target, occurredAt: occurred, actor: actor, key: key)
     }
 }
 

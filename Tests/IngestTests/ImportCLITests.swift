@@ -24,9 +24,9 @@ struct ImportCLITests {
                            notices: inout [ImportNotice]) throws -> ImportResult {
         var collected: [ImportNotice] = []
         defer { notices += collected }
-        return try db.session(environment: environment).importPayloads(
-            ImportRequest(source: source, file: file, config: Fixture.path("config.yaml"), strict: strict,
-                          verifySignature: verifySignature)) { collected.append($0) }
+        var request = ImportRequest(source: source, file: file)
+        (request.config, request.strict, request.verifySignature) = (Fixture.path("config.yaml"), strict, verifySignature)
+        return try db.session(environment: environment).importPayloads(request) { collected.append($0) }
     }
 
     static func importAll(_ db: TestDatabase) throws -> [JSONValue] {
