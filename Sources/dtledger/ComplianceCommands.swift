@@ -59,12 +59,12 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The case id.") var caseID: String
-    @Option(name: .customLong("as-of"), help: "As of this time (default now).") var asOf: String?
+    @OptionGroup var asOf: AsOfOption
 
     func run() throws {
         try guarded {
             try Envelope.validateCaseID(caseID)
-            let now = try asOf.map { try parseTime($0, option: "--as-of") } ?? Date()
+            let now = try asOf.date() ?? Date()
             print(try connection.session().open().status(caseID: caseID, asOf: now))
         }
     }

@@ -18,12 +18,12 @@ struct TimelineCommand: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The case id.") var caseID: String
     @Option(help: "table (default), markdown or json.") var format: TimelineFormat = .table
-    @Option(name: .customLong("as-of"), help: "As of this time (default now).") var asOf: String?
+    @OptionGroup var asOf: AsOfOption
 
     func run() throws {
         try guarded {
             try Envelope.validateCaseID(caseID)
-            let when = try asOf.map { try parseTime($0, option: "--as-of") }
+            let when = try asOf.date()
             writeStdout(try connection.session().open().timeline(caseID: caseID, asOf: when, format: format))
         }
     }
@@ -44,12 +44,12 @@ struct ReportCommand: ParsableCommand {
         @Argument(help: "The case id.") var caseID: String
         @Option(help: "markdown (default), html, json or csv.") var format: ReportFormat = .markdown
         @Option(help: "Write to this file instead of stdout.") var output: String?
-        @Option(name: .customLong("as-of"), help: "As of this time (default now).") var asOf: String?
+        @OptionGroup var asOf: AsOfOption
 
         func run() throws {
             try guarded {
                 try Envelope.validateCaseID(caseID)
-                let when = try asOf.map { try parseTime($0, option: "--as-of") }
+                let when = try asOf.date()
                 try emit(try connection.session().open().review(caseID: caseID, asOf: when, format: format), to: output)
             }
         }
@@ -66,13 +66,13 @@ struct ReportCommand: ParsableCommand {
         @Option(help: "markdown (default), html, json or csv.") var format: ReportFormat = .markdown
         @Option(help: "Write to this file instead of stdout.") var output: String?
         @Option(help: "A digest file kept outside the database to verify against.") var digest: String?
-        @Option(name: .customLong("as-of"), help: "As of this time (default now).") var asOf: String?
+        @OptionGroup var asOf: AsOfOption
 
         func run() throws {
             try guarded {
                 let start = try parseTime(from, option: "--from"), end = try parseTime(to, option: "--to")
                 guard start < end else { throw OperationError.usage("--from must be before --to") }
-                let when = try asOf.map { try parseTime($0, option: "--as-of") }
+                let when = try asOf.date()
                 let session = connection.session()
                 let expected = try digest.map { try session.readDigest($0) }
                 let audit = try session.open().audit(from: start, to: end, asOf: when, digest: expected, format: format)
@@ -81,6 +81,14 @@ struct ReportCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// `--as-of` of the reports of a case or a period.
+struct AsOfOption: ParsableArguments {
+    @Option(name: .customLong("as-of"), help: "As of this time (default now).") var asOf: String?
+
+    /// The time given (nil: now).
+    func date() throws -> Date? { try asOf.map { try parseTime($0, option: "--as-of") } }
 }
 
 /// Writes a report to a file (atomically) or stdout.
