@@ -52,11 +52,14 @@ extension Session {
     /// the database, generates the case id when asked (a retry with the key
     /// finds the original), checks a notification's audience against the
     /// directory in force, appends, and reads the stored event back.
+    /// This is the one entry for every runbook action: a typed payload
+    /// (a catalog payload type with its event type and JSON form) records
+    /// through it as `record(type: P.eventType, data: payload.json, context:)`.
     public func record(type: String, data: JSONValue, context: RunbookContext) throws -> RecordedRunbookEvent {
-        var explicitCase: String?, generate: CasePrefix?
+        let explicitCase: String?, generate: CasePrefix?
         switch context.target {
-        case .existing(let id): explicitCase = id
-        case .generate(let prefix): generate = prefix
+        case .existing(let id): (explicitCase, generate) = (id, nil)
+        case .generate(let prefix): (explicitCase, generate) = (nil, prefix)
         }
         if let explicitCase { try Envelope.validateCaseID(explicitCase) }
         // Check everything before generating an id or touching the database.
