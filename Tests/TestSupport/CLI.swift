@@ -2,7 +2,8 @@ import Foundation
 import Ledger
 import Operations
 
-/// Runs the built `dtledger` binary as a user would, and captures its output.
+/// What a CLI run gave: its exit code and output (the binary's, or the
+/// in-process runner's in CLITests).
 public struct CLIResult: Sendable {
     public let status: Int32
     public let stdout: String
@@ -15,6 +16,7 @@ public struct CLIResult: Sendable {
     public var lines: [String] { stdout.split(separator: "\n").map(String.init) }
 }
 
+/// Runs the built `dtledger` binary as a user would, and captures its output.
 public enum CLI {
     /// The binary: DTLEDGER_BIN (set by Scripts/test), else beside the test bundle.
     public static var binary: String {
