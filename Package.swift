@@ -53,11 +53,20 @@ let package = Package(
             name: "Ingest",
             dependencies: ["Events", "Domain", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        // The command-line interface: parses, calls the modules, prints.
+        // The use cases every front end performs (append, runbook actions,
+        // imports, publishing, compliance and reports, projections, verify):
+        // typed requests in, typed results and errors out. No argument
+        // parsing, no printing, no process environment.
+        .target(
+            name: "Operations",
+            dependencies: ["Ledger", "Domain", "Events", "Compliance", "Reports", "Projections", "Ingest"]
+        ),
+        // The command-line interface: parses arguments, calls Operations,
+        // prints, and maps errors to exit codes (ExitCodes.swift).
         .executableTarget(
             name: "dtledger",
             dependencies: [
-                "Ledger", "Domain", "Events", "Compliance", "Reports", "Projections", "Ingest",
+                "Operations", "Ledger", "Domain", "Events", "Compliance", "Reports", "Projections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,12 +82,18 @@ let package = Package(
         .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"], path: "Plugins/EmbedFiles"),
 
         .testTarget(name: "EventsTests", dependencies: ["Events"]),
-        .target(name: "TestSupport", dependencies: ["Ledger", "Postgres"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Ledger", "Postgres", "Operations"], path: "Tests/TestSupport"),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Events", "TestSupport"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "Events"]),
         .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Compliance", "Reports", "Ledger", "Postgres", "Events", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Events", "Ledger", "Postgres", "TestSupport"]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Events", "Domain", "Ledger", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: [
+            "dtledger", "Operations", "Events", "Ledger", "Postgres", "Domain", "Reports", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "IngestTests", dependencies: [
+            "Ingest", "Events", "Domain", "Ledger", "Operations", "dtledger", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], exclude: ["Fixtures"]),
         // Faults, load, hostile input, secrets and TLS (SECURITY.md, docs/reliability.md).
         .testTarget(name: "ReliabilityTests", dependencies: ["Events", "Ledger", "Postgres", "Projections", "TestSupport"]),
     ],

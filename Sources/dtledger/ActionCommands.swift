@@ -1,41 +1,37 @@
 import ArgumentParser
 import Events
 import Foundation
+import Operations
 import Domain
 
 struct TicketCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ticket", abstract: "Record a ticket and its approval.", subcommands: [Submit.self, Approve.self])
 
-    struct Submit: ParsableCommand {
+    struct Submit: RunbookCommand {
         static let configuration = CommandConfiguration(abstract: "ticket.submitted (e.g. a SNOW change request).")
         @OptionGroup var options: EventOptions
         @Option(help: "snow (default), psets, ...") var system = "snow"
         @Option(help: "The ticket number, e.g. CHG0031337.") var number: String
         @Option(help: "downtime_approval, security_incident or other.") var purpose: TicketPurpose
         @Option(help: "Link to the ticket.") var url: String?
-        func run() throws {
-            try guarded {
-                var data: [String: JSONValue] = ["system": .string(system), "number": .string(number), "purpose": .string(purpose.rawValue)]
-                if let url { data["url"] = .string(url) }
-                try Runbook.append(type: "ticket.submitted", data: data, options: options)
-            }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent {
+            var data: [String: JSONValue] = ["system": .string(system), "number": .string(number), "purpose": .string(purpose.rawValue)]
+            if let url { data["url"] = .string(url) }
+            return RunbookEvent(type: "ticket.submitted", data: data)
         }
     }
 
-    struct Approve: ParsableCommand {
+    struct Approve: RunbookCommand {
         static let configuration = CommandConfiguration(abstract: "approval.recorded: a ticket was approved or rejected.")
         @OptionGroup var options: EventOptions
         @Option(help: "The ticket number.") var ticket: String
         @Option(help: "Handle of the approver (default: the actor).") var approver: String?
         @Option(help: "approved (default) or rejected.") var decision: ApprovalDecision = .approved
-        func run() throws {
-            try guarded {
-                guard let who = approver ?? options.actor ?? defaultActor() else { throw CLIError.usage("missing --approver") }
-                try Runbook.append(type: "approval.recorded",
-                                   data: ["ticket": .string(ticket), "approver": .string(who), "decision": .string(decision.rawValue)],
-                                   options: options)
-            }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent {
+            guard let who = approver ?? options.actor ?? env.defaultActor else { throw OperationError.usage("missing --approver") }
+            return RunbookEvent(type: "approval.recorded",
+                                data: ["ticket": .string(ticket), "approver": .string(who), "decision": .string(decision.rawValue)])
         }
     }
 }
@@ -44,7 +40,7 @@ struct WindowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "window", abstract: "Record a maintenance window and its verification.", subcommands: [Set.self, Verify.self])
 
-    struct Set: ParsableCommand {
+    struct Set: RunbookCommand {
         static let configuration = CommandConfiguration(abstract: "maintenance_window.set (e.g. in PagerDuty).")
         @OptionGroup var options: EventOptions
         @Option(help: "pagerduty (default).") var system = "pagerduty"
@@ -52,62 +48,52 @@ struct WindowCommand: ParsableCommand {
         @Option(help: "Window start (RFC 3339).") var start: String
         @Option(help: "Window end (RFC 3339).") var end: String
         @Option(help: "Services covered (repeatable or comma-separated).") var services: [String] = []
-        func run() throws {
-            try guarded {
-                let list = Runbook.list(services)
-                guard !list.isEmpty else { throw CLIError.usage("missing --services (the services the window covers)") }
-                try Runbook.append(type: "maintenance_window.set", data: [
-                    "system": .string(system), "window_id": .string(windowID),
-                    "start": try Runbook.time(start, "--start"), "end": try Runbook.time(end, "--end"),
-                    "services": .array(list.map(JSONValue.string)),
-                ], options: options)
-            }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent {
+            let list = Runbook.list(services)
+            guard !list.isEmpty else { throw OperationError.usage("missing --services (the services the window covers)") }
+            return RunbookEvent(type: "maintenance_window.set", data: [
+                "system": .string(system), "window_id": .string(windowID),
+                "start": try Runbook.time(start, "--start"), "end": try Runbook.time(end, "--end"),
+                "services": .array(list.map(JSONValue.string)),
+            ])
         }
     }
 
-    struct Verify: ParsableCommand {
+    struct Verify: RunbookCommand {
         static let configuration = CommandConfiguration(abstract: "maintenance_window.verified: the actor reviewed the window.")
         @OptionGroup var options: EventOptions
         @Option(name: .customLong("window-id"), help: "The window's id.") var windowID: String
-        func run() throws {
-            try guarded { try Runbook.append(type: "maintenance_window.verified", data: ["window_id": .string(windowID)], options: options) }
-        }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(type: "maintenance_window.verified", data: ["window_id": .string(windowID)]) }
     }
 }
 
-struct EscalateCommand: ParsableCommand {
+struct EscalateCommand: RunbookCommand {
     static let configuration = CommandConfiguration(commandName: "escalate", abstract: "escalation.requested (csoc-dbrs, csoc, nsoc, mim, ...).")
     @OptionGroup var options: EventOptions
     @Option(help: "Who it was escalated to: csoc-dbrs, csoc, nsoc, mim, ...") var to: String
     @Option(help: "Their ticket or reference.") var reference: String?
-    func run() throws {
-        try guarded {
-            var data: [String: JSONValue] = ["to": .string(to)]
-            if let reference { data["reference"] = .string(reference) }
-            try Runbook.append(type: "escalation.requested", data: data, options: options)
-        }
+    func event(_ env: CommandEnvironment) throws -> RunbookEvent {
+        var data: [String: JSONValue] = ["to": .string(to)]
+        if let reference { data["reference"] = .string(reference) }
+        return RunbookEvent(type: "escalation.requested", data: data)
     }
 }
 
-struct NoteCommand: ParsableCommand {
+struct NoteCommand: RunbookCommand {
     static let configuration = CommandConfiguration(commandName: "note", abstract: "note.added: free text on the case's timeline.")
     @OptionGroup var options: EventOptions
     @Option(help: "The note.") var text: String
-    func run() throws {
-        try guarded { try Runbook.append(type: "note.added", data: ["text": .string(text)], options: options) }
-    }
+    func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(type: "note.added", data: ["text": .string(text)]) }
 }
 
-struct RetractCommand: ParsableCommand {
+struct RetractCommand: RunbookCommand {
     static let configuration = CommandConfiguration(
         commandName: "retract", abstract: "event.retracted: an event of the case no longer counts as evidence (it stays in the ledger).")
     @OptionGroup var options: EventOptions
     @Argument(help: "The id of the event to retract.") var eventID: String
     @Option(help: "Why.") var reason: String
-    func run() throws {
-        try guarded {
-            guard UUID(uuidString: eventID) != nil else { throw CLIError.usage("EVENT_ID must be an event id (a UUID), not '\(printable(eventID))'") }
-            try Runbook.append(type: "event.retracted", data: ["event_id": .string(eventID.lowercased()), "reason": .string(reason)], options: options)
-        }
+    func event(_ env: CommandEnvironment) throws -> RunbookEvent {
+        guard UUID(uuidString: eventID) != nil else { throw OperationError.usage("EVENT_ID must be an event id (a UUID), not '\(printable(eventID))'") }
+        return RunbookEvent(type: "event.retracted", data: ["event_id": .string(eventID.lowercased()), "reason": .string(reason)])
     }
 }

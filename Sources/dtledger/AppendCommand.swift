@@ -2,6 +2,7 @@ import ArgumentParser
 import Events
 import Foundation
 import Ledger
+import Operations
 
 struct AppendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,125 +64,25 @@ struct AppendCommand: ParsableCommand {
     }
 
     func run() throws {
-        try guarded {
-            if let file { try appendFile(file) } else { try appendOne() }
-        }
+        try guarded { print(try execute(.process)) }
     }
 
-    private func appendOne() throws {
-        var object: [String: JSONValue] = ["type": .string(type!), "case": .string(caseID!)]
-        if let occurredAt { object["occurred_at"] = .string(occurredAt) }
-        if let actor { object["actor"] = .string(actor) }
-        if let source { object["source"] = .string(source) }
-        if let key { object["key"] = .string(key) }
-        object["data"] = try dataValue()
-        let envelope = try Envelope.parse(.object(object), defaults: .init(occurredAt: Date(), actor: defaultActor()))
-        try EventValidation.validate(envelope)
-        let expected = expectVersion.flatMap(ExpectedVersion.init) ?? .any
-        let result = try retrying(idempotent: envelope.key != nil) { store in
-            try store.append(caseID: envelope.caseID, events: [envelope], expected: expected,
-                             openingTypes: EventValidation.openingTypes)[0]
+    /// Appends (Operations) and returns the line printed: the stored event,
+    /// or the file's summary.
+    func execute(_ env: CommandEnvironment) throws -> String {
+        let session = connection.session(env)
+        if let file {
+            return try session.appendFile(file, actor: actor, source: source.flatMap(EventSource.init) ?? .cli).json.jsonText()
         }
-        print(Self.json(result, envelope: envelope))
-    }
-
-    private func dataValue() throws -> JSONValue {
-        guard let data else { return .object([:]) }
-        let bytes: Data
-        if data == "-" {
-            bytes = FileHandle.standardInput.readDataToEndOfFile()
-        } else if data.hasPrefix("@") {
-            bytes = try readInput(String(data.dropFirst()))
-        } else {
-            bytes = Data(data.utf8)
+        let data: EventData = switch self.data {
+        case nil: .none
+        case "-"?: .file("-")
+        case let text? where text.hasPrefix("@"): .file(String(text.dropFirst()))
+        case let text?: .text(text)
         }
-        guard bytes.count <= EventValidation.maxDataBytes * 2 else {
-            throw InputError(field: "data", "is \(bytes.count) bytes; an event's data may be at most \(EventValidation.maxDataBytes) bytes (1 MiB)")
-        }
-        do { return try JSONValue.parse(bytes) } catch {
-            throw InputError(field: "data", error.description)
-        }
-    }
-
-    /// Runs an append, retrying after a lost connection only when every
-    /// event has an idempotency key (AppendRetry; README, "Retries").
-    private func retrying<T>(idempotent: @autoclosure () -> Bool, _ body: (EventStore) throws -> T) throws -> T {
-        try AppendRetry.from(environment: ProcessInfo.processInfo.environment)
-            .run(settings: connection.settings, idempotent: idempotent(),
-                 notice: { printWarning($0) }, body)
-    }
-
-    static func json(_ result: AppendResult, envelope: Envelope) -> String {
-        JSONValue.object([
-            "id": .string(result.id), "position": .int(result.position), "version": .int(result.version),
-            "hash": .string(result.hash), "case": .string(envelope.caseID), "type": .string(envelope.type),
-            "recorded_at": .string(RFC3339.format(result.recordedAt)), "duplicate": .bool(result.duplicate),
-        ]).jsonText()
-    }
-
-    private func appendFile(_ path: String) throws {
-        let file = try EnvelopeFile(path: path, defaults: .init(occurredAt: nil, actor: actor ?? defaultActor(),
-                                                                  source: source.flatMap(EventSource.init) ?? .cli))
-        // The first batch is read before connecting: a small file with a bad
-        // line is refused (65) without touching the database.
-        var pending = try file.nextBatch()
-        guard pending != nil else { throw CLIError.input("\(path): no events in the file") }
-        let progress = Progress()
-        var appended: Int64 = 0, duplicates: Int64 = 0
-        var first: Int64?, last: Int64?
-        var cases = Set<String>()
-        var attempt = 0
-        var sentAll = false
-        // A lost connection before COMMIT leaves nothing behind (the file is
-        // read again from the top); during COMMIT it is ambiguous, so the
-        // retry needs every event to have a key (README, "Retries").
-        try retrying(idempotent: !sentAll || file.allKeyed) { store in
-            attempt += 1
-            if attempt > 1 { try file.rewind(); pending = try file.nextBatch() }
-            appended = 0; duplicates = 0; first = nil; last = nil; cases = []; sentAll = false
-            // Line numbers of the batches in flight, to name a refused event's line.
-            var lines: [Int: [Int]] = [:]
-            var sent = 0
-            try store.atomically {
-                do {
-                    try store.appendMany(openingTypes: EventValidation.openingTypes, next: {
-                        guard let batch = try pending ?? file.nextBatch() else { return nil }
-                        pending = nil
-                        lines[sent] = batch.map(\.line)
-                        sent += 1
-                        for e in batch { cases.insert(e.envelope.caseID) }
-                        return batch.map(\.envelope)
-                    }, onBatch: { index, summary in
-                        lines[index] = nil
-                        appended += summary.appended
-                        duplicates += summary.duplicates
-                        if let p = summary.firstPosition { first = first ?? p }
-                        if let p = summary.lastPosition { last = p }
-                        let done = appended + duplicates
-                        if let total = file.totalBytes, total > 0 {
-                            progress.update("appending: \(done) events (\(file.bytesRead * 100 / total)% of the file)")
-                        } else {
-                            progress.update("appending: \(done) events")
-                        }
-                    })
-                } catch let failure as BatchFailure {
-                    if case LedgerError.invalid(var error) = failure.error, let batchLines = lines[failure.index] {
-                        let item = min(max(failure.item ?? 1, 1), batchLines.count)
-                        error.line = batchLines[item - 1]
-                        throw LedgerError.invalid(error)
-                    }
-                    throw failure.error
-                }
-                sentAll = true
-            }
-        }
-        progress.done()
-        var summary: [String: JSONValue] = [
-            "appended": .int(appended), "duplicates": .int(duplicates),
-            "cases": .int(Int64(cases.count)),
-        ]
-        if let first, let last { summary["first_position"] = .int(first); summary["last_position"] = .int(last) }
-        print(JSONValue.object(summary).jsonText())
+        var request = AppendRequest(caseID: caseID!, type: type!)
+        (request.data, request.occurredAt, request.actor, request.source, request.key) = (data, occurredAt, actor, source, key)
+        request.expected = expectVersion.flatMap(ExpectedVersion.init) ?? .any
+        return try session.append(request).json.jsonText()
     }
 }
-

@@ -2,8 +2,7 @@ import ArgumentParser
 import Compliance
 import Events
 import Foundation
-import Ledger
-import Domain
+import Operations
 import Reports
 
 extension ComplianceFormat: ExpressibleByArgument {}
@@ -41,29 +40,14 @@ struct ComplianceCommand: ParsableCommand {
     func run() throws {
         try guarded {
             let asOfDate = try asOf.map { try parseTime($0, option: "--as-of") }
-            let store = try connection.store()
-            let violations: Int
-            if let caseID {
-                try Envelope.validateCaseID(caseID)
-                let report = try Compliance.evaluateCase(store, caseID: caseID, asOf: asOfDate)
-                FileHandle.standardOutput.write(Data(ComplianceRenderer.render(report, as: format).utf8))
-                violations = report.counts.violations
+            let ledger = try connection.session().open()
+            let output = if let caseID {
+                try ledger.compliance(caseID: caseID, asOf: asOfDate, format: format, write: writeStdout)
             } else {
-                let start = try parseTime(from!, option: "--from"), end = try parseTime(to!, option: "--to")
-                guard start < end else { throw CLIError.usage("--from must be before --to") }
-                let progress = Progress()
-                // Streamed: the cases' rows wait in a temporary file, so memory stays flat.
-                let renderer = try PeriodStreamRenderer(format: format)
-                let summary = try Compliance.streamPeriod(store, from: start, to: end, asOf: asOfDate, progress: { done, total in
-                    if done % 100 == 0 || done == total { progress.update("judged \(done)/\(total) cases") }
-                }) { index, report in
-                    try renderer.add(report, index: index)
-                }
-                progress.done()
-                try renderer.finish(summary) { FileHandle.standardOutput.write(Data($0.utf8)) }
-                violations = summary.totals.totals.violations
+                try ledger.compliance(from: try parseTime(from!, option: "--from"), to: try parseTime(to!, option: "--to"),
+                                      asOf: asOfDate, format: format, write: writeStdout)
             }
-            if strict && violations > 0 { throw ExitCode(1) }
+            if strict && output.violations > 0 { throw ExitCode(1) }
         }
     }
 }
@@ -75,14 +59,13 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The case id.") var caseID: String
-    @Option(name: .customLong("as-of"), help: "As of this time (default now).") var asOf: String?
+    @OptionGroup var asOf: AsOfOption
 
     func run() throws {
         try guarded {
             try Envelope.validateCaseID(caseID)
-            let now = try asOf.map { try parseTime($0, option: "--as-of") } ?? Date()
-            let report = try Compliance.evaluateCase(try connection.store(), caseID: caseID, asOf: now)
-            print(StatusRenderer.render(report))
+            let now = try asOf.date() ?? Date()
+            print(try connection.session().open().status(caseID: caseID, asOf: now))
         }
     }
 }

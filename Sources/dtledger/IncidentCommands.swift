@@ -1,6 +1,7 @@
 import ArgumentParser
 import Events
 import Foundation
+import Operations
 import Domain
 
 struct IncidentCommand: ParsableCommand {
@@ -10,7 +11,7 @@ struct IncidentCommand: ParsableCommand {
         discussion: "Runbook: docs/runbooks.md. 'incident open' without --case generates INC-YYYY-NNNN and prints it.",
         subcommands: [Open.self, PriorityCommand.self, Update.self, Milestone.self, Resolve.self, Reopen.self])
 
-    struct Open: ParsableCommand {
+    struct Open: RunbookCommand {
         static let configuration = CommandConfiguration(
             abstract: "incident.opened: detected (generates the case id INC-YYYY-NNNN unless --case).")
         @OptionGroup var options: EventOptions
@@ -23,38 +24,32 @@ struct IncidentCommand: ParsableCommand {
         @Flag(name: .customLong("data-compromise-suspected"), help: "Veteran data may be compromised.") var dataCompromiseSuspected = false
         @Flag(name: .customLong("impacts-mobile"), help: "The incident affects the mobile app.") var impactsMobile = false
 
-        func run() throws {
-            try guarded {
-                guard let impact = try Runbook.impact(users: users, services: services, option: "--services") else {
-                    throw CLIError.usage("missing --services (the impacted services)")
-                }
-                var data: [String: JSONValue] = [
-                    "team": .string(team.rawValue), "summary": .string(summary), "estimated_user_impact": impact,
-                    "started_at": try Runbook.time(startedAt, "--started-at"),
-                    "data_compromise_suspected": .bool(dataCompromiseSuspected), "impacts_mobile": .bool(impactsMobile),
-                ]
-                if let product { data["product"] = .string(product) }
-                try Runbook.append(type: "incident.opened", data: data, options: options, generate: "INC")
-            }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent {
+            let impact = try Runbook.requiredImpact(users: users, services: services)
+            var data: [String: JSONValue] = [
+                "team": .string(team.rawValue), "summary": .string(summary), "estimated_user_impact": impact,
+                "started_at": try Runbook.time(startedAt, "--started-at"),
+                "data_compromise_suspected": .bool(dataCompromiseSuspected), "impacts_mobile": .bool(impactsMobile),
+            ]
+            if let product { data["product"] = .string(product) }
+            return RunbookEvent(type: "incident.opened", data: data, generate: .incident)
         }
     }
 
-    struct PriorityCommand: ParsableCommand {
+    struct PriorityCommand: RunbookCommand {
         static let configuration = CommandConfiguration(
             commandName: "priority", abstract: "incident.priority_set: the initial rating or a change (P1..P4).")
         @OptionGroup var options: EventOptions
         @Option(help: "P1, P2, P3 or P4.") var priority: Priority
         @Option(help: "Why this priority.") var reason: String?
-        func run() throws {
-            try guarded {
-                var data: [String: JSONValue] = ["priority": .string(priority.rawValue)]
-                if let reason { data["reason"] = .string(reason) }
-                try Runbook.append(type: "incident.priority_set", data: data, options: options)
-            }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent {
+            var data: [String: JSONValue] = ["priority": .string(priority.rawValue)]
+            if let reason { data["reason"] = .string(reason) }
+            return RunbookEvent(type: "incident.priority_set", data: data)
         }
     }
 
-    struct Update: ParsableCommand {
+    struct Update: RunbookCommand {
         static let configuration = CommandConfiguration(
             abstract: "incident.updated: summary, impact or flags changed.")
         @OptionGroup var options: EventOptions
@@ -65,51 +60,43 @@ struct IncidentCommand: ParsableCommand {
         var dataCompromiseSuspected: Bool?
         @Flag(name: .customLong("impacts-mobile"), inversion: .prefixedNo, help: "Whether it affects the mobile app.") var impactsMobile: Bool?
         @Option(help: "Directory product id.") var product: String?
-        func run() throws {
-            try guarded {
-                var data: [String: JSONValue] = [:]
-                if let summary { data["summary"] = .string(summary) }
-                if let impact = try Runbook.impact(users: users, services: services, option: "--services") { data["estimated_user_impact"] = impact }
-                if let dataCompromiseSuspected { data["data_compromise_suspected"] = .bool(dataCompromiseSuspected) }
-                if let impactsMobile { data["impacts_mobile"] = .bool(impactsMobile) }
-                if let product { data["product"] = .string(product) }
-                guard !data.isEmpty else {
-                    throw CLIError.usage("nothing changed: give at least one of --summary, --services, --data-compromise-suspected, --impacts-mobile, --product")
-                }
-                try Runbook.append(type: "incident.updated", data: data, options: options)
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent {
+            var data: [String: JSONValue] = [:]
+            if let summary { data["summary"] = .string(summary) }
+            if let impact = try Runbook.impact(users: users, services: services) { data["estimated_user_impact"] = impact }
+            if let dataCompromiseSuspected { data["data_compromise_suspected"] = .bool(dataCompromiseSuspected) }
+            if let impactsMobile { data["impacts_mobile"] = .bool(impactsMobile) }
+            if let product { data["product"] = .string(product) }
+            guard !data.isEmpty else {
+                throw OperationError.usage("nothing changed: give at least one of --summary, --services, --data-compromise-suspected, --impacts-mobile, --product")
             }
+            return RunbookEvent(type: "incident.updated", data: data)
         }
     }
 
-    struct Milestone: ParsableCommand {
+    struct Milestone: RunbookCommand {
         static let configuration = CommandConfiguration(abstract: "incident.milestone: e.g. solution_determined, contained, recovered.")
         @OptionGroup var options: EventOptions
         @Option(help: "\(MilestoneKind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: MilestoneKind
         @Option(help: "A note.") var note: String?
-        func run() throws {
-            try guarded {
-                var data: [String: JSONValue] = ["kind": .string(kind.rawValue)]
-                if let note { data["note"] = .string(note) }
-                try Runbook.append(type: "incident.milestone", data: data, options: options)
-            }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent {
+            var data: [String: JSONValue] = ["kind": .string(kind.rawValue)]
+            if let note { data["note"] = .string(note) }
+            return RunbookEvent(type: "incident.milestone", data: data)
         }
     }
 
-    struct Resolve: ParsableCommand {
+    struct Resolve: RunbookCommand {
         static let configuration = CommandConfiguration(abstract: "incident.resolved.")
         @OptionGroup var options: EventOptions
         @Option(help: "How it was resolved.") var resolution: String
-        func run() throws {
-            try guarded { try Runbook.append(type: "incident.resolved", data: ["resolution": .string(resolution)], options: options) }
-        }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(type: "incident.resolved", data: ["resolution": .string(resolution)]) }
     }
 
-    struct Reopen: ParsableCommand {
+    struct Reopen: RunbookCommand {
         static let configuration = CommandConfiguration(abstract: "incident.reopened.")
         @OptionGroup var options: EventOptions
         @Option(help: "Why it was reopened.") var reason: String
-        func run() throws {
-            try guarded { try Runbook.append(type: "incident.reopened", data: ["reason": .string(reason)], options: options) }
-        }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(type: "incident.reopened", data: ["reason": .string(reason)]) }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Compliance
 import Foundation
 import Ledger
+import Operations
 
 struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,8 +21,8 @@ struct MigrateCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let store = try connection.store()
-            let applied = try Migrator().migrate(store.connection) { message in
+            let ledger = try connection.session().open()
+            let applied = try ledger.migrate { message in
                 FileHandle.standardError.write(Data("\(message)\n".utf8))
             }
             if applied.isEmpty {
@@ -30,9 +30,8 @@ struct MigrateCommand: ParsableCommand {
             } else {
                 print("migrations: applied \(applied.map(\.name).joined(separator: ", "))")
             }
-            if !noDefaultPolicy,
-               let published = try Publishing.publishDefaultPolicyIfNone(store, actor: defaultActor() ?? "dtledger") {
-                print("policy: published the default policy at position \(published.result.position)")
+            if !noDefaultPolicy, let position = try ledger.publishDefaultPolicyIfNone() {
+                print("policy: published the default policy at position \(position)")
             }
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Events
 import Foundation
+import Operations
 import Domain
 
 struct NotifyCommand: ParsableCommand {
@@ -26,20 +27,20 @@ struct NotifyCommand: ParsableCommand {
 
         func data(channel: Channel) throws -> [String: JSONValue] {
             let refs = Runbook.list(audience)
-            guard !refs.isEmpty else { throw CLIError.usage("missing --audience (who the message tagged or was sent to)") }
-            guard !content.isEmpty else { throw CLIError.usage("missing --content field=text (what the message said)") }
+            guard !refs.isEmpty else { throw OperationError.usage("missing --audience (who the message tagged or was sent to)") }
+            guard !content.isEmpty else { throw OperationError.usage("missing --content field=text (what the message said)") }
             var fields: [String: JSONValue] = [:]
             for item in content {
                 guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
-                    throw CLIError.usage("--content must be field=text, not '\(printable(item))'")
+                    throw OperationError.usage("--content must be field=text, not '\(printable(item))'")
                 }
                 let name = String(item[..<eq]).trimmingCharacters(in: .whitespaces)
                 let text = String(item[item.index(after: eq)...])
                 guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                    throw CLIError.usage("--content field names are letters, digits and _, not '\(printable(name))'")
+                    throw OperationError.usage("--content field names are letters, digits and _, not '\(printable(name))'")
                 }
-                guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIError.usage("--content \(name)= is empty") }
-                guard fields[name] == nil else { throw CLIError.usage("--content \(name) is given twice") }
+                guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw OperationError.usage("--content \(name)= is empty") }
+                guard fields[name] == nil else { throw OperationError.usage("--content \(name) is given twice") }
                 fields[name] = .string(text)
             }
             var data: [String: JSONValue] = [
@@ -53,21 +54,17 @@ struct NotifyCommand: ParsableCommand {
         }
     }
 
-    struct Slack: ParsableCommand {
+    struct Slack: RunbookCommand {
         static let configuration = CommandConfiguration(abstract: "A Slack message was posted (or edited, with --edits).")
         @OptionGroup var options: EventOptions
         @OptionGroup var fields: Fields
-        func run() throws {
-            try guarded { try Runbook.append(type: "notification.sent", data: try fields.data(channel: .slack), options: options) }
-        }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(type: "notification.sent", data: try fields.data(channel: .slack)) }
     }
 
-    struct Email: ParsableCommand {
+    struct Email: RunbookCommand {
         static let configuration = CommandConfiguration(abstract: "An email was sent.")
         @OptionGroup var options: EventOptions
         @OptionGroup var fields: Fields
-        func run() throws {
-            try guarded { try Runbook.append(type: "notification.sent", data: try fields.data(channel: .email), options: options) }
-        }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(type: "notification.sent", data: try fields.data(channel: .email)) }
     }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Compliance
 import Events
 import Foundation
 import Ledger
+import Operations
 import Projections
 import Synchronization
 
@@ -30,8 +30,6 @@ struct ProjectionsCommand: ParsableCommand {
 
         func run() throws {
             try guarded {
-                let projector = try Projector(settings: connection.settings, batchSize: batch)
-                let progress = Progress()
                 if follow {
                     signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
                     signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
@@ -41,18 +39,15 @@ struct ProjectionsCommand: ParsableCommand {
                     sigaddset(&unblock, SIGINT)
                     sigaddset(&unblock, SIGTERM)
                     sigprocmask(SIG_UNBLOCK, &unblock, nil)
-                    try projector.lock(wait: true)
-                    defer { projector.unlock() }
-                    FileHandle.standardError.write(Data("projections: following (Ctrl-C to stop)\n".utf8))
-                    try projector.follow(shouldStop: { stopRequested.load(ordering: .relaxed) }) { r in
+                }
+                try connection.session().runProjections(batch: batch, follow: follow,
+                                                        shouldStop: { stopRequested.load(ordering: .relaxed) }) { event in
+                    switch event {
+                    case .following:
+                        FileHandle.standardError.write(Data("projections: following (Ctrl-C to stop)\n".utf8))
+                    case .applied(let r):
                         print("projections: applied \(r.applied) events, re-judged \(r.casesEvaluated) cases; checkpoint \(r.checkpoint)")
                     }
-                } else {
-                    try projector.lock(wait: false)
-                    defer { projector.unlock() }
-                    let r = try projector.catchUp(progress: { p in progress.update("applied \(p.applied) events; checkpoint \(p.checkpoint)/\(p.head)") })
-                    progress.done()
-                    print("projections: applied \(r.applied) events, re-judged \(r.casesEvaluated) cases; checkpoint \(r.checkpoint)")
                 }
             }
         }
@@ -66,12 +61,7 @@ struct ProjectionsCommand: ParsableCommand {
 
         func run() throws {
             try guarded {
-                let projector = try Projector(settings: connection.settings)
-                try projector.lock(wait: false)
-                defer { projector.unlock() }
-                let progress = Progress()
-                let r = try projector.rebuild { done, total in progress.bar(done, total, label: "rebuilding") }
-                progress.done()
+                let r = try connection.session().rebuildProjections()
                 print("projections: rebuilt from \(r.applied) events of \(r.casesEvaluated) cases; checkpoint \(r.checkpoint)")
             }
         }
@@ -84,7 +74,7 @@ struct ProjectionsCommand: ParsableCommand {
 
         func run() throws {
             try guarded {
-                let s = try Projector(settings: connection.settings).status()
+                let s = try connection.session().projectionStatus()
                 if json {
                     print(JSONValue.object([
                         "checkpoint": .int(s.checkpoint), "head": .int(s.head), "lag": .int(s.lag),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Events
 import Foundation
 import Ledger
+import Operations
 
 struct ReadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,25 +30,27 @@ struct ReadCommand: ParsableCommand {
     }
 
     func run() throws {
-        try guarded {
-            let store = try connection.store()
-            let out = Output()
-            if format == .table {
-                out.line(Table.row(["POSITION", "CASE", "VER", "TYPE", "OCCURRED_AT", "ACTOR", "SOURCE"], widths: Self.widths))
-            }
-            try store.forEachEvent(caseID: caseID, after: after) { event in
-                switch format {
-                case .jsonl:
-                    out.line { event.writeJSONLine(to: &$0) }
-                case .table:
-                    out.line(Table.row([
-                        String(event.position), event.caseID, String(event.version), event.type,
-                        RFC3339.format(RFC3339.date(microseconds: event.occurredMicros)), event.actor, event.source,
-                    ], widths: Self.widths))
-                }
-            }
-            out.flush()
+        try guarded { try execute(.process, Output()) }
+    }
+
+    /// Streams the events (Operations) into `out`, as JSON lines or a table.
+    func execute(_ env: CommandEnvironment, _ out: Output) throws {
+        let ledger = try connection.session(env).open()
+        if format == .table {
+            out.line(Table.row(["POSITION", "CASE", "VER", "TYPE", "OCCURRED_AT", "ACTOR", "SOURCE"], widths: Self.widths))
         }
+        try ledger.read(caseID: caseID, after: after) { event in
+            switch format {
+            case .jsonl:
+                out.line { event.writeJSONLine(to: &$0) }
+            case .table:
+                out.line(Table.row([
+                    String(event.position), event.caseID, String(event.version), event.type,
+                    RFC3339.format(RFC3339.date(microseconds: event.occurredMicros)), event.actor, event.source,
+                ], widths: Self.widths))
+            }
+        }
+        out.flush()
     }
 
     static let widths = [8, 16, 4, 28, 26, 14, 10]

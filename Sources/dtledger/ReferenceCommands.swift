@@ -1,9 +1,8 @@
 import ArgumentParser
-import Compliance
 import Events
 import Foundation
-import Ledger
 import Domain
+import Operations
 
 struct DirectoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,15 +10,9 @@ struct DirectoryCommand: ParsableCommand {
         abstract: "Publish and query the directory: people, groups, roles and products, with effective dates.",
         subcommands: [Publish.self, Show.self, Who.self])
 
-    /// The directory published in the ledger and in force at `--at` (default now).
-    static func inForce(at: String?, connection: ConnectionOptions) throws -> (Directory, Date) {
-        let when = try at.map { try parseTime($0, option: "--at") } ?? Date()
-        let store = try connection.store()
-        let reference = try ReferenceData.load(store, through: try store.digest().position)
-        guard let directory = reference.directories.at(when) else {
-            throw CLIError.input("no directory was in force at \(RFC3339.format(when)); publish one with 'dtledger directory publish'")
-        }
-        return (directory, when)
+    /// The time of `--at` (default now).
+    static func time(_ at: String?) throws -> Date {
+        try at.map { try parseTime($0, option: "--at") } ?? Date()
     }
 
     struct Publish: ParsableCommand {
@@ -35,12 +28,10 @@ struct DirectoryCommand: ParsableCommand {
 
         func run() throws {
             try guarded {
-                let yaml = String(decoding: try readInput(file), as: UTF8.self)
+                let session = connection.session()
+                let yaml = String(decoding: try session.read(file), as: UTF8.self)
                 let effective = try effectiveFrom.map { try parseTime($0, option: "--effective-from") }
-                let store = try connection.store()
-                let outcome = try Publishing.publishDirectory(store, yaml: yaml, effectiveFrom: effective,
-                                                              actor: actor ?? defaultActor() ?? "unknown")
-                let r = outcome.result
+                let r = try session.open().publishDirectory(yaml: yaml, effectiveFrom: effective, actor: actor).result
                 print(r.duplicate ? "directory: already published at position \(r.position)"
                                   : "directory: published at position \(r.position) (event \(r.id))")
             }
@@ -54,8 +45,8 @@ struct DirectoryCommand: ParsableCommand {
 
         func run() throws {
             try guarded {
-                let (directory, _) = try DirectoryCommand.inForce(at: at, connection: connection)
-                print(directory.json.jsonText())
+                let when = try DirectoryCommand.time(at)
+                print(try connection.session().open().directory(at: when).json.jsonText())
             }
         }
     }
@@ -70,18 +61,14 @@ struct DirectoryCommand: ParsableCommand {
 
         func run() throws {
             try guarded {
-                let (directory, when) = try DirectoryCommand.inForce(at: at, connection: connection)
-                guard directory.roles.contains(role) else {
-                    throw CLIError.input("role: '\(printable(role))' is not a role of the directory in force then; roles: \(directory.roles.joined(separator: ", "))")
-                }
-                let holders = directory.holders(of: role)
-                let groups = directory.groups.filter { $0.role == role }.map(\.handle)
-                print("\(role) at \(RFC3339.format(when)) (directory effective \(RFC3339.format(directory.effectiveFrom))):")
-                if holders.isEmpty { print("  nobody") }
-                for p in holders {
+                let when = try DirectoryCommand.time(at)
+                let who = try connection.session().open().holders(of: role, at: when)
+                print("\(role) at \(RFC3339.format(when)) (directory effective \(RFC3339.format(who.directory.effectiveFrom))):")
+                if who.people.isEmpty { print("  nobody") }
+                for p in who.people {
                     print("  \(p.handle) — \(p.name)\(p.email.map { " <\($0)>" } ?? "")")
                 }
-                if !groups.isEmpty { print("  reached by tagging: \(groups.joined(separator: ", "))") }
+                if !who.groups.isEmpty { print("  reached by tagging: \(who.groups.joined(separator: ", "))") }
             }
         }
     }
@@ -105,21 +92,18 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             try guarded {
-                let yaml = String(decoding: try readInput(file), as: UTF8.self)
-                let policy = try Policy.parse(yaml: yaml)
-                var dir: Directory?
-                if let directory {
-                    dir = try Directory.parse(yaml: String(decoding: try readInput(directory), as: UTF8.self))
-                } else if databaseURL != nil || ProcessInfo.processInfo.environment["DTLEDGER_DATABASE_URL"] != nil {
-                    let store = try EventStore(settings: DatabaseSettings.resolve(explicit: databaseURL, environment: ProcessInfo.processInfo.environment))
-                    dir = try ReferenceData.load(store, through: try store.digest().position).directories.directories.last
-                }
-                let problems = policy.problems(directory: dir)
-                if problems.isEmpty {
-                    print("ok: \(policy.name) v\(policy.version), \(policy.rules.count) rules\(dir == nil ? " (roles not checked: no directory)" : "")")
+                let env = CommandEnvironment.process
+                let session = env.session(databaseURL: databaseURL)
+                let yaml = String(decoding: try session.read(file), as: UTF8.self)
+                let source: DirectorySource = if let directory { .file(directory) }
+                    else if databaseURL != nil || env.variables["DTLEDGER_DATABASE_URL"] != nil { .ledger } else { .none }
+                let check = try session.checkPolicy(yaml: yaml, directory: source)
+                let policy = check.policy
+                if check.problems.isEmpty {
+                    print("ok: \(policy.name) v\(policy.version), \(policy.rules.count) rules\(check.directoryChecked ? "" : " (roles not checked: no directory)")")
                 } else {
-                    for p in problems { FileHandle.standardError.write(Data("\(file): \(p)\n".utf8)) }
-                    throw CLIError.input("\(file): \(problems.count) problem(s) in the policy")
+                    for p in check.problems { FileHandle.standardError.write(Data("\(file): \(p)\n".utf8)) }
+                    throw OperationError.invalid("\(file): \(check.problems.count) problem(s) in the policy")
                 }
             }
         }
@@ -137,11 +121,10 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             try guarded {
-                let yaml = String(decoding: try readInput(file), as: UTF8.self)
+                let session = connection.session()
+                let yaml = String(decoding: try session.read(file), as: UTF8.self)
                 let effective = try parseTime(effectiveFrom, option: "--effective-from")
-                let store = try connection.store()
-                let outcome = try Publishing.publishPolicy(store, yaml: yaml, effectiveFrom: effective,
-                                                           actor: actor ?? defaultActor() ?? "unknown")
+                let outcome = try session.open().publishPolicy(yaml: yaml, effectiveFrom: effective, actor: actor)
                 for w in outcome.warnings { FileHandle.standardError.write(Data("dtledger: warning: \(w)\n".utf8)) }
                 let r = outcome.result
                 print(r.duplicate ? "policy: already published at position \(r.position)"
@@ -159,18 +142,14 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             try guarded {
-                let store = try connection.store()
-                let reference = try ReferenceData.load(store, through: try store.digest().position)
+                let policies = try connection.session().open().policies()
                 if let at {
-                    let when = try parseTime(at, option: "--at")
-                    guard let (version, policy) = reference.policies.inForce(at: when) else {
-                        throw CLIError.input("no policy was in force at \(RFC3339.format(when))")
-                    }
+                    let (version, policy) = try policies.inForce(at: try parseTime(at, option: "--at"))
                     print(JSONValue.object(["name": .string(policy.name), "version": .string(version),
                                             "policy": policy.document]).jsonText())
                 } else {
-                    if reference.policyPublications.isEmpty { print("no policy published") }
-                    for p in reference.policyPublications {
+                    if policies.publications.isEmpty { print("no policy published") }
+                    for p in policies.publications {
                         print("v\(p.version)  effective \(RFC3339.format(p.effectiveFrom))  published \(RFC3339.format(p.recordedAt)) by \(p.actor)  (position \(p.position))")
                     }
                 }

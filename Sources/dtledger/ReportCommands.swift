@@ -3,6 +3,7 @@ import Compliance
 import Events
 import Foundation
 import Ledger
+import Operations
 import Reports
 
 extension TimelineFormat: ExpressibleByArgument {}
@@ -17,14 +18,13 @@ struct TimelineCommand: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The case id.") var caseID: String
     @Option(help: "table (default), markdown or json.") var format: TimelineFormat = .table
-    @Option(name: .customLong("as-of"), help: "As of this time (default now).") var asOf: String?
+    @OptionGroup var asOf: AsOfOption
 
     func run() throws {
         try guarded {
             try Envelope.validateCaseID(caseID)
-            let when = try asOf.map { try parseTime($0, option: "--as-of") }
-            let review = try Review.build(try connection.store(), caseID: caseID, asOf: when)
-            FileHandle.standardOutput.write(Data(TimelineRenderer.render(review, as: format).utf8))
+            let when = try asOf.date()
+            writeStdout(try connection.session().open().timeline(caseID: caseID, asOf: when, format: format))
         }
     }
 }
@@ -44,14 +44,13 @@ struct ReportCommand: ParsableCommand {
         @Argument(help: "The case id.") var caseID: String
         @Option(help: "markdown (default), html, json or csv.") var format: ReportFormat = .markdown
         @Option(help: "Write to this file instead of stdout.") var output: String?
-        @Option(name: .customLong("as-of"), help: "As of this time (default now).") var asOf: String?
+        @OptionGroup var asOf: AsOfOption
 
         func run() throws {
             try guarded {
                 try Envelope.validateCaseID(caseID)
-                let when = try asOf.map { try parseTime($0, option: "--as-of") }
-                let review = try Review.build(try connection.store(), caseID: caseID, asOf: when)
-                try emit(ReviewRenderer.render(review, as: format), to: output)
+                let when = try asOf.date()
+                try emit(try connection.session().open().review(caseID: caseID, asOf: when, format: format), to: output)
             }
         }
     }
@@ -67,36 +66,41 @@ struct ReportCommand: ParsableCommand {
         @Option(help: "markdown (default), html, json or csv.") var format: ReportFormat = .markdown
         @Option(help: "Write to this file instead of stdout.") var output: String?
         @Option(help: "A digest file kept outside the database to verify against.") var digest: String?
-        @Option(name: .customLong("as-of"), help: "As of this time (default now).") var asOf: String?
+        @OptionGroup var asOf: AsOfOption
 
         func run() throws {
             try guarded {
                 let start = try parseTime(from, option: "--from"), end = try parseTime(to, option: "--to")
-                guard start < end else { throw CLIError.usage("--from must be before --to") }
-                let when = try asOf.map { try parseTime($0, option: "--as-of") }
-                let expected: Digest? = try digest.map { try Digest.parse(String(decoding: try readInput($0), as: UTF8.self)) }
-                let progress = Progress()
-                let audit = try Audit.build(try connection.store(), from: start, to: end, asOf: when, digest: expected) {
-                    progress.update($0)
-                }
-                progress.done()
-                try emit(AuditRenderer.render(audit, as: format), to: output)
-                if !audit.verification.ok { throw ExitCode(1) }
+                guard start < end else { throw OperationError.usage("--from must be before --to") }
+                let when = try asOf.date()
+                let session = connection.session()
+                let expected = try digest.map { try session.readDigest($0) }
+                let audit = try session.open().audit(from: start, to: end, asOf: when, digest: expected, format: format)
+                try emit(audit.text, to: output)
+                if !audit.verified { throw ExitCode(1) }
             }
         }
     }
 }
 
+/// `--as-of` of the reports of a case or a period.
+struct AsOfOption: ParsableArguments {
+    @Option(name: .customLong("as-of"), help: "As of this time (default now).") var asOf: String?
+
+    /// The time given (nil: now).
+    func date() throws -> Date? { try asOf.map { try parseTime($0, option: "--as-of") } }
+}
+
 /// Writes a report to a file (atomically) or stdout.
 func emit(_ text: String, to path: String?) throws {
     guard let path else {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        writeStdout(text)
         return
     }
     do {
         try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
-        throw CLIError(message: "cannot write \(path): \(error.localizedDescription)", code: 73)
+        throw OperationError(.cannotWrite, "cannot write \(path): \(error.localizedDescription)")
     }
     FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
 }

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Compliance
+import Domain
 import Events
 import Foundation
 import Ledger
-import Domain
+import Operations
 
 extension Team: ExpressibleByArgument {}
 extension Priority: ExpressibleByArgument {}
@@ -33,85 +34,66 @@ struct EventOptions: ParsableArguments {
     @Flag(help: "Print the stored event as one JSON line.")
     var json = false
 
-    /// The case from --case or DTLEDGER_CASE (usage error when neither).
-    func requiredCase() throws -> String {
-        guard let id = caseID ?? ProcessInfo.processInfo.environment["DTLEDGER_CASE"].flatMap({ $0.isEmpty ? nil : $0 }) else {
-            throw CLIError.usage("missing --case (or set DTLEDGER_CASE)")
+    /// Who, when and in which case, from the options and the environment
+    /// (DTLEDGER_CASE, DTLEDGER_ACTOR). `generate`: the case id to generate
+    /// when no --case is given.
+    func context(generate: CasePrefix?, _ env: CommandEnvironment) throws -> RunbookContext {
+        let occurred = try at.map { try parseTime($0, option: "--at") } ?? Date()
+        guard let actor = actor ?? env.defaultActor else { throw OperationError.usage("missing --actor (or set DTLEDGER_ACTOR)") }
+        let target: RunbookCase
+        if let caseID {
+            target = .existing(caseID)
+        } else if let generate {
+            target = .generate(generate)
+        } else if let id = env.variables["DTLEDGER_CASE"], !id.isEmpty {
+            target = .existing(id)
+        } else {
+            throw OperationError.usage("missing --case (or set DTLEDGER_CASE)")
         }
-        try Envelope.validateCaseID(id)
-        return id
-    }
-
-    func occurredAt() throws -> Date {
-        try at.map { try parseTime($0, option: "--at") } ?? Date()
+        return RunbookContext(target, occurredAt: occurred, actor: actor, key: key)
     }
 }
 
-/// Appends one typed event and prints it.
+/// A runbook event a command builds from its options: its type and data,
+/// and the case id prefix to generate when no case is given (INC, PD).
+struct RunbookEvent {
+    var type: String
+    var data: [String: JSONValue]
+    var generate: CasePrefix? = nil
+}
+
+/// A typed runbook command: it only builds its event; recording and
+/// printing are shared.
+protocol RunbookCommand: ParsableCommand {
+    var options: EventOptions { get }
+    /// The event from the options (usage errors name the option).
+    func event(_ env: CommandEnvironment) throws -> RunbookEvent
+}
+
+extension RunbookCommand {
+    func run() throws {
+        try guarded { print(try record(.process)) }
+    }
+
+    /// Builds the event, records it (Operations) and returns what is printed.
+    func record(_ env: CommandEnvironment) throws -> String {
+        let event = try event(env)
+        let context = try options.context(generate: event.generate, env)
+        let recorded = try options.connection.session(env).record(type: event.type, data: .object(event.data), context: context)
+        return Runbook.render(recorded, json: options.json)
+    }
+}
+
+/// The runbook commands' shared rendering and option helpers.
 enum Runbook {
-    /// Builds, validates (envelope, catalog, audience), appends and prints
-    /// one event. `generate` names the prefix of a case id to generate when
-    /// no case was given (INC, PD).
-    static func append(type: String, data: [String: JSONValue], options: EventOptions, generate: String? = nil) throws {
-        let occurred = try options.occurredAt()
-        guard let actor = options.actor ?? defaultActor() else { throw CLIError.usage("missing --actor (or set DTLEDGER_ACTOR)") }
-        var explicitCase = options.caseID
-        if explicitCase == nil && generate == nil { explicitCase = try options.requiredCase() }
-        if let explicitCase { try Envelope.validateCaseID(explicitCase) }
-        // Check everything before generating an id or touching the database.
-        let envelope = Envelope(type: type, caseID: explicitCase ?? "\(generate ?? "X")-0000-0000", occurredAt: occurred,
-                                actor: actor, source: .cli, key: options.key, data: .object(data))
-        try EventValidation.validate(envelope)
-        // With a key, a lost connection is retried safely (AppendRetry; README, "Retries").
-        let line = try AppendRetry.from(environment: ProcessInfo.processInfo.environment)
-            .run(settings: options.connection.settings, idempotent: options.key != nil,
-                 notice: { printWarning($0) }) { store -> String in
-                var envelope = envelope
-                if explicitCase == nil, let generate {
-                    // A retry of a command that generated its id finds the original by its key.
-                    if let key = options.key, let original = try store.event(key: key) {
-                        guard original.type == type else {
-                            throw CLIError.input("key: '\(printable(key))' was already used for a \(original.type) event of case \(original.caseID)")
-                        }
-                        return render(original, duplicate: true, json: options.json, generated: true)
-                    }
-                    var calendar = Calendar(identifier: .gregorian)
-                    calendar.timeZone = TimeZone(identifier: "America/New_York")!
-                    envelope.caseID = try store.nextCaseID(prefix: generate, year: calendar.component(.year, from: occurred))
-                }
-                if type == "notification.sent" { try checkAudience(envelope, store: store) }
-                let result = try store.append(caseID: envelope.caseID, events: [envelope], openingTypes: EventValidation.openingTypes)[0]
-                guard let stored = try store.event(caseID: envelope.caseID, position: result.position) else {
-                    throw CLIError(message: "the appended event at position \(result.position) cannot be read back", code: 70)
-                }
-                return render(stored, duplicate: result.duplicate, json: options.json, generated: explicitCase == nil)
-            }
-        print(line)
-    }
-
-    static func render(_ event: RecordedEvent, duplicate: Bool, json: Bool, generated: Bool) -> String {
-        if json { return event.json(duplicate: duplicate).jsonText() }
+    /// The stored event as one line (or JSON); a generated case id first.
+    static func render(_ recorded: RecordedRunbookEvent, json: Bool) -> String {
+        let event = recorded.event
+        if json { return event.json(duplicate: recorded.duplicate).jsonText() }
         var line = "\(event.caseID)  v\(event.version)  \(event.type)  at \(RFC3339.format(event.occurredAt))  by \(event.actor)  (position \(event.position), id \(event.id))"
-        if duplicate { line += "  [already recorded: nothing appended]" }
-        if generated { line = "case: \(event.caseID)\n" + line }
+        if recorded.duplicate { line += "  [already recorded: nothing appended]" }
+        if recorded.generated { line = "case: \(event.caseID)\n" + line }
         return line
-    }
-
-    /// Every audience ref must be something the directory in force knows
-    /// (a person, a group, a role) or an email address: a typo would
-    /// otherwise silently miss a required audience.
-    static func checkAudience(_ envelope: Envelope, store: EventStore) throws {
-        let reference = try ReferenceData.load(store, through: try store.digest().position)
-        guard let directory = reference.directories.at(envelope.occurredAt) ?? reference.directories.directories.last else { return }
-        let refs = envelope.data["audience"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let unknown = refs.filter { ref in
-            if ref.hasPrefix("role:") { return !directory.roles.contains(String(ref.dropFirst(5))) }
-            if directory.person(ref: ref) != nil || directory.group(ref: ref) != nil { return false }
-            return !(ref.contains("@") && ref.contains(".") && !ref.hasPrefix("@"))
-        }
-        if !unknown.isEmpty {
-            throw InputError(field: "data.audience", "not in the directory: \(unknown.map { printable($0) }.joined(separator: ", ")) (use handles, Slack ids, group handles, role:NAME or email addresses)")
-        }
     }
 
     /// Values of a repeatable option whose values may also be comma-separated.
@@ -123,25 +105,33 @@ enum Runbook {
         .string(RFC3339.format(try parseTime(text, option: option)))
     }
 
-    static func impact(users: Int?, services: [String], option: String) throws -> JSONValue? {
+    static func impact(users: Int?, services: [String]) throws -> JSONValue? {
         let list = list(services)
         if list.isEmpty {
-            if users != nil { throw CLIError.usage("--users needs --services (the impacted services)") }
+            if users != nil { throw OperationError.usage("--users needs --services (the impacted services)") }
             return nil
         }
         var o: [String: JSONValue] = ["services": .array(list.map(JSONValue.string))]
         if let users {
-            guard users >= 0 else { throw CLIError.usage("--users must be a whole number, 0 or more") }
+            guard users >= 0 else { throw OperationError.usage("--users must be a whole number, 0 or more") }
             o["users"] = .int(Int64(users))
         }
         return .object(o)
+    }
+
+    /// The impact of an opening event: --services is required.
+    static func requiredImpact(users: Int?, services: [String]) throws -> JSONValue {
+        guard let impact = try impact(users: users, services: services) else {
+            throw OperationError.usage("missing --services (the impacted services)")
+        }
+        return impact
     }
 
     static func window(start: String?, end: String?) throws -> JSONValue? {
         switch (start, end) {
         case (nil, nil): return nil
         case let (s?, e?): return .object(["start": try time(s, "--start"), "end": try time(e, "--end")])
-        default: throw CLIError.usage("give both --start and --end")
+        default: throw OperationError.usage("give both --start and --end")
         }
     }
 }

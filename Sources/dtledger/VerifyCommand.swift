@@ -2,6 +2,7 @@ import ArgumentParser
 import Events
 import Foundation
 import Ledger
+import Operations
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,23 +26,11 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let expected: Digest? = try digest.map { path in
-                let data = try readInput(path)
-                return try Digest.parse(String(decoding: data, as: UTF8.self))
-            }
-            let store = try connection.store()
-            let progress = Progress()
-            let report = try store.verify(digest: expected) { count in progress.update("verified \(count) events") }
-            progress.done()
+            let session = connection.session()
+            let expected = try digest.map { try session.readDigest($0) }
+            let report = try session.open().verify(digest: expected)
             if json {
-                var o: [String: JSONValue] = [
-                    "ok": .bool(report.ok), "events_checked": .int(report.eventsChecked),
-                    "last_position": .int(report.lastPosition), "last_hash": .string(report.lastHash),
-                ]
-                if let bad = report.firstBadPosition { o["first_bad_position"] = .int(bad) }
-                if let problem = report.problem { o["problem"] = .string(problem) }
-                if let matched = report.digestMatched { o["digest_matched"] = .bool(matched) }
-                print(JSONValue.object(o).jsonText())
+                print(Self.json(report).jsonText())
             } else if report.ok {
                 var line = "ok: \(report.eventsChecked) events verified; chain tip at position \(report.lastPosition), hash \(report.lastHash)"
                 if let expected { line += "; extends the digest at position \(expected.position)" }
@@ -55,6 +44,20 @@ struct VerifyCommand: ParsableCommand {
     }
 }
 
+extension VerifyCommand {
+    /// The report as the one JSON line of --json.
+    static func json(_ report: VerificationReport) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "ok": .bool(report.ok), "events_checked": .int(report.eventsChecked),
+            "last_position": .int(report.lastPosition), "last_hash": .string(report.lastHash),
+        ]
+        if let bad = report.firstBadPosition { o["first_bad_position"] = .int(bad) }
+        if let problem = report.problem { o["problem"] = .string(problem) }
+        if let matched = report.digestMatched { o["digest_matched"] = .bool(matched) }
+        return .object(o)
+    }
+}
+
 struct DigestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "digest",
@@ -65,7 +68,7 @@ struct DigestCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            print(try connection.store().digest().json.jsonText())
+            print(try connection.session().open().digest().json.jsonText())
         }
     }
 }

@@ -1,19 +1,22 @@
+@testable import dtledger
 import Events
 import Foundation
 import Ledger
+import Operations
 import Testing
 import TestSupport
 
-/// Opens an incident case through the CLI, as a runbook would.
+/// Opens an incident case through the CLI (in-process), as a runbook would.
 @discardableResult
 func openIncident(_ db: TestDatabase, _ caseID: String, at: String = "2026-04-07T09:00:00-04:00") throws -> CLIResult {
     let data = #"{"team":"user-facing","summary":"Medications list fails","estimated_user_impact":{"services":["medications"]},"started_at":"2026-04-07T08:55:00-04:00"}"#
-    let result = try CLI.run(["append", "--case", caseID, "--type", "incident.opened", "--data", data,
-                              "--occurred-at", at, "--key", "\(caseID)/opened"], database: db.url)
+    let result = InProcess.run(["append", "--case", caseID, "--type", "incident.opened", "--data", data,
+                                "--occurred-at", at, "--key", "\(caseID)/opened"], database: db)
     #expect(result.status == 0, "\(result.stderr)")
     return result
 }
 
+/// In-process: the parser and Operations (EndToEndTests run the binary).
 @Suite("CLI: append, read, digest, verify")
 struct CLIAppendTests {
     @Test("append prints the stored event; a replayed key returns the original")
@@ -22,7 +25,7 @@ struct CLIAppendTests {
         try openIncident(db, "INC-2026-0001")
         let args = ["append", "--case", "INC-2026-0001", "--type", "note.added", "--data", #"{"text":"hello"}"#,
                     "--occurred-at", "2026-04-07T09:20:00-04:00", "--key", "INC-2026-0001/n1"]
-        let first = try CLI.run(args, database: db.url)
+        let first = InProcess.run(args, database: db)
         #expect(first.status == 0, "\(first.stderr)")
         let stored = try JSONValue.parse(first.stdout)
         #expect(stored["position"] == .int(2))
@@ -31,14 +34,14 @@ struct CLIAppendTests {
         #expect(stored["hash"]?.stringValue?.count == 64)
         let id = try #require(stored["id"]?.stringValue)
 
-        let again = try CLI.run(args, database: db.url)
+        let again = InProcess.run(args, database: db)
         #expect(again.status == 0)
         let replay = try JSONValue.parse(again.stdout)
         #expect(replay["duplicate"] == .bool(true))
         #expect(replay["id"]?.stringValue == id)
         #expect(try db.store().digest().position == 2)
 
-        let read = try CLI.run(["read", "--case", "INC-2026-0001"], database: db.url)
+        let read = InProcess.run(["read", "--case", "INC-2026-0001"], database: db)
         #expect(read.lines.count == 2)
         let event = try JSONValue.parse(read.lines[1])
         #expect(event["actor"] == .string("test-runner"))
@@ -51,26 +54,26 @@ struct CLIAppendTests {
         let db = try TestDatabase.make()
         for name in ["planned-downtime-api-platform.jsonl", "incident-user-facing-escalated.jsonl"] {
             let path = CLI.scenarios.appendingPathComponent(name).path
-            let result = try CLI.run(["append", "--file", path], database: db.url)
+            let result = InProcess.run(["append", "--file", path], database: db)
             #expect(result.status == 0, "\(result.stderr)")
             let summary = try JSONValue.parse(result.stdout)
             #expect(summary["appended"]?.intValue ?? 0 > 10)
             #expect(summary["duplicates"] == .int(0))
         }
         // Replaying a file appends nothing.
-        let replay = try CLI.run(["append", "--file", CLI.scenarios.appendingPathComponent("planned-downtime-api-platform.jsonl").path],
-                                 database: db.url)
+        let replay = InProcess.run(["append", "--file", CLI.scenarios.appendingPathComponent("planned-downtime-api-platform.jsonl").path],
+                                   database: db)
         #expect(try JSONValue.parse(replay.stdout)["appended"] == .int(0))
-        let read = try CLI.run(["read"], database: db.url)
+        let read = InProcess.run(["read"], database: db)
         #expect(read.lines.count == 25)
-        let table = try CLI.run(["read", "--format", "table", "--case", "PD-2026-0007"], database: db.url)
+        let table = InProcess.run(["read", "--format", "table", "--case", "PD-2026-0007"], database: db)
         #expect(table.lines.first?.hasPrefix("POSITION") == true)
         #expect(table.lines.count == 14)
-        let after = try CLI.run(["read", "--after", "20"], database: db.url)
+        let after = InProcess.run(["read", "--after", "20"], database: db)
         #expect(after.lines.count == 5)
-        let verify = try CLI.run(["verify"], database: db.url)
-        #expect(verify.status == 0)
-        #expect(verify.stdout.hasPrefix("ok: 25 events verified"))
+        let verify = try db.session().open().verify(digest: nil)
+        #expect(verify.ok)
+        #expect(verify.eventsChecked == 25)
     }
 
     @Test("append from stdin")
@@ -78,7 +81,7 @@ struct CLIAppendTests {
         let db = try TestDatabase.make()
         try openIncident(db, "C-1")
         let line = #"{"type":"note.added","case":"C-1","occurred_at":"2026-04-07T09:20:00Z","actor":"max-eng","data":{"text":"x"}}"#
-        let result = try CLI.run(["append", "--file", "-"], database: db.url, stdin: Data((line + "\n").utf8))
+        let result = InProcess.run(["append", "--file", "-"], database: db, stdin: Data((line + "\n").utf8))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try db.store().digest().position == 2)
     }
@@ -88,11 +91,11 @@ struct CLIAppendTests {
         let db = try TestDatabase.make()
         try openIncident(db, "C-1")
         let base = ["append", "--case", "C-1", "--type", "note.added", "--data", #"{"text":"x"}"#]
-        let conflict = try CLI.run(base + ["--expect-version", "none"], database: db.url)
+        let conflict = InProcess.run(base + ["--expect-version", "none"], database: db)
         #expect(conflict.status == 75)
         #expect(conflict.stderr.contains("version conflict"))
-        #expect(try CLI.run(base + ["--expect-version", "1"], database: db.url).status == 0)
-        #expect(try CLI.run(base + ["--expect-version", "1"], database: db.url).status == 75)
+        #expect(InProcess.run(base + ["--expect-version", "1"], database: db).status == 0)
+        #expect(InProcess.run(base + ["--expect-version", "1"], database: db).status == 75)
     }
 
     @Test("digest, then verify --digest; tampering exits 1 and names the position")
@@ -100,16 +103,16 @@ struct CLIAppendTests {
         let db = try TestDatabase.make()
         try openIncident(db, "C-1")
         for i in 2...5 {
-            try CLI.run(["append", "--case", "C-1", "--type", "note.added", "--data", "{\"text\":\"\(i)\"}"], database: db.url)
+            InProcess.run(["append", "--case", "C-1", "--type", "note.added", "--data", "{\"text\":\"\(i)\"}"], database: db)
         }
-        let digest = try CLI.run(["digest"], database: db.url)
-        let value = try JSONValue.parse(digest.stdout)
+        let ledger = try db.session().open()
+        let value = try ledger.digest().json
         #expect(value["position"] == .int(5))
         #expect(value["hash"]?.stringValue?.count == 64)
         #expect(value["recorded_at"]?.stringValue?.isEmpty == false)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("digest-\(UUID()).json")
-        try Data(digest.stdout.utf8).write(to: file)
-        #expect(try CLI.run(["verify", "--digest", file.path], database: db.url).status == 0)
+        try Data(value.jsonText().utf8).write(to: file)
+        #expect(try ledger.verify(digest: try db.session().readDigest(file.path)).ok)
 
         let store = try db.store()
         try store.connection.execute("""
@@ -117,33 +120,33 @@ struct CLIAppendTests {
             DELETE FROM dtledger.events WHERE position = 5;
             UPDATE dtledger.head SET position = 4, hash = (SELECT hash FROM dtledger.events WHERE position = 4);
             """)
-        #expect(try CLI.run(["verify"], database: db.url).status == 0)
-        let caught = try CLI.run(["verify", "--digest", file.path, "--json"], database: db.url)
-        #expect(caught.status == 1)
-        let report = try JSONValue.parse(caught.stdout)
+        #expect(try db.session().open().verify(digest: nil).ok)
+        // verify --digest FILE --json: exit 1, the report names the position.
+        let caught = try db.session().open().verify(digest: try db.session().readDigest(file.path))
+        #expect(!caught.ok)
+        let report = VerifyCommand.json(caught)
         #expect(report["ok"] == .bool(false))
         #expect(report["first_bad_position"] == .int(5))
 
         try store.connection.execute("UPDATE dtledger.events SET data = '{\"text\": \"99\"}' WHERE position = 2")
-        let plain = try CLI.run(["verify"], database: db.url)
-        #expect(plain.status == 1)
-        #expect(plain.stdout.contains("TAMPERING DETECTED at position 2"))
+        let plain = try db.session().open().verify(digest: nil)
+        #expect(!plain.ok)
+        #expect(plain.firstBadPosition == 2)
     }
 
     @Test("every command has --help", arguments: [[], ["append"], ["read"], ["migrate"], ["verify"], ["digest"]])
     func help(command: [String]) throws {
-        let result = try CLI.run(command + ["--help"])
+        let result = InProcess.run(command + ["--help"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("USAGE"))
     }
 
-    @Test("migrate via the CLI is idempotent")
+    @Test("migrate is idempotent")
     func migrate() throws {
         let db = try TestDatabase.makeEmpty()
-        let first = try CLI.run(["migrate"], database: db.url)
-        #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("applied"))
-        let second = try CLI.run(["migrate"], database: db.url)
-        #expect(second.stdout.contains("up to date"))
+        let first = try db.session().open().migrate(log: { _ in })
+        #expect(!first.isEmpty, "applied")
+        let second = try db.session().open().migrate(log: { _ in })
+        #expect(second.isEmpty, "up to date")
     }
 }

@@ -1,11 +1,14 @@
 import Events
 import Foundation
 import Ledger
+import Operations
+import Reports
 import Testing
 import TestSupport
 
 /// Bad input gets a one-line error, the documented exit code, and the
-/// ledger is unchanged.
+/// ledger is unchanged. In-process: the parser and Operations (EndToEndTests
+/// run the binary for each exit code).
 @Suite("CLI: bad input")
 struct CLIBadInputTests {
     struct Case: Sendable, CustomStringConvertible {
@@ -77,7 +80,7 @@ struct CLIBadInputTests {
     func refused(_ c: Case) throws {
         let db = try TestDatabase.make()
         let before = try db.store().digest()
-        let result = try CLI.run(c.arguments, database: db.url, stdin: c.stdin.map { Data($0.utf8) })
+        let result = InProcess.run(c.arguments, database: db, stdin: c.stdin.map { Data($0.utf8) })
         #expect(result.status == c.status, "\(result.stderr)")
         #expect(result.stderr.contains(c.mentions), "stderr: \(result.stderr)")
         let errorLines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("dtledger: error:") || $0.hasPrefix("Error:") }
@@ -92,7 +95,7 @@ struct CLIBadInputTests {
         var bytes = Data(#"{"type":"note.added","case":"C-1","occurred_at":"2026-04-07T09:20:00Z","actor":"a","data":{"t":""#.utf8)
         bytes.append(contentsOf: [0xC3, 0x28, 0xFF])
         bytes.append(contentsOf: Array(#""}}"#.utf8) + [0x0A])
-        let result = try CLI.run(["append", "--file", "-"], database: db.url, stdin: bytes)
+        let result = InProcess.run(["append", "--file", "-"], database: db, stdin: bytes)
         #expect(result.status == 65)
         #expect(result.stderr.contains("UTF-8"))
         #expect(try db.store().digest().position == 0)
@@ -105,11 +108,11 @@ struct CLIBadInputTests {
         let dataFile = FileManager.default.temporaryDirectory.appendingPathComponent("big-\(UUID()).json")
         try Data("{\"text\":\"\(big)\"}".utf8).write(to: dataFile)
         defer { try? FileManager.default.removeItem(at: dataFile) }
-        let viaData = try CLI.run(["append", "--case", "C-1", "--data", "@\(dataFile.path)"] + Self.ok, database: db.url)
+        let viaData = InProcess.run(["append", "--case", "C-1", "--data", "@\(dataFile.path)"] + Self.ok, database: db)
         #expect(viaData.status == 65)
         #expect(viaData.stderr.contains("at most"))
         let line = "{\"type\":\"note.added\",\"case\":\"C-1\",\"occurred_at\":\"2026-04-07T09:20:00Z\",\"actor\":\"a\",\"data\":{\"text\":\"\(big)\"}}\n"
-        let viaFile = try CLI.run(["append", "--file", "-"], database: db.url, stdin: Data(line.utf8))
+        let viaFile = InProcess.run(["append", "--file", "-"], database: db, stdin: Data(line.utf8))
         #expect(viaFile.status == 65)
         #expect(viaFile.stderr.contains("line 1"))
         #expect(try db.store().digest().position == 0)
@@ -121,7 +124,7 @@ struct CLIBadInputTests {
         try openIncident(db, "C-1")
         let hostile = #"'); DROP TABLE dtledger.events; -- $(rm -rf /) `id` \"quoted\" \\ ; COMMIT;"#
         let data = JSONValue.object(["text": .string(hostile), hostile: .string("key too")]).jsonText()
-        let result = try CLI.run(["append", "--case", "C-1", "--data", data, "--key", hostile] + Self.ok, database: db.url)
+        let result = InProcess.run(["append", "--case", "C-1", "--data", data, "--key", hostile] + Self.ok, database: db)
         #expect(result.status == 0, "\(result.stderr)")
         let stored = try db.store().events(caseID: "C-1")
         #expect(stored.count == 2)
@@ -133,8 +136,8 @@ struct CLIBadInputTests {
 
     @Test("an unreachable database exits 69 and never prints the password")
     func unavailable() throws {
-        let result = try CLI.run(["append", "--case", "C-1", "--data", #"{"text":"x"}"#, "--database-url",
-                                  "postgresql://someone:s3cret-pw@127.0.0.1:1/nowhere?connect_timeout=2"] + Self.ok)
+        let result = InProcess.run(["append", "--case", "C-1", "--data", #"{"text":"x"}"#, "--database-url",
+                                    "postgresql://someone:s3cret-pw@127.0.0.1:1/nowhere?connect_timeout=2"] + Self.ok)
         #expect(result.status == 69)
         #expect(result.stderr.contains("database unavailable"))
         #expect(!result.stderr.contains("s3cret-pw"))
@@ -144,13 +147,29 @@ struct CLIBadInputTests {
 
 @Suite("CLI: a database that was never migrated")
 struct UnmigratedTests {
-    @Test("every command says to run dtledger migrate", arguments: [
-        ["append", "--case", "C-1", "--type", "note.added", "--data", #"{"text":"x"}"#],
-        ["read"], ["verify"], ["digest"], ["compliance", "C-1"], ["projections", "status"],
-    ])
-    func unmigrated(arguments: [String]) throws {
+    /// Each command's operation, given an unmigrated database.
+    static let commands: [String: @Sendable (TestDatabase) throws -> Void] = [
+        "append": { db in
+            let r = InProcess.run(["append", "--case", "C-1", "--type", "note.added", "--data", #"{"text":"x"}"#], database: db)
+            if r.status != 0 { throw Failed(result: r) }
+        },
+        "read": { db in
+            let r = InProcess.run(["read"], database: db)
+            if r.status != 0 { throw Failed(result: r) }
+        },
+        "verify": { db in _ = try db.session().open().verify(digest: nil) },
+        "digest": { db in _ = try db.session().open().digest() },
+        "compliance C-1": { db in _ = try db.session().open().compliance(caseID: "C-1", asOf: nil, format: .table, write: { _ in }) },
+        "projections status": { db in _ = try db.session().projectionStatus() },
+    ]
+
+    struct Failed: Error { let result: CLIResult }
+
+    @Test("every command says to run dtledger migrate", arguments: ["append", "read", "verify", "digest", "compliance C-1", "projections status"])
+    func unmigrated(command: String) throws {
         let db = try TestDatabase.makeEmpty()
-        let r = try CLI.run(arguments, database: db.url)
+        var r = CLIResult(status: 0, stdout: "", stderr: "")
+        do { try Self.commands[command]!(db) } catch let failed as Failed { r = failed.result } catch { r = InProcess.failure(error) }
         #expect(r.status == 70)
         #expect(r.stderr.contains("run 'dtledger migrate'"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1)

@@ -1,10 +1,12 @@
 import Events
 import Foundation
 import Ledger
+import Operations
+import Reports
 import Testing
 import TestSupport
 
-/// The compliance commands end to end: migrate (publishes the default
+/// The compliance use cases (Operations): migrate (publishes the default
 /// policy), directory publish, the sample scenarios, then compliance.
 @Suite("CLI: policy, directory, compliance, status")
 struct CLIComplianceTests {
@@ -19,6 +21,23 @@ struct CLIComplianceTests {
         return db
     }
 
+    /// A case's compliance report in `format`, and its violations (--strict exits 1 when > 0).
+    static func compliance(_ db: TestDatabase, _ caseID: String, asOf: String? = nil,
+                           format: ComplianceFormat = .json) throws -> (text: String, violations: Int) {
+        var text = ""
+        let output = try db.session().open().compliance(caseID: caseID, asOf: try asOf.map { try RFC3339.parse($0) },
+                                                        format: format, write: { text += $0 })
+        return (text, output.violations)
+    }
+
+    /// A period's compliance report in `format`, and its violations.
+    static func period(_ db: TestDatabase, from: String, to: String, format: ComplianceFormat) throws -> (text: String, violations: Int) {
+        var text = ""
+        let output = try db.session().open().compliance(from: try RFC3339.parse(from), to: try RFC3339.parse(to), asOf: nil,
+                                                        format: format, write: { text += $0 })
+        return (text, output.violations)
+    }
+
     static func verdicts(_ json: JSONValue) -> [String: [String]] {
         var out: [String: [String]] = [:]
         for o in json["obligations"]?.arrayValue ?? [] {
@@ -30,9 +49,7 @@ struct CLIComplianceTests {
     @Test("the escalated incident gives the README's verdicts, with provenance")
     func incidentVerdicts() throws {
         let db = try Self.loaded()
-        let result = try CLI.run(["compliance", Self.incident, "--format", "json"], database: db.url)
-        #expect(result.status == 0, "\(result.stderr)")
-        let json = try JSONValue.parse(result.stdout)
+        let json = try JSONValue.parse(try Self.compliance(db, Self.incident).text)
         let v = Self.verdicts(json)
         #expect(v["IR-CONTENT"] == ["met"])
         #expect(v["IR-UF-STEP-ONE"] == ["met"])
@@ -50,18 +67,18 @@ struct CLIComplianceTests {
         #expect(json["ledger"]?["position"]?.intValue == head.position)
         #expect(json["ledger"]?["hash"]?.stringValue == head.hash)
 
-        let strict = try CLI.run(["compliance", Self.incident, "--strict"], database: db.url)
-        #expect(strict.status == 1)
-        #expect(strict.stdout.contains("MISSED"))
-        #expect(strict.stdout.contains("late by 2h"))
+        let strict = try Self.compliance(db, Self.incident, format: .table)
+        #expect(strict.violations > 0, "--strict exits 1")
+        #expect(strict.text.contains("MISSED"))
+        #expect(strict.text.contains("late by 2h"))
     }
 
     @Test("the planned downtime is met throughout; --strict exits 0")
     func downtimeVerdicts() throws {
         let db = try Self.loaded()
-        let result = try CLI.run(["compliance", Self.downtime, "--format", "json", "--strict"], database: db.url)
-        #expect(result.status == 0, "\(result.stderr)")
-        let json = try JSONValue.parse(result.stdout)
+        let result = try Self.compliance(db, Self.downtime)
+        #expect(result.violations == 0, "--strict exits 0")
+        let json = try JSONValue.parse(result.text)
         let all = Self.verdicts(json).values.flatMap { $0 }
         #expect(all.count >= 13)
         #expect(all.allSatisfy { $0 == "met" })
@@ -70,8 +87,8 @@ struct CLIComplianceTests {
     @Test("a period report gives per-rule and per-team rates in every format")
     func period() throws {
         let db = try Self.loaded()
-        let range = ["--from", "2026-01-01T00:00:00-05:00", "--to", "2027-01-01T00:00:00-05:00"]
-        let json = try JSONValue.parse(try CLI.run(["compliance"] + range + ["--format", "json"], database: db.url).stdout)
+        let (from, to) = ("2026-01-01T00:00:00-05:00", "2027-01-01T00:00:00-05:00")
+        let json = try JSONValue.parse(try Self.period(db, from: from, to: to, format: .json).text)
         #expect(json["cases"]?.arrayValue?.count == 2)
         let rules = Dictionary(uniqueKeysWithValues: (json["by_rule"]?.arrayValue ?? []).map {
             ($0["rule"]!.stringValue!, $0["counts"]!)
@@ -87,28 +104,28 @@ struct CLIComplianceTests {
         #expect(teams["user-facing"]?["missed"] == .int(1))
         #expect(json["policy_versions"] == .array([.string("mhv-downtime-notification v1")]))
 
-        let md = try CLI.run(["compliance"] + range + ["--format", "markdown"], database: db.url)
-        #expect(md.stdout.contains("| IR-UF-P12-UPDATE-DAILY | 50.0% |"))
-        #expect(md.stdout.contains("### Violations"))
-        let csv = try CLI.run(["compliance"] + range + ["--format", "csv"], database: db.url)
-        let lines = csv.lines
+        let md = try Self.period(db, from: from, to: to, format: .markdown).text
+        #expect(md.contains("| IR-UF-P12-UPDATE-DAILY | 50.0% |"))
+        #expect(md.contains("### Violations"))
+        let csv = try Self.period(db, from: from, to: to, format: .csv).text
+        let lines = csv.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("case,kind,team,policy_version,rule") == true)
         #expect(lines.filter { $0.contains(",missed,") }.count == 1)
         #expect(lines.filter { $0.contains(",late,") }.count == 1)
-        let table = try CLI.run(["compliance"] + range, database: db.url)
-        #expect(table.stdout.contains("By rule"))
-        #expect(try CLI.run(["compliance"] + range + ["--strict"], database: db.url).status == 1)
+        let table = try Self.period(db, from: from, to: to, format: .table)
+        #expect(table.text.contains("By rule"))
+        #expect(table.violations > 0, "--strict exits 1")
         // A period with no cases.
-        let empty = try CLI.run(["compliance", "--from", "2025-01-01T00:00:00Z", "--to", "2025-02-01T00:00:00Z"], database: db.url)
-        #expect(empty.status == 0)
-        #expect(empty.stdout.contains("0 case(s)"))
+        let empty = try Self.period(db, from: "2025-01-01T00:00:00Z", to: "2025-02-01T00:00:00Z", format: .table)
+        #expect(empty.violations == 0)
+        #expect(empty.text.contains("0 case(s)"))
     }
 
     @Test("--as-of in the middle of the incident shows what was pending then")
     func asOf() throws {
         let db = try Self.loaded()
-        let r = try CLI.run(["compliance", Self.incident, "--as-of", "2026-04-07T12:00:00-04:00", "--format", "json"], database: db.url)
-        let v = Self.verdicts(try JSONValue.parse(r.stdout))
+        let r = try Self.compliance(db, Self.incident, asOf: "2026-04-07T12:00:00-04:00")
+        let v = Self.verdicts(try JSONValue.parse(r.text))
         #expect(v["IR-UF-P34-PRIORITY"] == ["met"])
         #expect(v["IR-UF-P12-UPDATE-RESOLVED"] == ["pending"])
         #expect(v["IR-UF-P12-SLACK"] == ["not_applicable"], "still P3 at noon")
@@ -118,13 +135,12 @@ struct CLIComplianceTests {
     @Test("status shows what is overdue and due next")
     func status() throws {
         let db = try Self.loaded()
-        let r = try CLI.run(["status", Self.incident, "--as-of", "2026-04-09T12:00:00-04:00"], database: db.url)
-        #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("OVERDUE (1)"))
-        #expect(r.stdout.contains("IR-UF-P12-UPDATE-DAILY [2026-04-08]"))
-        #expect(r.stdout.contains("DUE NEXT"))
-        #expect(r.stdout.contains("IR-UF-P12-UPDATE-RESOLVED"))
-        let unknown = try CLI.run(["status", "NOPE-1"], database: db.url)
+        let r = try db.session().open().status(caseID: Self.incident, asOf: try RFC3339.parse("2026-04-09T12:00:00-04:00"))
+        #expect(r.contains("OVERDUE (1)"))
+        #expect(r.contains("IR-UF-P12-UPDATE-DAILY [2026-04-08]"))
+        #expect(r.contains("DUE NEXT"))
+        #expect(r.contains("IR-UF-P12-UPDATE-RESOLVED"))
+        let unknown = InProcess.outcome { _ = try db.session().open().status(caseID: "NOPE-1", asOf: Date()) }
         #expect(unknown.status == 65)
         #expect(unknown.stderr.contains("no case 'NOPE-1'"))
     }
@@ -132,14 +148,15 @@ struct CLIComplianceTests {
     @Test("directory: who held a role at a time")
     func who() throws {
         let db = try Self.loaded()
-        let r = try CLI.run(["directory", "who", "isso", "--at", "2026-03-03T12:00:00-05:00"], database: db.url)
-        #expect(r.status == 0)
-        #expect(r.stdout.contains("ivy-isso"))
-        let before = try CLI.run(["directory", "who", "isso", "--at", "2025-03-03T12:00:00-05:00"], database: db.url)
+        let ledger = try db.session().open()
+        let r = try ledger.holders(of: "isso", at: try RFC3339.parse("2026-03-03T12:00:00-05:00"))
+        #expect(r.people.map(\.handle).contains("ivy-isso"))
+        let before = InProcess.outcome { _ = try ledger.holders(of: "isso", at: try RFC3339.parse("2025-03-03T12:00:00-05:00")) }
         #expect(before.status == 65)
         #expect(before.stderr.contains("no directory was in force"))
-        let again = try CLI.run(["directory", "publish", CLI.scenarios.appendingPathComponent("directory.yaml").path], database: db.url)
-        #expect(again.stdout.contains("already published"))
+        let yaml = try String(contentsOf: CLI.scenarios.appendingPathComponent("directory.yaml"), encoding: .utf8)
+        let again = try ledger.publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil)
+        #expect(again.result.duplicate, "already published")
     }
 
     @Test("policy check names the rule and the problem; publish refuses a broken policy")
@@ -147,19 +164,22 @@ struct CLIComplianceTests {
         let broken = Self.defaultPolicy()
             .replacingOccurrences(of: "id: IR-UF-P12-EMAIL", with: "id: IR-UF-P12-SLACK")
             .replacingOccurrences(of: "role:contact-center", with: "role:nobody-has-this")
-        let file = try Self.write(broken)
         let dir = CLI.scenarios.appendingPathComponent("directory.yaml").path
-        let r = try CLI.run(["policy", "check", file, "--directory", dir])
-        #expect(r.status == 65)
-        #expect(r.stderr.contains("IR-UF-P12-SLACK"))
-        #expect(r.stderr.lowercased().contains("duplicate"))
-        #expect(r.stderr.contains("nobody-has-this"))
-        let ok = try CLI.run(["policy", "check", try Self.write(Self.defaultPolicy()), "--directory", dir])
-        #expect(ok.status == 0, "\(ok.stderr)")
+        let session = Session(settings: .resolve(explicit: nil, environment: [:]))
+        let r = try session.checkPolicy(yaml: broken, directory: .file(dir))
+        #expect(!r.problems.isEmpty, "policy check exits 65")
+        let problems = r.problems.joined(separator: "\n")
+        #expect(problems.contains("IR-UF-P12-SLACK"))
+        #expect(problems.lowercased().contains("duplicate"))
+        #expect(problems.contains("nobody-has-this"))
+        let ok = try session.checkPolicy(yaml: Self.defaultPolicy(), directory: .file(dir))
+        #expect(ok.problems.isEmpty, "\(ok.problems)")
 
         let db = try Self.loaded()
         let before = try db.store().digest()
-        let publish = try CLI.run(["policy", "publish", file, "--effective-from", "2026-06-01T00:00:00Z"], database: db.url)
+        let publish = InProcess.outcome {
+            _ = try db.session().open().publishPolicy(yaml: broken, effectiveFrom: try RFC3339.parse("2026-06-01T00:00:00Z"), actor: nil)
+        }
         #expect(publish.status == 65)
         #expect(try db.store().digest() == before)
     }
@@ -171,35 +191,29 @@ struct CLIComplianceTests {
         let v2 = Self.defaultPolicy()
             .replacingOccurrences(of: "version: \"1\"", with: "version: \"2\"")
             .replacingOccurrences(of: "resolved: PT4H", with: "resolved: PT8H")
-        let file = try Self.write(v2)
-        let publish = try CLI.run(["policy", "publish", file, "--effective-from", "2026-04-01T00:00:00-04:00"], database: db.url)
-        #expect(publish.status == 0, "\(publish.stderr)")
-        #expect(publish.stderr.contains("warning"))
+        let ledger = try db.session().open()
+        let publish = try ledger.publishPolicy(yaml: v2, effectiveFrom: try RFC3339.parse("2026-04-01T00:00:00-04:00"), actor: nil)
+        #expect(!publish.warnings.isEmpty, "publish warns")
         // Same version, other content: refused.
-        let clash = try CLI.run(["policy", "publish", try Self.write(v2.replacingOccurrences(of: "priority_update: PT1H", with: "priority_update: PT2H")),
-                                 "--effective-from", "2026-05-01T00:00:00-04:00"], database: db.url)
+        let clash = InProcess.outcome {
+            _ = try ledger.publishPolicy(yaml: v2.replacingOccurrences(of: "priority_update: PT1H", with: "priority_update: PT2H"),
+                                         effectiveFrom: try RFC3339.parse("2026-05-01T00:00:00-04:00"), actor: nil)
+        }
         #expect(clash.status == 65)
         #expect(clash.stderr.contains("already published"))
 
-        let inc = try JSONValue.parse(try CLI.run(["compliance", Self.incident, "--format", "json"], database: db.url).stdout)
+        let inc = try JSONValue.parse(try Self.compliance(db, Self.incident).text)
         #expect(inc["policy"]?["version"] == .string("2"))
         // With 8 hours to send the resolution update, 21:00 is on time (due 23:00).
         #expect(Self.verdicts(inc)["IR-UF-P12-UPDATE-RESOLVED"] == ["met"])
-        let pd = try JSONValue.parse(try CLI.run(["compliance", Self.downtime, "--format", "json"], database: db.url).stdout)
+        let pd = try JSONValue.parse(try Self.compliance(db, Self.downtime).text)
         #expect(pd["policy"]?["version"] == .string("1"), "opened in March, before v2")
-        let shown = try CLI.run(["policy", "show"], database: db.url)
-        #expect(shown.lines.count == 2)
+        #expect(try ledger.policies().publications.count == 2, "policy show lists two versions")
     }
 
     static func defaultPolicy() -> String {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Policies/default.yaml")
         return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-    }
-
-    static func write(_ text: String) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID()).yaml")
-        try Data(text.utf8).write(to: url)
-        return url.path
     }
 }

@@ -8,7 +8,7 @@ import TestSupport
 /// `append --file` streams the file in batches of many cases each
 /// (`dtledger.append_many`, migration 0005), pipelined. These tests use files
 /// longer than one batch (2,000 events), so refusals and replays are checked
-/// across batch boundaries too.
+/// across batch boundaries too. In-process: the parser and Operations.
 @Suite("CLI: append --file in batches across cases (append_many)")
 struct CLIImportManyTests {
     static let opened = #"{"team":"user-facing","summary":"s","estimated_user_impact":{"services":["medications"]},"started_at":"2026-04-07T08:55:00-04:00"}"#
@@ -36,7 +36,7 @@ struct CLIImportManyTests {
         let lines = (0..<5000).map { CLIImportManyTests.line($0, cases: 37) }
         let path = try CLIImportManyTests.file(lines)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try CLI.run(["append", "--file", path], database: db.url)
+        let result = InProcess.run(["append", "--file", path], database: db)
         #expect(result.status == 0, "\(result.stderr)")
         let summary = try JSONValue.parse(result.stdout)
         #expect(summary["appended"] == .int(5000))
@@ -60,10 +60,9 @@ struct CLIImportManyTests {
         #expect(mismatches == 0)
         let streams = try db.connect().query("SELECT count(*), sum(version), max(last_position) FROM dtledger.streams").row(0)
         #expect(streams.int64(0) == 37 && streams.int64(1) == 5000 && streams.int64(2) == 5000)
-        let verify = try CLI.run(["verify"], database: db.url)
-        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(try db.session().open().verify(digest: nil).ok)
 
-        let again = try CLI.run(["append", "--file", path], database: db.url)
+        let again = InProcess.run(["append", "--file", path], database: db)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try JSONValue.parse(again.stdout)["duplicates"] == .int(5000))
         #expect(try JSONValue.parse(again.stdout)["appended"] == .int(0))
@@ -77,7 +76,7 @@ struct CLIImportManyTests {
         lines[2500] = CLIImportManyTests.line(2500, cases: 10, key: "MANY-0/20")  // line 20 is MANY-0's note
         let path = try CLIImportManyTests.file(lines)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try CLI.run(["append", "--file", path], database: db.url)
+        let result = InProcess.run(["append", "--file", path], database: db)
         #expect(result.status == 0, "\(result.stderr)")
         let summary = try JSONValue.parse(result.stdout)
         #expect(summary["appended"] == .int(2999))
@@ -92,7 +91,7 @@ struct CLIImportManyTests {
             bad[index] = CLIImportManyTests.line(index, cases: 10, key: "MANY-1/1")
             let badPath = try CLIImportManyTests.file(bad)
             defer { try? FileManager.default.removeItem(atPath: badPath) }
-            let refused = try CLI.run(["append", "--file", badPath], database: db2.url)
+            let refused = InProcess.run(["append", "--file", badPath], database: db2)
             #expect(refused.status == 65)
             #expect(refused.stderr.contains("line \(index + 1)"), "\(refused.stderr)")
             #expect(refused.stderr.contains("MANY-1/1"))
@@ -108,7 +107,7 @@ struct CLIImportManyTests {
         lines[3210] = CLIImportManyTests.line(3210, cases: 20, caseID: "NEVER-OPENED")
         let path = try CLIImportManyTests.file(lines)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try CLI.run(["append", "--file", path], database: db.url)
+        let result = InProcess.run(["append", "--file", path], database: db)
         #expect(result.status == 65)
         #expect(result.stderr.contains("line 3211"), "\(result.stderr)")
         #expect(result.stderr.contains("NEVER-OPENED"))
@@ -123,7 +122,7 @@ struct CLIImportManyTests {
         lines[6543] = #"{"case":"MANY-3","type":"note.added","occurred_at":"2026-04-07 09:00","actor":"a","data":{}}"#
         let path = try CLIImportManyTests.file(lines)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try CLI.run(["append", "--file", path], database: db.url)
+        let result = InProcess.run(["append", "--file", path], database: db)
         #expect(result.status == 65)
         #expect(result.stderr.contains("line 6544"), "\(result.stderr)")
         #expect(result.stderr.contains("occurred_at"))
@@ -135,27 +134,28 @@ struct CLIImportManyTests {
         let unreachable = "host=/nonexistent-dtledger-socket port=1 dbname=none connect_timeout=2"
         let bad = try CLIImportManyTests.file([CLIImportManyTests.line(0, cases: 1), #"{"case":"X-1","type":"note.added""#])
         defer { try? FileManager.default.removeItem(atPath: bad) }
-        let refused = try CLI.run(["append", "--file", bad], database: unreachable)
+        let refused = InProcess.run(["append", "--file", bad], environment: ["DTLEDGER_DATABASE_URL": unreachable])
         #expect(refused.status == 65, "\(refused.stderr)")
         #expect(refused.stderr.contains("line 2"))
 
         let blank = try CLIImportManyTests.file(["", "   ", "\t"])
         defer { try? FileManager.default.removeItem(atPath: blank) }
-        let empty = try CLI.run(["append", "--file", blank], database: unreachable)
+        let empty = InProcess.run(["append", "--file", blank], environment: ["DTLEDGER_DATABASE_URL": unreachable])
         #expect(empty.status == 65)
         #expect(empty.stderr.contains("no events in the file"))
 
-        let directory = try CLI.run(["append", "--file", FileManager.default.temporaryDirectory.path], database: unreachable)
+        let directory = InProcess.run(["append", "--file", FileManager.default.temporaryDirectory.path],
+                                      environment: ["DTLEDGER_DATABASE_URL": unreachable])
         #expect(directory.status == 66)
         #expect(directory.stderr.contains("cannot read"))
 
         let db = try TestDatabase.make()
         let crlf = (0..<3).map { CLIImportManyTests.line($0, cases: 1) }.joined(separator: "\r\n\r\n") + "\r\n"
-        let ok = try CLI.run(["append", "--file", "-"], database: db.url, stdin: Data(crlf.utf8))
+        let ok = InProcess.run(["append", "--file", "-"], database: db, stdin: Data(crlf.utf8))
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(try JSONValue.parse(ok.stdout)["appended"] == .int(3))
 
-        // A path that is a pipe (here /dev/stdin) is read whole, like "-".
+        // A path that is a pipe (here /dev/stdin of the binary) is read whole, like "-".
         let more = (3..<6).map { CLIImportManyTests.line($0, cases: 1) }.joined(separator: "\n")
         let piped = try CLI.run(["append", "--file", "/dev/stdin"], database: db.url, stdin: Data(more.utf8))
         #expect(piped.status == 0, "\(piped.stderr)")

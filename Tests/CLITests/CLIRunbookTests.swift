@@ -4,7 +4,8 @@ import Testing
 import TestSupport
 
 /// The typed runbook commands: success, each required flag missing, wrong
-/// values, --key retries, generated case ids.
+/// values, --key retries, generated case ids. In-process: the parser, the
+/// command's event, Operations' record.
 @Suite("CLI: runbook commands")
 struct CLIRunbookTests {
     static let inc = "INC-2026-0142"
@@ -102,21 +103,21 @@ struct CLIRunbookTests {
         for command in Self.commands {
             let before = try db.store().digest().position
             for flag in command.required {
-                let r = try CLI.run(Self.without(command.args, flag), database: db.url)
+                let r = InProcess.run(Self.without(command.args, flag), database: db)
                 #expect(r.status == 64, "\(command) without \(flag): \(r.status) \(r.stderr)")
                 #expect(r.stderr.contains("dtledger") || r.stderr.contains("Error") || r.stderr.contains("error"), "\(r.stderr)")
             }
             for w in command.wrong {
-                let r = try CLI.run(Self.with(command.args, w.flag, w.value), database: db.url)
+                let r = InProcess.run(Self.with(command.args, w.flag, w.value), database: db)
                 #expect(r.status == w.code, "\(command) \(w.flag) '\(w.value)': \(r.status) \(r.stderr)")
             }
             #expect(try db.store().digest().position == before, "\(command): a failed command wrote something")
-            let ok = try CLI.run(command.args + ["--json"], database: db.url)
+            let ok = InProcess.run(command.args + ["--json"], database: db)
             #expect(ok.status == 0, "\(command): \(ok.stderr)")
             let event = try JSONValue.parse(ok.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
             #expect(event["type"] == .string(command.type), "\(command)")
             #expect(event["duplicate"] == .bool(false))
-            let human = try CLI.run(Self.with(command.args, "--key", "human/\(command)"), database: db.url)
+            let human = InProcess.run(Self.with(command.args, "--key", "human/\(command)"), database: db)
             #expect(human.status == 0, "\(command): \(human.stderr)")
             #expect(human.stdout.contains(command.type))
         }
@@ -125,13 +126,13 @@ struct CLIRunbookTests {
     @Test("retract EVENT_ID --reason; a bad id or a missing reason is refused")
     func retract() throws {
         let db = try Self.database()
-        #expect(try CLI.run(Self.commands[0].args, database: db.url).status == 0)
-        let note = try CLI.run(["note", "--case", Self.inc, "--text", "wrong case", "--json"], database: db.url)
+        #expect(InProcess.run(Self.commands[0].args, database: db).status == 0)
+        let note = InProcess.run(["note", "--case", Self.inc, "--text", "wrong case", "--json"], database: db)
         let id = try #require(try JSONValue.parse(note.stdout)["id"]?.stringValue)
-        #expect(try CLI.run(["retract", "--case", Self.inc, id], database: db.url).status == 64)
-        #expect(try CLI.run(["retract", "--case", Self.inc, "not-an-id", "--reason", "x"], database: db.url).status == 64)
-        #expect(try CLI.run(["retract", "--case", Self.inc, "--reason", "x"], database: db.url).status == 64)
-        let r = try CLI.run(["retract", "--case", Self.inc, id, "--reason", "meant for another case", "--json"], database: db.url)
+        #expect(InProcess.run(["retract", "--case", Self.inc, id], database: db).status == 64)
+        #expect(InProcess.run(["retract", "--case", Self.inc, "not-an-id", "--reason", "x"], database: db).status == 64)
+        #expect(InProcess.run(["retract", "--case", Self.inc, "--reason", "x"], database: db).status == 64)
+        let r = InProcess.run(["retract", "--case", Self.inc, id, "--reason", "meant for another case", "--json"], database: db)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try JSONValue.parse(r.stdout)["data"]?["event_id"] == .string(id))
     }
@@ -139,22 +140,22 @@ struct CLIRunbookTests {
     @Test("--key retries append nothing and print the original; DTLEDGER_CASE supplies the case")
     func keyRetries() throws {
         let db = try Self.database()
-        #expect(try CLI.run(Self.commands[0].args, database: db.url).status == 0)
+        #expect(InProcess.run(Self.commands[0].args, database: db).status == 0)
         let args = ["note", "--text", "paged the DBA", "--key", "INC-2026-0142/dba", "--json"]
         let env = ["DTLEDGER_CASE": Self.inc]
-        let first = try CLI.run(args, database: db.url, environment: env)
-        let second = try CLI.run(args, database: db.url, environment: env)
+        let first = InProcess.run(args, database: db, environment: env)
+        let second = InProcess.run(args, database: db, environment: env)
         #expect(first.status == 0 && second.status == 0, "\(first.stderr) \(second.stderr)")
         let a = try JSONValue.parse(first.stdout), b = try JSONValue.parse(second.stdout)
         #expect(a["id"] == b["id"])
         #expect(b["duplicate"] == .bool(true))
         #expect(try db.store().version(caseID: Self.inc) == 2)
         // The key of another type is refused.
-        let clash = try CLI.run(["escalate", "--to", "mim", "--key", "INC-2026-0142/dba"], database: db.url, environment: env)
+        let clash = InProcess.run(["escalate", "--to", "mim", "--key", "INC-2026-0142/dba"], database: db, environment: env)
         #expect(clash.status == 65)
         // A retried 'incident open' that generated its id gets the same id back.
         let open = Self.without(Self.commands[0].args, "--case") + ["--key", "open/retry", "--json"]
-        let o1 = try CLI.run(open, database: db.url), o2 = try CLI.run(open, database: db.url)
+        let o1 = InProcess.run(open, database: db), o2 = InProcess.run(open, database: db)
         #expect(o1.status == 0 && o2.status == 0, "\(o1.stderr) \(o2.stderr)")
         #expect(try JSONValue.parse(o1.stdout)["case"] == JSONValue.parse(o2.stdout)["case"])
         #expect(try JSONValue.parse(o2.stdout)["duplicate"] == .bool(true))
@@ -164,11 +165,11 @@ struct CLIRunbookTests {
     func generatedIDs() throws {
         let db = try Self.database()
         // A hand-picked id that the generator must skip.
-        #expect(try CLI.run(Self.with(Self.commands[0].args, "--case", "INC-2026-0003"), database: db.url).status == 0)
+        #expect(InProcess.run(Self.with(Self.commands[0].args, "--case", "INC-2026-0003"), database: db).status == 0)
         let open = Self.without(Self.commands[0].args, "--case")
         let ids = Locked<[String]>([])
         onThreads(8) { _ in
-            let r = try? CLI.run(open, database: db.url)
+            let r: CLIResult? = InProcess.run(open, database: db)
             if let r, r.status == 0, let line = r.lines.first, line.hasPrefix("case: ") {
                 ids.withLock { $0.append(String(line.dropFirst(6))) }
             }
@@ -178,7 +179,7 @@ struct CLIRunbookTests {
         #expect(Set(got).count == 8)
         #expect(!got.contains("INC-2026-0003"))
         #expect(Set(got) == Set((1...9).filter { $0 != 3 }.map { String(format: "INC-2026-%04d", $0) }))
-        let plan = try CLI.run(Self.without(Self.commands[1].args, "--case") + ["--json"], database: db.url)
+        let plan = InProcess.run(Self.without(Self.commands[1].args, "--case") + ["--json"], database: db)
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(try JSONValue.parse(plan.stdout)["case"] == .string("PD-2026-0001"))
     }

@@ -1,10 +1,14 @@
+@testable import dtledger
 import Events
 import Foundation
 import Ledger
+import Operations
+import Reports
 import Testing
 import TestSupport
 
-/// Timelines, the post-incident review and the audit report, end to end.
+/// Timelines, the post-incident review and the audit report (Operations),
+/// written to files as `--output` does.
 @Suite("CLI: timeline and reports")
 struct ReportTests {
     static let incident = "INC-2026-0142"
@@ -16,18 +20,17 @@ struct ReportTests {
     @Test("the review of the escalated incident shows P3 → P1, the missed 2026-04-08 update and the late resolution update, in every format")
     func reviewFormats() throws {
         let db = try CLIComplianceTests.loaded()
-        let md = try CLI.run(["report", "review", Self.incident, "--format", "markdown"], database: db.url)
-        #expect(md.status == 0, "\(md.stderr)")
-        #expect(md.stdout.contains("Priority changed P3 → P1"))
-        #expect(md.stdout.contains("| IR-UF-P12-UPDATE-DAILY | 2026-04-08 | MISSED |"))
-        #expect(md.stdout.contains("LATE"))
-        #expect(md.stdout.contains("late by 2h"))
-        #expect(md.stdout.contains("## Evidence appendix"))
-        #expect(md.stdout.contains(try db.store().digest().hash))
+        let ledger = try db.session().open()
+        let md = try ledger.review(caseID: Self.incident, asOf: nil, format: .markdown)
+        #expect(md.contains("Priority changed P3 → P1"))
+        #expect(md.contains("| IR-UF-P12-UPDATE-DAILY | 2026-04-08 | MISSED |"))
+        #expect(md.contains("LATE"))
+        #expect(md.contains("late by 2h"))
+        #expect(md.contains("## Evidence appendix"))
+        #expect(md.contains(try db.store().digest().hash))
 
         let htmlFile = Self.tempFile("review.html")
-        let html = try CLI.run(["report", "review", Self.incident, "--format", "html", "--output", htmlFile.path], database: db.url)
-        #expect(html.status == 0, "\(html.stderr)")
+        try emit(try ledger.review(caseID: Self.incident, asOf: nil, format: .html), to: htmlFile.path)
         let page = try String(contentsOf: htmlFile, encoding: .utf8)
         #expect(page.contains("Priority changed P3 → P1"))
         #expect(page.contains("<td>2026-04-08</td><td>MISSED</td>"))
@@ -36,7 +39,7 @@ struct ReportTests {
         #expect(!page.contains("<script"), "self-contained: no scripts")
         #expect(!page.contains("src=\"http"), "no network resources")
 
-        let json = try JSONValue.parse(try CLI.run(["report", "review", Self.incident, "--format", "json"], database: db.url).stdout)
+        let json = try JSONValue.parse(try ledger.review(caseID: Self.incident, asOf: nil, format: .json))
         let history = json["compliance"]?["priority_history"]?.arrayValue?.compactMap { $0["priority"]?.stringValue }
         #expect(history == ["P3", "P1"])
         let obligations = json["compliance"]?["obligations"]?.arrayValue ?? []
@@ -46,9 +49,9 @@ struct ReportTests {
         #expect(json["key_figures"]?["time_to_resolve_from_start_seconds"]?.intValue == toResolve)
         #expect(json["evidence"]?.arrayValue?.count == 12)
 
-        let csv = try CLI.run(["report", "review", Self.incident, "--format", "csv"], database: db.url)
-        #expect(csv.lines.contains { $0.contains("IR-UF-P12-UPDATE-DAILY,2026-04-08,missed") })
-        #expect(csv.lines.contains { $0.contains("IR-UF-P12-UPDATE-RESOLVED") && $0.contains(",late,") && $0.contains(",7200,") })
+        let csv = try ledger.review(caseID: Self.incident, asOf: nil, format: .csv).split(separator: "\n")
+        #expect(csv.contains { $0.contains("IR-UF-P12-UPDATE-DAILY,2026-04-08,missed") })
+        #expect(csv.contains { $0.contains("IR-UF-P12-UPDATE-RESOLVED") && $0.contains(",late,") && $0.contains(",7200,") })
     }
 
     @Test("the review HTML opens in headless Chromium without errors, and a screenshot shows the chart")
@@ -57,7 +60,7 @@ struct ReportTests {
                                    "headless Chromium is needed (apt-get install -y chromium; Scripts/test installs it when run as root)")
         let db = try CLIComplianceTests.loaded()
         let htmlFile = Self.tempFile("review.html")
-        #expect(try CLI.run(["report", "review", Self.incident, "--format", "html", "--output", htmlFile.path], database: db.url).status == 0)
+        try emit(try db.session().open().review(caseID: Self.incident, asOf: nil, format: .html), to: htmlFile.path)
         let page = try String(contentsOf: htmlFile, encoding: .utf8)
         // The same page without its chart, to show the screenshot differs by the chart.
         let noChart = Self.tempFile("nochart.html")
@@ -93,8 +96,9 @@ struct ReportTests {
     @Test("the audit over both sample cases gives the expected per-rule rates, verifies the chain, and catches tampering")
     func audit() throws {
         let db = try CLIComplianceTests.loaded()
-        let range = ["--from", "2026-01-01T00:00:00-05:00", "--to", "2027-01-01T00:00:00-05:00"]
-        let json = try JSONValue.parse(try CLI.run(["report", "audit"] + range + ["--format", "json"], database: db.url).stdout)
+        let (from, to) = (try RFC3339.parse("2026-01-01T00:00:00-05:00"), try RFC3339.parse("2027-01-01T00:00:00-05:00"))
+        let ledger = try db.session().open()
+        let json = try JSONValue.parse(try ledger.audit(from: from, to: to, asOf: nil, digest: nil, format: .json).text)
         let rates = Dictionary(uniqueKeysWithValues: (json["by_rule"]?.arrayValue ?? []).map { ($0["rule"]!.stringValue!, $0["counts"]!["rate"]!) })
         #expect(rates["IR-UF-P12-UPDATE-DAILY"]?.doubleValue == 0.5)
         #expect(rates["IR-UF-P12-UPDATE-RESOLVED"]?.doubleValue == 0)
@@ -103,20 +107,23 @@ struct ReportTests {
         #expect(rates["IR-UF-P34-UPDATE-RESOLVED"] == .null)
         #expect(json["verification"]?["ok"] == .bool(true))
         #expect(json["policy_publications"]?.arrayValue?.count == 1)
-        let md = try CLI.run(["report", "audit"] + range, database: db.url)
-        #expect(md.stdout.contains("Chain verified"))
-        #expect(md.stdout.contains("| IR-UF-P12-UPDATE-DAILY | 50.0% |"))
+        let md = try ledger.audit(from: from, to: to, asOf: nil, digest: nil, format: .markdown)
+        #expect(md.verified)
+        #expect(md.text.contains("Chain verified"))
+        #expect(md.text.contains("| IR-UF-P12-UPDATE-DAILY | 50.0% |"))
         let htmlFile = Self.tempFile("audit.html")
-        #expect(try CLI.run(["report", "audit"] + range + ["--format", "html", "--output", htmlFile.path], database: db.url).status == 0)
+        let html = try ledger.audit(from: from, to: to, asOf: nil, digest: nil, format: .html)
+        #expect(html.verified)
+        try emit(html.text, to: htmlFile.path)
         let page = try String(contentsOf: htmlFile, encoding: .utf8)
         #expect(page.contains("Compliance rate by rule"))
         #expect(page.contains("<svg"))
 
         let store = try db.store()
         try store.connection.execute("SET session_replication_role = replica; UPDATE dtledger.events SET actor = 'mallory' WHERE position = 10")
-        let tampered = try CLI.run(["report", "audit"] + range, database: db.url)
-        #expect(tampered.status == 1)
-        #expect(tampered.stdout.contains("TAMPERING DETECTED at position 10"))
+        let tampered = try ledger.audit(from: from, to: to, asOf: nil, digest: nil, format: .markdown)
+        #expect(!tampered.verified, "exit 1")
+        #expect(tampered.text.contains("TAMPERING DETECTED at position 10"))
     }
 
     @Test("the timeline shows recorded times, roles then, audiences, deadlines, and retracted events")
@@ -124,15 +131,15 @@ struct ReportTests {
         let db = try CLIComplianceTests.loaded()
         let store = try db.store()
         let update = try #require(try store.events(caseID: Self.incident).first { $0.data["purpose"] == .string("update") })
-        let retract = try CLI.run(["append", "--case", Self.incident, "--type", "event.retracted", "--data",
-                                   #"{"event_id":"\#(update.id)","reason":"posted in the wrong thread"}"#], database: db.url)
+        let retract = InProcess.run(["append", "--case", Self.incident, "--type", "event.retracted", "--data",
+                                     #"{"event_id":"\#(update.id)","reason":"posted in the wrong thread"}"#], database: db)
         #expect(retract.status == 0, "\(retract.stderr)")
-        let table = try CLI.run(["timeline", Self.incident], database: db.url)
-        #expect(table.status == 0, "\(table.stderr)")
-        #expect(table.stdout.contains("[RETRACTED: posted in the wrong thread]"))
-        #expect(table.stdout.contains("lou-em (engineering-manager)"))
-        #expect(table.stdout.contains("⏰ Due: IR-UF-P12-UPDATE-DAILY [2026-04-08]"))
-        let json = try JSONValue.parse(try CLI.run(["timeline", Self.incident, "--format", "json"], database: db.url).stdout)
+        let ledger = try db.session().open()
+        let table = try ledger.timeline(caseID: Self.incident, asOf: nil, format: .table)
+        #expect(table.contains("[RETRACTED: posted in the wrong thread]"))
+        #expect(table.contains("lou-em (engineering-manager)"))
+        #expect(table.contains("⏰ Due: IR-UF-P12-UPDATE-DAILY [2026-04-08]"))
+        let json = try JSONValue.parse(try ledger.timeline(caseID: Self.incident, asOf: nil, format: .json))
         let entries = json["entries"]?.arrayValue ?? []
         let retracted = entries.first { $0["event_id"] == .string(update.id) }
         #expect(retracted?["retracted"] == .bool(true))
@@ -140,7 +147,7 @@ struct ReportTests {
         #expect(times == times.sorted(), "in order of occurrence")
         #expect(entries.contains { $0["kind"] == .string("deadline") })
         #expect(entries.first { $0["type"] == .string("notification.sent") }?["audience"]?.arrayValue?.isEmpty == false)
-        let md = try CLI.run(["timeline", Self.incident, "--format", "markdown"], database: db.url)
-        #expect(md.stdout.contains("| Occurred | Recorded |"))
+        let md = try ledger.timeline(caseID: Self.incident, asOf: nil, format: .markdown)
+        #expect(md.contains("| Occurred | Recorded |"))
     }
 }

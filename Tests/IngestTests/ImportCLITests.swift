@@ -1,32 +1,51 @@
+import ArgumentParser
+@testable import dtledger
 import Events
 import Foundation
 import Ingest
+import Operations
+import Reports
 import Testing
 import TestSupport
 
-/// The import commands end to end, and the "same verdicts" check: a case
-/// built only from imported payloads against the same case typed by hand.
+/// The imports (Operations), and the "same verdicts" check: a case built
+/// only from imported payloads against the same case typed by hand with the
+/// runbook commands (parsed and run in-process).
 @Suite("CLI: import pagerduty, slack, servicenow")
 struct ImportCLITests {
     static let inc = "INC-2026-0142"
 
     static func database() throws -> TestDatabase { try TestDatabase.withSampleDirectory() }
 
+    /// Imports `file` as `import SOURCE FILE --config config.yaml` does; what
+    /// it reports on stderr goes to `notices`.
+    static func importFile(_ db: TestDatabase, _ source: ImportSource, _ file: String, strict: Bool = false,
+                           verifySignature: Bool = false, environment: [String: String] = [:],
+                           notices: inout [ImportNotice]) throws -> ImportResult {
+        var collected: [ImportNotice] = []
+        defer { notices += collected }
+        var request = ImportRequest(source: source, file: file)
+        (request.config, request.strict, request.verifySignature) = (Fixture.path("config.yaml"), strict, verifySignature)
+        return try db.session(environment: environment).importPayloads(request) { collected.append($0) }
+    }
+
     static func importAll(_ db: TestDatabase) throws -> [JSONValue] {
         var summaries: [JSONValue] = []
-        for (source, file) in [("pagerduty", "pagerduty-incident.jsonl"), ("slack", "slack-incident.jsonl"), ("servicenow", "servicenow-incident.json")] {
-            let r = try CLI.run(["import", source, Fixture.path(file), "--config", Fixture.path("config.yaml")], database: db.url)
-            #expect(r.status == 0, "\(source): \(r.stderr)")
-            summaries.append(try JSONValue.parse(r.lines.last ?? ""))
+        var notices: [ImportNotice] = []
+        let sources: [(ImportSource, String)] = [(.pagerDuty(defaultTeam: nil), "pagerduty-incident.jsonl"),
+                                                 (.slack(defaultPurpose: nil), "slack-incident.jsonl"),
+                                                 (.serviceNow, "servicenow-incident.json")]
+        for (source, file) in sources {
+            summaries.append(try importFile(db, source, Fixture.path(file), notices: &notices).summary)
         }
         return summaries
     }
 
     static func verdicts(_ db: TestDatabase) throws -> [String: [String]] {
-        let r = try CLI.run(["compliance", inc, "--format", "json", "--as-of", "2026-05-01T00:00:00-04:00"], database: db.url)
-        #expect(r.status == 0, "\(r.stderr)")
+        var text = ""
+        _ = try db.session().open().compliance(caseID: inc, asOf: try RFC3339.parse("2026-05-01T00:00:00-04:00"), format: .json) { text += $0 }
         var out: [String: [String]] = [:]
-        for o in try JSONValue.parse(r.stdout)["obligations"]?.arrayValue ?? [] {
+        for o in try JSONValue.parse(text)["obligations"]?.arrayValue ?? [] {
             out[o["rule"]!.stringValue!, default: []].append(o["verdict"]!.stringValue!)
         }
         return out
@@ -62,9 +81,10 @@ struct ImportCLITests {
             slack + ["--audience", fullAudience, "--purpose", "resolved", "--at", "2026-04-10T01:00:00Z", "--actor", "lou-em",
                      "--content", "status=resolved", "--content", "estimated_user_impact=About 12,000 users"] + content,
         ]
+        let env = CommandEnvironment(variables: ["DTLEDGER_DATABASE_URL": db.url], defaultActor: "test-runner")
         for c in commands {
-            let r = try CLI.run(c, database: db.url)
-            #expect(r.status == 0, "\(c.prefix(2)): \(r.stderr)")
+            let command = try #require(try DTLedger.parseAsRoot(c) as? any RunbookCommand, "\(c.prefix(2))")
+            _ = try command.record(env)
         }
     }
 
@@ -105,20 +125,24 @@ struct ImportCLITests {
         let db = try Self.database()
         _ = try Self.importAll(db)
         let before = try db.store().digest().position
-        let strict = try CLI.run(["import", "slack", Fixture.path("slack-other.jsonl"), "--config", Fixture.path("config.yaml"), "--strict"], database: db.url)
-        #expect(strict.status == 65)
+        var notices: [ImportNotice] = []
+        let strict = Self.exitCode { _ = try Self.importFile(db, .slack(defaultPurpose: nil), Fixture.path("slack-other.jsonl"), strict: true, notices: &notices) }
+        #expect(strict == 65)
         #expect(try db.store().digest().position == before)
-        let r = try CLI.run(["import", "slack", Fixture.path("slack-other.jsonl"), "--config", Fixture.path("config.yaml")], database: db.url)
-        #expect(r.status == 0, "\(r.stderr)")
-        let skipped = r.stderr.split(separator: "\n").filter { $0.contains("skipped:") }
+        notices = []
+        let r = try Self.importFile(db, .slack(defaultPurpose: nil), Fixture.path("slack-other.jsonl"), notices: &notices)
+        let skipped = notices.filter { if case .skipped = $0 { true } else { false } }
         #expect(skipped.count == 6)
-        #expect(try JSONValue.parse(r.lines.last!)["appended"] == .int(1))
+        #expect(r.summary["appended"] == .int(1))
         // A case nobody opened, and a file that is not there.
         let fresh = try Self.database()
-        let none = try CLI.run(["import", "servicenow", Fixture.path("servicenow-change.json"), "--config", Fixture.path("config.yaml")], database: fresh.url)
-        #expect(none.status == 0)
-        #expect(none.stderr.contains("never opened"))
-        #expect(try CLI.run(["import", "pagerduty", "/nonexistent.json"], database: fresh.url).status == 66)
+        notices = []
+        _ = try Self.importFile(fresh, .serviceNow, Fixture.path("servicenow-change.json"), notices: &notices)
+        #expect(notices.contains { if case .skipped(let m) = $0 { m.contains("never opened") } else { false } })
+        let missing = Self.exitCode {
+            _ = try fresh.session().importPayloads(ImportRequest(source: .pagerDuty(defaultTeam: nil), file: "/nonexistent.json"))
+        }
+        #expect(missing == 66)
     }
 
     @Test("--verify-signature: verified imports are marked; a wrong secret or changed body writes nothing")
@@ -131,20 +155,29 @@ struct ImportCLITests {
         try SignatureTests.pagerDutyFile().write(to: good)
         try SignatureTests.pagerDutyFile(tamper: true).write(to: bad)
         let env = ["PAGERDUTY_WEBHOOK_SECRET": SignatureTests.secret]
-        let args = ["import", "pagerduty", "--config", Fixture.path("config.yaml"), "--verify-signature"]
-        let tampered = try CLI.run(args + [bad.path], database: db.url, environment: env)
-        #expect(tampered.status == 65)
-        #expect(tampered.stderr.contains("signature"))
+        var notices: [ImportNotice] = []
+        func signed(_ file: URL, _ environment: [String: String]) throws -> ImportResult {
+            try Self.importFile(db, .pagerDuty(defaultTeam: nil), file.path, verifySignature: true, environment: environment, notices: &notices)
+        }
+        var message = ""
+        let tampered = Self.exitCode { do { _ = try signed(bad, env) } catch { message = ExitCodes.map(error).message; throw error } }
+        #expect(tampered == 65)
+        #expect(message.contains("signature"))
+        #expect(notices.contains { if case .signatureFailure = $0 { true } else { false } })
         #expect(try db.store().version(caseID: Self.inc) == 0)
-        let wrong = try CLI.run(args + [good.path], database: db.url, environment: ["PAGERDUTY_WEBHOOK_SECRET": "other"])
-        #expect(wrong.status == 65)
-        let missing = try CLI.run(args + [good.path], database: db.url, environment: ["PAGERDUTY_WEBHOOK_SECRET": ""])
-        #expect(missing.status == 64)
-        let ok = try CLI.run(args + [good.path], database: db.url, environment: env)
-        #expect(ok.status == 0, "\(ok.stderr)")
-        #expect(try JSONValue.parse(ok.lines.last!)["signature_verified"] == .int(6))
+        let wrong = Self.exitCode { _ = try signed(good, ["PAGERDUTY_WEBHOOK_SECRET": "other"]) }
+        #expect(wrong == 65)
+        let missing = Self.exitCode { _ = try signed(good, ["PAGERDUTY_WEBHOOK_SECRET": ""]) }
+        #expect(missing == 64)
+        let ok = try signed(good, env)
+        #expect(ok.summary["signature_verified"] == .int(6))
         let events = try db.store().events(caseID: Self.inc)
         #expect(events.count == 6)
         #expect(events.allSatisfy { $0.metadata["import"]?["signature_verified"] == .bool(true) })
+    }
+
+    /// The exit code the CLI gives for what `body` throws (0 when it does not).
+    static func exitCode(_ body: () throws -> Void) -> Int32 {
+        do { try body(); return 0 } catch { return ExitCodes.map(error).code }
     }
 }

@@ -1,6 +1,9 @@
 import Foundation
+import Ledger
+import Operations
 
-/// Runs the built `dtledger` binary as a user would, and captures its output.
+/// What a CLI run gave: its exit code and output (the binary's, or the
+/// in-process runner's in CLITests).
 public struct CLIResult: Sendable {
     public let status: Int32
     public let stdout: String
@@ -13,6 +16,7 @@ public struct CLIResult: Sendable {
     public var lines: [String] { stdout.split(separator: "\n").map(String.init) }
 }
 
+/// Runs the built `dtledger` binary as a user would, and captures its output.
 public enum CLI {
     /// The binary: DTLEDGER_BIN (set by Scripts/test), else beside the test bundle.
     public static var binary: String {
@@ -78,19 +82,24 @@ public enum CLI {
     }
 }
 
-public struct SetupFailed: Error, CustomStringConvertible {
-    public let description: String
-}
-
 extension TestDatabase {
-    /// A fresh database migrated by the CLI (which publishes the default
-    /// policy) with the sample directory published, as a team would set it up.
+    /// The use cases' session on this database, as a CLI run in a test gets
+    /// it: actor test-runner, no other environment but `environment`.
+    public func session(actor: String? = "test-runner", stdin: Data = Data(), environment: [String: String] = [:]) -> Session {
+        Session(settings: DatabaseSettings.resolve(explicit: nil, environment: ["DTLEDGER_DATABASE_URL": url]),
+                environment: environment, defaultActor: actor, standardInput: { stdin })
+    }
+
+    /// A fresh database migrated as `dtledger migrate` does it (which
+    /// publishes the default policy) with the sample directory published,
+    /// as a team would set it up.
     public static func withSampleDirectory() throws -> TestDatabase {
         let db = try make()
-        for arguments in [["migrate"], ["directory", "publish", CLI.scenarios.appendingPathComponent("directory.yaml").path]] {
-            let r = try CLI.run(arguments, database: db.url)
-            guard r.status == 0 else { throw SetupFailed(description: "\(arguments.joined(separator: " ")): \(r.stderr)") }
-        }
+        let ledger = try db.session().open()
+        _ = try ledger.migrate(log: { _ in })
+        _ = try ledger.publishDefaultPolicyIfNone()
+        let yaml = try String(contentsOf: CLI.scenarios.appendingPathComponent("directory.yaml"), encoding: .utf8)
+        _ = try ledger.publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil)
         return db
     }
 
@@ -98,8 +107,7 @@ extension TestDatabase {
     public static func withSamples() throws -> TestDatabase {
         let db = try withSampleDirectory()
         for name in ["planned-downtime-api-platform.jsonl", "incident-user-facing-escalated.jsonl"] {
-            let r = try CLI.run(["append", "--file", CLI.scenarios.appendingPathComponent(name).path], database: db.url)
-            guard r.status == 0 else { throw SetupFailed(description: "append \(name): \(r.stderr)") }
+            _ = try db.session().appendFile(CLI.scenarios.appendingPathComponent(name).path, actor: nil, source: .cli)
         }
         return db
     }

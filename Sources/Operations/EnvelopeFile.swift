@@ -8,7 +8,7 @@ import Foundation
 /// from the top).
 /// Every line is parsed and validated before its batch is sent; a bad line
 /// stops the import, whose transaction then appends nothing.
-final class EnvelopeFile {
+public final class EnvelopeFile {
     /// The longest line accepted (an event's data is limited to 1 MiB).
     static let maxLineBytes = 2 << 20
     static let chunkBytes = 1 << 20
@@ -23,25 +23,25 @@ final class EnvelopeFile {
     private var buffer: [UInt8] = []
     private var start = 0
     private var atEOF = false
-    private(set) var lineNumber = 0
+    public private(set) var lineNumber = 0
     /// Bytes consumed so far, and the input's size when known (for progress).
-    private(set) var bytesRead = 0
-    let totalBytes: Int?
+    public private(set) var bytesRead = 0
+    public let totalBytes: Int?
     /// Whether every event read so far has an idempotency key.
-    private(set) var allKeyed = true
+    public private(set) var allKeyed = true
 
-    /// Opens `path` ("-" for standard input).
-    init(path: String, defaults: Envelope.Defaults) throws {
+    /// Opens `path` ("-" for `standardInput`, read whole).
+    public init(path: String, defaults: Envelope.Defaults, standardInput: () -> Data) throws {
         self.path = path
         self.defaults = defaults
         if path == "-" {
-            buffer = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            buffer = [UInt8](standardInput())
             inMemory = true
             totalBytes = buffer.count
         } else {
             var info = stat()
             guard stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else {
-                throw CLIError.io("cannot read \(path): no such file or not readable")
+                throw OperationError.unreadable("cannot read \(path): no such file or not readable")
             }
             if (info.st_mode & S_IFMT) == S_IFREG {
                 totalBytes = Int(info.st_size)
@@ -49,7 +49,7 @@ final class EnvelopeFile {
                 // A pipe or a device (`<(...)`, /dev/stdin) cannot be read
                 // twice: keep it in memory, like standard input.
                 guard let handle = FileHandle(forReadingAtPath: path) else {
-                    throw CLIError.io("cannot read \(path): no such file or not readable")
+                    throw OperationError.unreadable("cannot read \(path): no such file or not readable")
                 }
                 buffer = [UInt8](handle.readDataToEndOfFile())
                 try? handle.close()
@@ -61,7 +61,7 @@ final class EnvelopeFile {
     }
 
     /// Starts again from the first line.
-    func rewind() throws {
+    public func rewind() throws {
         start = 0
         lineNumber = 0
         bytesRead = 0
@@ -72,7 +72,7 @@ final class EnvelopeFile {
             buffer.removeAll(keepingCapacity: true)
             try? handle?.close()
             guard let h = FileHandle(forReadingAtPath: path) else {
-                throw CLIError.io("cannot read \(path): no such file or not readable")
+                throw OperationError.unreadable("cannot read \(path): no such file or not readable")
             }
             handle = h
             atEOF = false
@@ -107,7 +107,7 @@ final class EnvelopeFile {
             }
             let chunk: Data
             do { chunk = try handle?.read(upToCount: EnvelopeFile.chunkBytes) ?? Data() } catch {
-                throw CLIError.io("cannot read \(path): \(error.localizedDescription)")
+                throw OperationError.unreadable("cannot read \(path): \(error.localizedDescription)")
             }
             if chunk.isEmpty { atEOF = true } else { buffer.append(contentsOf: chunk) }
         }
@@ -121,7 +121,7 @@ final class EnvelopeFile {
 
     /// The next batch of up to `maxEvents` events (or about `maxBytes` of
     /// input), each with its line number; nil at the end of the input.
-    func nextBatch(maxEvents: Int = 2000, maxBytes: Int = 4 << 20) throws -> [(line: Int, envelope: Envelope)]? {
+    public func nextBatch(maxEvents: Int = 2000, maxBytes: Int = 4 << 20) throws -> [(line: Int, envelope: Envelope)]? {
         var batch: [(line: Int, envelope: Envelope)] = []
         let startBytes = bytesRead
         while batch.count < maxEvents, bytesRead - startBytes < maxBytes, let raw = try nextLine() {

@@ -1,15 +1,18 @@
 import Compliance
+import Domain
 import Events
 import Foundation
-import Domain
+
+/// Events' ValidationError: an input that fails the envelope's or the catalog's checks.
+typealias InputError = Events.ValidationError
 
 /// The checks every event passes before anything touches the database:
 /// the envelope's shape, its size, and the event catalog (DOMAIN.md §2).
-enum EventValidation {
+public enum EventValidation {
     /// The largest `data` an event may carry, as JSON text.
-    static let maxDataBytes = 1 << 20
+    public static let maxDataBytes = 1 << 20
 
-    static func validate(_ envelope: Envelope) throws(InputError) {
+    public static func validate(_ envelope: Envelope) throws(Events.ValidationError) {
         try envelope.validate()
         let size = envelope.data.jsonByteCount
         guard size <= maxDataBytes else {
@@ -19,5 +22,5 @@ enum EventValidation {
     }
 
     /// Event types that may open a case (or a reference stream) that does not exist yet.
-    static let openingTypes: [String]? = Publishing.openingTypes
+    public static let openingTypes: [String]? = Publishing.openingTypes
 }

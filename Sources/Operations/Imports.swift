@@ -1,0 +1,186 @@
+import Compliance
+import Domain
+import Events
+import Foundation
+import Ingest
+import Ledger
+
+/// Which importer maps the payloads, with its own defaults (docs/importers.md).
+public enum ImportSource: Sendable {
+    /// PagerDuty webhook v3 incident events and REST maintenance windows;
+    /// `defaultTeam` for incidents whose service the config does not map.
+    case pagerDuty(defaultTeam: Team?)
+    /// Slack Events API messages; `defaultPurpose` for messages without a Purpose: line.
+    case slack(defaultPurpose: NotificationPurpose?)
+    /// ServiceNow Table API records (no signatures).
+    case serviceNow
+
+    /// The environment variable that holds the signing secret by default.
+    public var secretVariable: String? {
+        switch self {
+        case .pagerDuty: "PAGERDUTY_WEBHOOK_SECRET"
+        case .slack: "SLACK_SIGNING_SECRET"
+        case .serviceNow: nil
+        }
+    }
+
+    func map(_ payloads: [RawPayload], _ context: ImportContext) -> ImportOutcome {
+        var c = context
+        switch self {
+        case .pagerDuty(let team):
+            c.defaultTeam = team
+            return PagerDutyImporter.map(payloads, context: c)
+        case .slack(let purpose):
+            c.defaultPurpose = purpose
+            return SlackImporter.map(payloads, context: c)
+        case .serviceNow:
+            return ServiceNowImporter.map(payloads, context: c)
+        }
+    }
+}
+
+public struct ImportRequest: Sendable {
+    public var source: ImportSource
+    /// The payload file (JSON, a JSON array or JSON Lines), "-" for standard input.
+    public var file: String
+    /// The importer config file (YAML or JSON).
+    public var config: String?
+    /// Source id to case mappings, each "ID=CASE".
+    public var caseMappings: [String] = []
+    /// Every event into this case.
+    public var caseID: String?
+    /// The actor when a payload names nobody the directory knows (default: the session's).
+    public var actor: String?
+    /// Write nothing when any payload cannot be mapped.
+    public var strict = false
+    /// Map and report only: nothing is written, the events are returned.
+    public var dryRun = false
+    /// Return each imported event (with its id, position, duplicate).
+    public var returnEvents = false
+    /// Verify each payload's signature with the secret in the environment.
+    public var verifySignature = false
+    /// The environment variable of the secret, instead of the source's default.
+    public var secretVariable: String?
+
+    /// Imports `file` with the `source`'s importer; the other fields are set as given.
+    public init(source: ImportSource, file: String) {
+        self.source = source
+        self.file = file
+    }
+}
+
+/// A payload reported while importing, before anything is written.
+public enum ImportNotice: Sendable {
+    /// Its signature failed: the import fails.
+    case signatureFailure(String)
+    /// It cannot be mapped: skipped (with `strict`, the import fails).
+    case skipped(String)
+}
+
+public struct ImportResult: Sendable {
+    /// The events, in order, when `returnEvents` or `dryRun` was asked.
+    public var events: [JSONValue]
+    /// payloads, events, appended, duplicates, skipped, signature_verified (and dry_run).
+    public var summary: JSONValue
+}
+
+extension Session {
+    /// Reads a payload file, maps it with the source's importer (Ingest),
+    /// reports what cannot be mapped through `notice`, and appends the rest
+    /// in one transaction (all or nothing), idempotent by the source's ids.
+    public func importPayloads(_ request: ImportRequest, notice: (ImportNotice) -> Void = { _ in }) throws -> ImportResult {
+        var config = IngestConfig()
+        if let path = request.config {
+            config = try IngestConfig.parse(String(decoding: try read(path), as: UTF8.self))
+        }
+        for entry in request.caseMappings {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw OperationError.usage("--map must be ID=CASE, not '\(printable(entry))'") }
+            try Envelope.validateCaseID(parts[1], field: "--map")
+            config.cases[parts[0]] = parts[1]
+        }
+        if let c = request.caseID { try Envelope.validateCaseID(c, field: "--case") }
+        var secret: String?
+        if request.verifySignature, let defaultVariable = request.source.secretVariable {
+            let name = request.secretVariable ?? defaultVariable
+            guard let s = environment[name], !s.isEmpty else {
+                throw OperationError.usage("--verify-signature needs the secret in the environment variable \(name)")
+            }
+            secret = s
+        }
+        guard let actor = request.actor ?? defaultActor else { throw OperationError.usage("missing --actor (or set DTLEDGER_ACTOR)") }
+        let file = PayloadFile.read(try read(request.file))
+
+        let store = try store()
+        let reference = try ReferenceData.load(store, through: try store.digest().position)
+        var known: [String: CaseKind] = [:]
+        for c in try store.cases() {
+            if let kind = Catalog.caseKind(forOpeningType: c.openedType) { known[c.caseID] = kind }
+        }
+        let context = ImportContext(config: config, directories: reference.directories, defaultActor: actor,
+                                    caseOverride: request.caseID, knownCases: known, secret: secret, now: now())
+        var outcome = request.source.map(file.payloads, context)
+        outcome.unmapped = (file.unreadable + outcome.unmapped).sorted { $0.item < $1.item }
+
+        let name = request.file == "-" ? "stdin" : request.file
+        for u in outcome.signatureFailures { notice(.signatureFailure("\(name): \(u)")) }
+        for u in outcome.unmapped { notice(.skipped("\(name): \(u)")) }
+        if !outcome.signatureFailures.isEmpty {
+            throw OperationError.invalid("\(name): \(outcome.signatureFailures.count) payload(s) failed signature verification: nothing imported")
+        }
+        if request.strict && !outcome.unmapped.isEmpty {
+            throw OperationError.invalid("\(name): \(outcome.unmapped.count) payload(s) could not be mapped (--strict): nothing imported")
+        }
+        var appended = 0, duplicates = 0
+        var events: [JSONValue] = []
+        if request.dryRun {
+            for e in outcome.events { events.append(.object(Self.envelopeObject(e))) }
+        } else if !outcome.events.isEmpty {
+            try store.atomically {
+                var index = 0
+                let all = outcome.events
+                while index < all.count {
+                    var end = index + 1
+                    while end < all.count, all[end].envelope.caseID == all[index].envelope.caseID { end += 1 }
+                    let batch = Array(all[index..<end])
+                    let results: [AppendResult]
+                    do {
+                        results = try store.append(caseID: batch[0].envelope.caseID, events: batch.map(\.envelope),
+                                                   openingTypes: EventValidation.openingTypes, metadata: batch.map(\.metadata))
+                    } catch LedgerError.invalid(var error) {
+                        error.line = batch[0].item
+                        throw OperationError.invalid("\(name): item \(batch[0].item): \(error.description.replacingOccurrences(of: "line \(batch[0].item): ", with: ""))")
+                    }
+                    for (event, r) in zip(batch, results) {
+                        if r.duplicate { duplicates += 1 } else { appended += 1 }
+                        if request.returnEvents {
+                            var o = Self.envelopeObject(event)
+                            o["id"] = .string(r.id); o["position"] = .int(r.position); o["duplicate"] = .bool(r.duplicate)
+                            events.append(.object(o))
+                        }
+                    }
+                    index = end
+                }
+            }
+        }
+        let verified = outcome.events.filter { $0.metadata["import"]?["signature_verified"] == .bool(true) }.count
+        var summary: [String: JSONValue] = [
+            "payloads": .int(Int64(file.payloads.count + file.unreadable.count)),
+            "events": .int(Int64(outcome.events.count)), "appended": .int(Int64(appended)),
+            "duplicates": .int(Int64(duplicates)), "skipped": .int(Int64(outcome.unmapped.count)),
+            "signature_verified": .int(Int64(verified)),
+        ]
+        if request.dryRun { summary["dry_run"] = .bool(true) }
+        return ImportResult(events: events, summary: .object(summary))
+    }
+
+    static func envelopeObject(_ e: ImportedEvent) -> [String: JSONValue] {
+        var o: [String: JSONValue] = [
+            "type": .string(e.envelope.type), "case": .string(e.envelope.caseID),
+            "occurred_at": .string(RFC3339.format(e.envelope.occurredAt)), "actor": .string(e.envelope.actor),
+            "source": .string(e.envelope.source.rawValue), "data": e.envelope.data, "metadata": e.metadata,
+        ]
+        if let k = e.envelope.key { o["key"] = .string(k) }
+        return o
+    }
+}

@@ -1,0 +1,114 @@
+import Compliance
+import Domain
+import Events
+import Foundation
+import Ledger
+
+/// The prefix of a case id the runbook generates when none is given:
+/// PREFIX-YYYY-NNNN, YYYY the year in America/New_York.
+public struct CasePrefix: RawRepresentable, Hashable, Sendable {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    /// Incidents: INC-YYYY-NNNN.
+    public static let incident = CasePrefix(rawValue: "INC")
+    /// Planned downtimes: PD-YYYY-NNNN.
+    public static let downtime = CasePrefix(rawValue: "PD")
+}
+
+/// The case a runbook event goes to.
+public enum RunbookCase: Sendable, Equatable {
+    /// This case.
+    case existing(String)
+    /// A new case whose id is generated with this prefix.
+    case generate(CasePrefix)
+}
+
+/// Who records a runbook event, when, in which case: what every runbook
+/// action has besides its event type and data.
+public struct RunbookContext: Sendable {
+    public var target: RunbookCase
+    public var occurredAt: Date
+    public var actor: String
+    /// Idempotency key: a retry with it appends nothing and returns the original.
+    public var key: String?
+
+    public init(_ target: RunbookCase, occurredAt: Date, actor: String, key: String? = nil) {
+        (self.target, self.occurredAt, self.actor, self.key) = (target, occurredAt, actor, key)
+    }
+}
+
+/// A recorded runbook event, as read back from the ledger.
+public struct RecordedRunbookEvent: Sendable {
+    public let event: RecordedEvent
+    /// Whether the key had been used: nothing was appended, `event` is the original.
+    public let duplicate: Bool
+    /// Whether the case id was generated.
+    public let generated: Bool
+}
+
+extension Session {
+    /// Records one runbook event (every runbook action is this with its own
+    /// type and data): checks the envelope and the catalog before touching
+    /// the database, generates the case id when asked (a retry with the key
+    /// finds the original), checks a notification's audience against the
+    /// directory in force, appends, and reads the stored event back.
+    /// This is the one entry for every runbook action: a typed payload
+    /// (a catalog payload type with its event type and JSON form) records
+    /// through it as `record(type: P.eventType, data: payload.json, context:)`.
+    public func record(type: String, data: JSONValue, context: RunbookContext) throws -> RecordedRunbookEvent {
+        let explicitCase: String?, generate: CasePrefix?
+        switch context.target {
+        case .existing(let id): (explicitCase, generate) = (id, nil)
+        case .generate(let prefix): (explicitCase, generate) = (nil, prefix)
+        }
+        if let explicitCase { try Envelope.validateCaseID(explicitCase) }
+        // Check everything before generating an id or touching the database.
+        let envelope = Envelope(type: type, caseID: explicitCase ?? "\(generate?.rawValue ?? "X")-0000-0000",
+                                occurredAt: context.occurredAt, actor: context.actor, source: .cli, key: context.key, data: data)
+        try EventValidation.validate(envelope)
+        // With a key, a lost connection is retried safely (AppendRetry; README, "Retries").
+        return try retrying(idempotent: context.key != nil) { store -> RecordedRunbookEvent in
+            var envelope = envelope
+            if let generate {
+                // A retry of a command that generated its id finds the original by its key.
+                if let key = context.key, let original = try store.event(key: key) {
+                    guard original.type == type else {
+                        throw OperationError.invalid("key: '\(printable(key))' was already used for a \(original.type) event of case \(original.caseID)")
+                    }
+                    return RecordedRunbookEvent(event: original, duplicate: true, generated: true)
+                }
+                envelope.caseID = try store.nextCaseID(prefix: generate.rawValue, year: Self.caseYear(context.occurredAt))
+            }
+            if type == "notification.sent" { try Self.checkAudience(envelope, store: store) }
+            let result = try store.append(caseID: envelope.caseID, events: [envelope], openingTypes: EventValidation.openingTypes)[0]
+            guard let stored = try store.event(caseID: envelope.caseID, position: result.position) else {
+                throw OperationError(.internal, "the appended event at position \(result.position) cannot be read back")
+            }
+            return RecordedRunbookEvent(event: stored, duplicate: result.duplicate, generated: explicitCase == nil)
+        }
+    }
+
+    /// The year of a generated case id: the year in America/New_York when it happened.
+    static func caseYear(_ date: Date) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "America/New_York")!
+        return calendar.component(.year, from: date)
+    }
+
+    /// Every audience ref must be something the directory in force knows
+    /// (a person, a group, a role) or an email address: a typo would
+    /// otherwise silently miss a required audience.
+    static func checkAudience(_ envelope: Envelope, store: EventStore) throws {
+        let reference = try ReferenceData.load(store, through: try store.digest().position)
+        guard let directory = reference.directories.at(envelope.occurredAt) ?? reference.directories.directories.last else { return }
+        let refs = envelope.data["audience"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let unknown = refs.filter { ref in
+            if ref.hasPrefix("role:") { return !directory.roles.contains(String(ref.dropFirst(5))) }
+            if directory.person(ref: ref) != nil || directory.group(ref: ref) != nil { return false }
+            return !(ref.contains("@") && ref.contains(".") && !ref.hasPrefix("@"))
+        }
+        if !unknown.isEmpty {
+            throw InputError(field: "data.audience", "not in the directory: \(unknown.map { printable($0) }.joined(separator: ", ")) (use handles, Slack ids, group handles, role:NAME or email addresses)")
+        }
+    }
+}
