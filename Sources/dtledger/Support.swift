@@ -24,7 +24,7 @@ struct ConnectionOptions: ParsableArguments {
 /// Prints a one-line error to stderr and exits with the code that fits it.
 func fail(_ error: any Error) -> ExitCode {
     let (message, code): (String, Int32) = switch error {
-    case let e as LedgerError: (e.description, e.exitCode)
+    case let e as LedgerError: (e.description, exitCode(e.code))
     case let e as InputError: (e.description, 65)
     case let e as CLIError: (e.message, e.code)
     case let e as ComplianceError: (e.description, 65)
@@ -34,6 +34,18 @@ func fail(_ error: any Error) -> ExitCode {
     }
     if !message.isEmpty { printError(message) }
     return ExitCode(code)
+}
+
+/// The sysexits code for a ledger error (README).
+func exitCode(_ code: LedgerError.Code) -> Int32 {
+    switch code {
+    case .unavailable: 69
+    case .versionConflict: 75
+    case .invalid: 65
+    case .migration, .database: 70
+    case .permissionDenied: 77
+    default: 70
+    }
 }
 
 func printError(_ message: String) {

@@ -70,7 +70,7 @@ struct ImmutabilityTests {
             _ = try store.append(caseID: "C1", events: [event("C1")])
             Issue.record("the reader appended")
         } catch let error as LedgerError {
-            #expect(error.exitCode == 77)
+            #expect(error.code == .permissionDenied)
         }
     }
 }
@@ -96,7 +96,7 @@ struct DatabaseEnvelopeRuleTests {
             Issue.record("\(name) was stored")
         } catch {
             #expect(error.sqlState == "23514", "\(name): \(error)")
-            #expect(LedgerError.from(error).exitCode == 65)
+            #expect(LedgerError.from(error).code == .invalid)
         }
         try c.execute("RESET ROLE")
         #expect(try EventStore(connection: c).digest().position == 0)
