@@ -82,7 +82,8 @@ let package = Package(
         .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"], path: "Plugins/EmbedFiles"),
 
         .testTarget(name: "EventsTests", dependencies: ["Events"]),
-        .target(name: "TestSupport", dependencies: ["Ledger", "Postgres", "Operations"], path: "Tests/TestSupport"),
+        // Fixtures/Migrations-0.1.0: the migrations as released before issue 14 (LegacyLedger).
+        .target(name: "TestSupport", dependencies: ["Ledger", "Postgres", "Operations"], path: "Tests/TestSupport", exclude: ["Fixtures"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Postgres", "Events", "TestSupport"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "Events"]),
         .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Compliance", "Reports", "Ledger", "Postgres", "Events", "TestSupport"]),

@@ -63,7 +63,8 @@ public struct AppendRetry: Sendable, Equatable {
                 let store = try EventStore(settings: settings)
                 connected = true
                 return try body(store)
-            } catch LedgerError.unavailable(let message) {
+            } catch let error as LedgerError where error.code == .unavailable {
+                let message = error.message
                 guard idempotent() else {
                     if connected {
                         throw LedgerError.unavailable("\(message); the connection was lost during the append, so it may or may not have been recorded: not retried because not every event has an idempotency key; check with `dtledger read` before appending again")

@@ -2,7 +2,7 @@ import Events
 import Foundation
 
 extension EventStore {
-    /// The next unused case id `PREFIX-YEAR-NNNN` (migration 0002): unique
+    /// The next unused case id `PREFIX-YEAR-NNNN` (`Migrations/functions/0002_next_case_id.sql`): unique
     /// under concurrent calls, never handed out twice, skipping ids already
     /// used by a case. Call it outside a transaction.
     public func nextCaseID(prefix: String, year: Int) throws -> String {

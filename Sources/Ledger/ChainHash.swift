@@ -7,7 +7,8 @@ import Foundation
 /// fixed header and length-prefixed fields, each taken from a stored column
 /// (jsonb columns as the server's text output of the stored value), so the
 /// verifier can rebuild them from what it reads and needs no database
-/// function. `Migrations/0001_event_store.sql` builds the same bytes on append.
+/// function. `Migrations/functions/0001_event_hash.sql` builds the same bytes
+/// on append (the one place in SQL that does).
 public enum ChainHash {
     public static let genesis = [UInt8](repeating: 0, count: 32)
     static let header = Array("dtledger-event-v1".utf8)

@@ -171,7 +171,7 @@ public final class EventStore {
     }
 
     /// Appends a stream of batches, each of events of any cases in any
-    /// order, with `dtledger.append_many` (migration 0005): set-based on the
+    /// order, with `dtledger.append_many` (`Migrations/functions/0009_append_many.sql`): set-based on the
     /// server, pipelined from here (the next batch is built while the server
     /// appends the previous ones). Same chain, order, key and "case never
     /// opened" rules as `append`; no expected version. A key repeated in one

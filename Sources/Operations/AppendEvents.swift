@@ -153,7 +153,7 @@ extension Session {
                         }
                     })
                 } catch let failure as BatchFailure {
-                    if case LedgerError.invalid(var error) = failure.error, let batchLines = lines[failure.index] {
+                    if var error = (failure.error as? LedgerError)?.validation, let batchLines = lines[failure.index] {
                         let item = min(max(failure.item ?? 1, 1), batchLines.count)
                         error.line = batchLines[item - 1]
                         throw LedgerError.invalid(error)

@@ -147,7 +147,8 @@ extension Session {
                     do {
                         results = try store.append(caseID: batch[0].envelope.caseID, events: batch.map(\.envelope),
                                                    openingTypes: EventValidation.openingTypes, metadata: batch.map(\.metadata))
-                    } catch LedgerError.invalid(var error) {
+                    } catch let failure as LedgerError where failure.validation != nil {
+                        var error = failure.validation!
                         error.line = batch[0].item
                         throw OperationError.invalid("\(name): item \(batch[0].item): \(error.description.replacingOccurrences(of: "line \(batch[0].item): ", with: ""))")
                     }

@@ -34,8 +34,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public var isConnectionFailure: Bool {
         if kind == .connection { return true }
         guard let sqlState else { return false }
-        return sqlState.hasPrefix("08") || sqlState == "57P01" || sqlState == "57P02"
-            || sqlState == "57P03" || sqlState == "53300"
+        return sqlState.hasPrefix(SQLState.connectionExceptionClass) || sqlState == SQLState.adminShutdown
+            || sqlState == SQLState.crashShutdown || sqlState == SQLState.cannotConnectNow
+            || sqlState == SQLState.tooManyConnections
     }
 
     public var description: String {
@@ -45,14 +46,32 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Well-known SQLSTATE codes the ledger reacts to.
+/// The standard SQLSTATE codes (PostgreSQL, Appendix A) that the code
+/// reacts to, in one place. The ledger's own codes (class DTL) are
+/// `LedgerSQLState`, in the Ledger module, next to the SQL that raises them.
 public enum SQLState {
+    /// Class 08, connection exception: every code starting with it.
+    public static let connectionExceptionClass = "08"
+    public static let datetimeFieldOverflow = "22008"
+    public static let invalidDatetimeFormat = "22007"
+    public static let invalidTextRepresentation = "22P02"
+    public static let untranslatableCharacter = "22P05"
     public static let uniqueViolation = "23505"
+    public static let checkViolation = "23514"
+    public static let invalidSchemaName = "3F000"
     public static let serializationFailure = "40001"
     public static let deadlockDetected = "40P01"
     public static let insufficientPrivilege = "42501"
-    public static let raiseException = "P0001"
+    public static let undefinedFunction = "42883"
     public static let undefinedTable = "42P01"
+    public static let tooManyConnections = "53300"
+    public static let programLimitExceeded = "54000"
+    /// "source database is being accessed by other users" (CREATE DATABASE ... TEMPLATE).
+    public static let objectInUse = "55006"
+    public static let adminShutdown = "57P01"
+    public static let crashShutdown = "57P02"
+    public static let cannotConnectNow = "57P03"
+    public static let raiseException = "P0001"
 }
 
 /// Which execution of a pipeline failed (`Connection.pipelinePrepared`), and why.

@@ -13,13 +13,13 @@ enum ExitCodes {
     static func map(_ error: any Error) -> (message: String, code: Int32) {
         switch error {
         case let e as LedgerError:
-            let code: Int32 = switch e {
+            let code: Int32 = switch e.code {
             case .unavailable: 69         // EX_UNAVAILABLE
             case .versionConflict: 75     // EX_TEMPFAIL: reload and retry
             case .invalid: 65             // EX_DATAERR
             case .migration: 70           // EX_SOFTWARE
             case .permissionDenied: 77    // EX_NOPERM
-            case .database: 70
+            default: 70                   // .database and codes added later
             }
             return (e.description, code)
         case let e as Events.ValidationError: return (e.description, 65)

@@ -80,11 +80,11 @@ struct AppendTests {
             _ = try store.append(caseID: "C2", events: [event("C2")], expected: .exact(1))
             Issue.record("expected a conflict")
         } catch let error as LedgerError {
-            guard case .versionConflict(let message) = error else { Issue.record("wrong error \(error)"); return }
-            #expect(message.contains("version 2, expected 1"))
-            #expect(error.exitCode == 75)
+            guard error.code == .versionConflict else { Issue.record("wrong error \(error)"); return }
+            #expect(error.message.contains("version 2, expected 1"))
+            #expect(error.code == .versionConflict)
         }
-        // The refused batch left the stream's row as it was (migration 0007
+        // The refused batch left the stream's row as it was (dtledger.append
         // advances it before checking the expected version).
         let stream = try db.connect().query("SELECT version, last_position FROM dtledger.streams WHERE case_id = 'C2'").row(0)
         #expect(stream[0] == "2" && stream[1] == "2")
@@ -102,7 +102,7 @@ struct AppendTests {
             _ = try store.append(caseID: "C3", events: [event("C3", "note.added")], openingTypes: opening)
             Issue.record("expected the unopened case to be refused")
         } catch let error as LedgerError {
-            #expect(error.exitCode == 65)
+            #expect(error.code == .invalid)
             #expect(error.description.contains("never opened"))
         }
         _ = try store.append(caseID: "C3", events: [event("C3", "incident.opened"), event("C3")], openingTypes: opening)
@@ -126,7 +126,7 @@ struct AppendTests {
                         let r = try store.append(caseID: "HOT", events: [event("HOT", key: "w\(writer)-\(attempt)")],
                                                  expected: .exact(version))
                         wins.withLock { $0[r[0].version, default: 0] += 1 }
-                    } catch LedgerError.versionConflict {
+                    } catch LedgerError.Code.versionConflict {
                         conflicts.withLock { $0 += 1 }
                     }
                 }

@@ -23,7 +23,7 @@ struct ImmutabilityTests {
             try store.connection.execute(sql)
             Issue.record("\(sql) was allowed")
         } catch {
-            #expect(error.sqlState == "DTL02")
+            #expect(error.sqlState == LedgerSQLState.appendOnly)
             #expect(error.message.contains("append-only"))
         }
         #expect(try store.verify().ok)
@@ -70,7 +70,7 @@ struct ImmutabilityTests {
             _ = try store.append(caseID: "C1", events: [event("C1")])
             Issue.record("the reader appended")
         } catch let error as LedgerError {
-            #expect(error.exitCode == 77)
+            #expect(error.code == .permissionDenied)
         }
     }
 }
@@ -95,8 +95,8 @@ struct DatabaseEnvelopeRuleTests {
             try c.query("SELECT * FROM dtledger.append($1, NULL, $2::jsonb, NULL, 'test')", [caseID, events])
             Issue.record("\(name) was stored")
         } catch {
-            #expect(error.sqlState == "23514", "\(name): \(error)")
-            #expect(LedgerError.from(error).exitCode == 65)
+            #expect(error.sqlState == SQLState.checkViolation, "\(name): \(error)")
+            #expect(LedgerError.from(error).code == .invalid)
         }
         try c.execute("RESET ROLE")
         #expect(try EventStore(connection: c).digest().position == 0)

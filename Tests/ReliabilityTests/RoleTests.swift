@@ -31,13 +31,14 @@ struct RoleTests {
         #expect(try CLI.run(["read"], database: aliceURL).status == 77)
         #expect(try CLI.run(["verify"], database: aliceURL).status == 77)
         let asAlice = try Connection(conninfo: aliceURL)
-        for sql in ["SELECT dtledger.canonical_field('x')",
+        for sql in ["SELECT dtledger.event_hash('\\x00', gen_random_uuid(), 1, 'c', 1, 't', now(), now(), 'a', 'cli', NULL, '{}', '{}')",
+                    "SELECT dtledger.create_read_models('mine')",
                     "SELECT * FROM dtledger.head",
                     "INSERT INTO dtledger.events (position) VALUES (99)",
                     "INSERT INTO dtledger.streams VALUES ('X', 1, 't', now(), 1)",
                     "UPDATE dtledger.head SET position = 0",
                     "CREATE TABLE dtledger.mine (x int)",
-                    "CREATE FUNCTION dtledger.canonical_field(v integer) RETURNS text LANGUAGE sql AS 'select 1'",
+                    "CREATE FUNCTION dtledger.event_hash(v integer) RETURNS text LANGUAGE sql AS 'select 1'",
                     "SET ROLE dtledger_reader",
                     "SET ROLE dtledger"] {
             #expect(throws: PostgresError.self, "\(sql)") { try asAlice.execute(sql) }

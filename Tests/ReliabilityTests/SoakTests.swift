@@ -80,7 +80,7 @@ struct SoakTests {
                         let results = try s.append(caseID: caseID, events: batch, expected: expected == .exact(0) ? .none : expected)
                         acknowledged.withLock { $0[w, default: 0] += results.count }
                         n += 1
-                    } catch LedgerError.versionConflict {
+                    } catch LedgerError.Code.versionConflict {
                         conflicts.withLock { $0 += 1 }
                         n += 1
                     }

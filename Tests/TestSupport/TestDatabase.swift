@@ -47,7 +47,7 @@ public struct TestDatabase: Sendable {
             } catch {
                 // 55006 "source database is being accessed by other users":
                 // another clone is in progress; try again shortly.
-                guard error.sqlState == "55006", attempt < 50 else { throw error }
+                guard error.sqlState == SQLState.objectInUse, attempt < 50 else { throw error }
                 usleep(50_000)
             }
         }
