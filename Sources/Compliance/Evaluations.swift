@@ -188,15 +188,36 @@ public struct PeriodSummary: Sendable {
     }
 }
 
-public enum ComplianceError: Error, Sendable, CustomStringConvertible {
-    case unknownCase(String)
-    case noPolicy(String)
+/// The errors of judging cases: a code to branch on and the message shown.
+/// The codes are extensible (a new one is a new constant); the exit status
+/// they map to is the executable's business, not this module's.
+public struct ComplianceError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Hashable, Sendable {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
 
-    public var description: String {
-        switch self {
-        case .unknownCase(let id): "case: no case '\(printable(id))' in the ledger"
-        case .noPolicy(let id): "case \(printable(id)): no policy was in force when it was opened; publish one with 'dtledger policy publish'"
-        }
+        /// No case of that id in the ledger (or the id of a reference stream).
+        public static let unknownCase = Code(rawValue: "unknown_case")
+        /// No policy was in force when the case was opened.
+        public static let noPolicy = Code(rawValue: "no_policy")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    public static func unknownCase(_ id: String) -> ComplianceError {
+        ComplianceError(.unknownCase, "case: no case '\(printable(id))' in the ledger")
+    }
+
+    public static func noPolicy(_ id: String) -> ComplianceError {
+        ComplianceError(.noPolicy, "case \(printable(id)): no policy was in force when it was opened; publish one with 'dtledger policy publish'")
     }
 }
 

@@ -6,16 +6,41 @@ import Darwin
 import Compliance
 import Events
 import Foundation
+import Ledger
 
-/// Renders a period's compliance from cases handed over one at a time
-/// (`Compliance.streamPeriod`), byte for byte as `ComplianceRenderer.render`
-/// renders the whole `PeriodReport`, without keeping the cases: each case's
-/// rows go to a temporary file (issue 6: compliance memory grew with the
-/// number of cases). Cases may come in any order; they are written in
-/// opening order. Memory: about 32 bytes per case (file offsets and, for
-/// the text table, the opening time).
+/// The one renderer of a period's compliance (`dtledger compliance --from
+/// --to`, every format) and of the audit (`dtledger report audit`). Cases
+/// are handed over one at a time (`add`, from `Compliance.streamPeriod`, in
+/// any order) and written in opening order by `finish`; what the output
+/// needs of each case waits in a spool, a temporary file when streaming
+/// (memory stays flat: about 32 bytes per case, file offsets and, for the
+/// text table, the opening time) or memory when a whole `PeriodReport` is
+/// rendered into a String (`render`).
 public final class PeriodStreamRenderer {
-    let format: ComplianceFormat
+    /// What the period is rendered as: a compliance format, or one of the
+    /// audit's own layouts (its JSON and CSV are the compliance ones).
+    enum Layout: Equatable {
+        case table, markdown, json, csv, auditMarkdown, auditHTML
+
+        init(_ format: ComplianceFormat) {
+            switch format {
+            case .table: self = .table
+            case .markdown: self = .markdown
+            case .json: self = .json
+            case .csv: self = .csv
+            }
+        }
+    }
+
+    /// What an audit adds to the period: the chain verification.
+    struct AuditFacts {
+        let verification: VerificationReport
+        /// The digest the chain was verified against, when one was given.
+        let digestChecked: Digest?
+    }
+
+    let layout: Layout
+    let audit: AuditFacts?
     private let spool: Spool
     /// Where each case's record is in the spool, by index in opening order.
     private var records: [(offset: Int64, length: Int)] = []
@@ -26,23 +51,47 @@ public final class PeriodStreamRenderer {
     private var violationWidths = TextTable.Widths(ComplianceRenderer.violationHeader)
     private var opened: [Date?] = []
 
-    public init(format: ComplianceFormat) throws {
-        self.format = format
-        spool = try Spool()
+    /// A renderer for `dtledger compliance --from --to`, spooling to a temporary file.
+    public convenience init(format: ComplianceFormat) throws {
+        self.init(layout: Layout(format), audit: nil, spool: try Spool(file: ()))
+    }
+
+    init(layout: Layout, audit: AuditFacts?, spool: Spool) {
+        precondition(audit != nil || (layout != .auditMarkdown && layout != .auditHTML), "an audit layout needs the audit")
+        self.layout = layout
+        self.audit = audit
+        self.spool = spool
+    }
+
+    /// A whole period rendered into a String: this renderer, its spool in memory.
+    static func render(_ report: PeriodReport, layout: Layout, audit: AuditFacts? = nil) -> String {
+        let renderer = PeriodStreamRenderer(layout: layout, audit: audit, spool: Spool())
+        let summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
+                                    totals: report.periodTotals, unjudged: report.unjudged,
+                                    policyPublications: report.policyPublications)
+        let out = TextSink()
+        // Only a spool's file I/O throws; this one is in memory.
+        try! renderer.addAll(report.cases)
+        try! renderer.write(summary, to: out)
+        return out.text
+    }
+
+    private func addAll(_ cases: [CaseReport]) throws {
+        for (index, c) in cases.enumerated() { try add(c, index: index) }
     }
 
     /// Keeps what the output needs of the case at `index` (opening order).
     public func add(_ c: CaseReport, index: Int) throws {
         var rows: [[String]]
-        switch format {
-        case .table, .markdown:
+        switch layout {
+        case .table, .markdown, .auditMarkdown, .auditHTML:
             // The case row's OPENED column is formatted in the zone of the
             // period's first case, known at the end: kept as the exact Date.
             var row = ComplianceRenderer.caseRow(c, .gmt)
             row[3] = c.evaluation.openedAt.map { String($0.timeIntervalSince1970.bitPattern) } ?? ""
             let violations = ComplianceRenderer.violationRows(c)
             rows = [row] + violations
-            if format == .table {
+            if layout == .table {
                 for (i, cell) in row.enumerated() where i != 3 { caseWidths.add(cell, column: i) }
                 violations.forEach { violationWidths.add($0) }
                 opened.append(c.evaluation.openedAt)
@@ -58,9 +107,15 @@ public final class PeriodStreamRenderer {
         records[index] = try spool.write(rows)
     }
 
-    /// Writes the whole output, in pieces, to `write`.
+    /// Writes the whole output, in pieces of about 64 KiB, to `write`.
     public func finish(_ summary: PeriodSummary, write: @escaping (String) -> Void) throws {
         let out = TextSink(flush: write)
+        try self.write(summary, to: out)
+        out.finish()
+    }
+
+    /// Writes the whole output to `out`.
+    func write(_ summary: PeriodSummary, to out: TextSink) throws {
         var failure: (any Error)?
         /// Each stored case's rows, in opening order (a read error ends the walk and is thrown after).
         func forEachCase(_ body: ([[String]]) -> Void) {
@@ -68,63 +123,79 @@ public final class PeriodStreamRenderer {
                 do { body(try spool.read(r)) } catch { failure = error }
             }
         }
-        switch format {
+        let tz = ComplianceRenderer.zone(summary)
+        let caseRows: TextTable.Rows = { body in
+            forEachCase { rows in
+                var row = rows[0]
+                row[3] = Fmt.time(UInt64(row[3]).map { Date(timeIntervalSince1970: Double(bitPattern: $0)) }, tz)
+                body(row)
+            }
+        }
+        let violationRows: TextTable.Rows = { body in forEachCase { rows in rows.dropFirst().forEach(body) } }
+        switch layout {
         case .table, .markdown:
-            let tz = ComplianceRenderer.zone(summary)
             var caseWidths = caseWidths
             for date in opened { caseWidths.add(Fmt.time(date, tz), column: 3) }
             ComplianceRenderer.periodText(
-                summary, markdown: format == .markdown, out: out,
-                caseRows: { body in
-                    forEachCase { rows in
-                        var row = rows[0]
-                        row[3] = Fmt.time(UInt64(row[3]).map { Date(timeIntervalSince1970: Double(bitPattern: $0)) }, tz)
-                        body(row)
-                    }
-                },
-                violationRows: { body in forEachCase { rows in rows.dropFirst().forEach(body) } },
-                caseWidths: format == .table ? caseWidths : nil,
-                violationWidths: format == .table ? violationWidths : nil)
+                summary, markdown: layout == .markdown, out: out, caseRows: caseRows, violationRows: violationRows,
+                caseWidths: layout == .table ? caseWidths : nil,
+                violationWidths: layout == .table ? violationWidths : nil)
+        case .auditMarkdown:
+            AuditRenderer.markdown(summary, audit!, out: out, caseRows: caseRows, violationRows: violationRows)
+        case .auditHTML:
+            AuditRenderer.html(summary, audit!, out: out, caseRows: caseRows, violationRows: violationRows)
         case .json:
-            let text = ComplianceRenderer.json(summary).jsonText()
-            // The top-level "cases" is the first such key: the keys are sorted
-            // and the ones before it ("as_of", "by_rule", "by_team") hold no
-            // unescaped quote inside their strings.
-            guard let range = text.range(of: "\"cases\":[]") else { preconditionFailure("no cases key in \(text)") }
-            out.add(String(text[..<range.lowerBound]) + "\"cases\":[")
-            var first = true
-            forEachCase { rows in
-                out.add(first ? rows[0][0] : "," + rows[0][0])
-                first = false
+            // One object, keys in sorted order as `JSONValue.jsonText` writes
+            // them; the cases, already JSON text, streamed in their place.
+            var fields = ComplianceRenderer.jsonFields(summary)
+            if let audit { fields.merge(AuditRenderer.jsonFields(summary, audit)) { _, added in added } }
+            out.add("{")
+            for (i, key) in (Array(fields.keys) + ["cases"]).sorted().enumerated() {
+                out.add { b in
+                    if i > 0 { b.append(0x2C) }
+                    JSONValue.writeString(key, to: &b)
+                    b.append(0x3A)
+                }
+                if let value = fields[key] {
+                    out.add { value.write(to: &$0) }
+                } else {
+                    out.add("[")
+                    var first = true
+                    forEachCase { rows in
+                        out.add(first ? rows[0][0] : "," + rows[0][0])
+                        first = false
+                    }
+                    out.add("]")
+                }
             }
-            out.add("]" + String(text[range.upperBound...]) + "\n")
+            out.add("}\n")
         case .csv:
             out.add(ComplianceRenderer.csvHeader)
             forEachCase { rows in out.add(rows[0][0]) }
         }
         if let failure { throw failure }
-        out.finish()
     }
 }
 
-/// An anonymous temporary file (removed when closed) holding rows of
-/// strings, each record written once and read back by offset.
-private final class Spool {
-    private let file: UnsafeMutablePointer<FILE>
+/// Rows of strings, each record written once and read back by offset: in
+/// an anonymous temporary file (removed when closed), or in memory.
+final class Spool {
+    private let file: UnsafeMutablePointer<FILE>?
+    private var memory: [UInt8] = []
     private var end: Int64 = 0
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
+    /// In memory.
+    init() { file = nil }
 
-    init() throws {
+    /// In a temporary file.
+    init(file: Void) throws {
         guard let f = tmpfile() else {
-            throw Failure(description: "compliance: cannot create a temporary file (\(String(cString: strerror(errno))))")
+            throw ReportError(.spool, "compliance: cannot create a temporary file (\(String(cString: strerror(errno))))")
         }
-        file = f
+        self.file = f
     }
 
-    deinit { fclose(file) }
+    deinit { if let file { fclose(file) } }
 
     /// Record: row count; per row, field count; per field, byte count and bytes (counts as 4-byte integers).
     func write(_ rows: [[String]]) throws -> (offset: Int64, length: Int) {
@@ -142,19 +213,29 @@ private final class Spool {
                 bytes.append(contentsOf: field.utf8)
             }
         }
-        guard fseeko(file, off_t(end), SEEK_SET) == 0,
-              bytes.withUnsafeBytes({ fwrite($0.baseAddress, 1, $0.count, file) }) == bytes.count else {
-            throw Failure(description: "compliance: cannot write the temporary file (\(String(cString: strerror(errno))))")
+        if let file {
+            guard fseeko(file, off_t(end), SEEK_SET) == 0,
+                  bytes.withUnsafeBytes({ fwrite($0.baseAddress, 1, $0.count, file) }) == bytes.count else {
+                throw ReportError(.spool, "compliance: cannot write the temporary file (\(String(cString: strerror(errno))))")
+            }
+        } else {
+            memory.append(contentsOf: bytes)
         }
         defer { end += Int64(bytes.count) }
         return (end, bytes.count)
     }
 
     func read(_ record: (offset: Int64, length: Int)) throws -> [[String]] {
-        var bytes = [UInt8](repeating: 0, count: record.length)
-        guard fseeko(file, off_t(record.offset), SEEK_SET) == 0,
-              bytes.withUnsafeMutableBytes({ fread($0.baseAddress, 1, $0.count, file) }) == record.length else {
-            throw Failure(description: "compliance: cannot read the temporary file (\(String(cString: strerror(errno))))")
+        let bytes: [UInt8]
+        if let file {
+            var read = [UInt8](repeating: 0, count: record.length)
+            guard fseeko(file, off_t(record.offset), SEEK_SET) == 0,
+                  read.withUnsafeMutableBytes({ fread($0.baseAddress, 1, $0.count, file) }) == record.length else {
+                throw ReportError(.spool, "compliance: cannot read the temporary file (\(String(cString: strerror(errno))))")
+            }
+            bytes = read
+        } else {
+            bytes = Array(memory[Int(record.offset)..<(Int(record.offset) + record.length)])
         }
         var i = 0
         func count() -> Int {
