@@ -115,8 +115,8 @@ public struct PeriodReport: Sendable {
 /// The counts of a period's cases, added case by case in any order: each
 /// case carries its index in opening order, and the results are those of
 /// the cases in that order (rules in the order they first appear, teams
-/// sorted). A streamed period keeps these instead of every case (issue 6:
-/// compliance memory grew with the cases).
+/// sorted). A streamed period keeps these instead of every case, so its
+/// memory does not grow with the cases.
 public struct PeriodTotals: Sendable {
     public private(set) var cases = 0
     public private(set) var totals = VerdictCounts()
@@ -250,7 +250,7 @@ public enum Compliance {
     /// the calling thread). Period compliance and rebuilds reserve none
     /// (the reading thread mostly waits for rows, the workers also parse
     /// them, and a rebuild's COPY streams are sent from threads of their
-    /// own); measured on 2 cores (docs/benchmarks.md).
+    /// own; docs/benchmarks.md has the measurements).
     public static func workerThreads(reserve: Int) -> Int {
         if let text = ProcessInfo.processInfo.environment["DTLEDGER_THREADS"], let n = Int(text), n >= 0 { return min(n, 16) }
         return max(1, ProcessInfo.processInfo.activeProcessorCount - reserve)

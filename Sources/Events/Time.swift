@@ -129,13 +129,15 @@ public enum RFC3339 {
     static func write(microseconds us: Int64, offsetSeconds: Int, to b: inout [UInt8]) {
         let (y, m, d, secOfDay, fraction) = fields(microseconds: us, offsetSeconds: offsetSeconds)
         func digits(_ v: Int, _ width: Int) {
-            var magnitude = v.magnitude
-            var div: UInt = 1, count = 1
-            while magnitude / div >= 10 { div *= 10; count += 1 }
-            if v < 0 { count += 1 }
-            if count < width { b.append(contentsOf: repeatElement(0x30, count: width - count)) }
-            if v < 0 { b.append(0x2D) }
-            while div > 0 { b.append(UInt8(0x30 + magnitude / div)); magnitude %= div; div /= 10 }
+            if v < 0 {  // a year before year 0
+                let text = String(v).utf8
+                b.append(contentsOf: repeatElement(0x30, count: max(0, width - text.count)))
+                b.append(contentsOf: text)
+                return
+            }
+            var v = v, div = 1, count = 1
+            while count < width || v / div >= 10 { div *= 10; count += 1 }
+            while div > 0 { b.append(UInt8(0x30 + v / div)); v %= div; div /= 10 }
         }
         digits(y, 4); b.append(0x2D); digits(m, 2); b.append(0x2D); digits(d, 2); b.append(0x54)
         digits(Int(secOfDay / 3600), 2); b.append(0x3A); digits(Int(secOfDay % 3600 / 60), 2); b.append(0x3A)
