@@ -188,37 +188,26 @@ public struct PeriodSummary: Sendable {
     }
 }
 
-/// The errors of judging cases: a code to branch on and the message shown.
-/// The codes are extensible (a new one is a new constant); the exit status
-/// they map to is the executable's business, not this module's.
-public struct ComplianceError: Error, Sendable, Equatable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Hashable, Sendable {
-        public let rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-
-        /// No case of that id in the ledger (or the id of a reference stream).
-        public static let unknownCase = Code(rawValue: "unknown_case")
-        /// No policy was in force when the case was opened.
-        public static let noPolicy = Code(rawValue: "no_policy")
-    }
-
+/// The errors of judging cases.
+public struct ComplianceError: LayerError {
+    public typealias Code = ErrorCode<ComplianceError>
     public let code: Code
     public let message: String
 
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
-
     public static func unknownCase(_ id: String) -> ComplianceError {
-        ComplianceError(.unknownCase, "case: no case '\(printable(id))' in the ledger")
+        ComplianceError(code: .unknownCase, message: "case: no case '\(printable(id))' in the ledger")
     }
 
     public static func noPolicy(_ id: String) -> ComplianceError {
-        ComplianceError(.noPolicy, "case \(printable(id)): no policy was in force when it was opened; publish one with 'dtledger policy publish'")
+        ComplianceError(code: .noPolicy, message: "case \(printable(id)): no policy was in force when it was opened; publish one with 'dtledger policy publish'")
     }
+}
+
+extension ErrorCode where Layer == ComplianceError {
+    /// No case of that id in the ledger (or the id of a reference stream).
+    public static var unknownCase: Self { Self(rawValue: "unknown_case") }
+    /// No policy was in force when the case was opened.
+    public static var noPolicy: Self { Self(rawValue: "no_policy") }
 }
 
 /// Judges cases from the ledger: reads the events up to the current head

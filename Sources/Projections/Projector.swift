@@ -5,37 +5,26 @@ import Ledger
 import Postgres
 import Domain
 
-/// The errors of the projector: a code to branch on and the message shown.
-/// The codes are extensible (a new one is a new constant); the exit status
-/// they map to is the executable's business, not this module's.
-public struct ProjectionError: Error, Sendable, Equatable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Hashable, Sendable {
-        public let rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-
-        /// Another projector holds the projector lock.
-        public static let busy = Code(rawValue: "busy")
-        /// The checkpoint is not where this projector left it.
-        public static let checkpointMoved = Code(rawValue: "checkpoint_moved")
-    }
-
+/// The errors of the projector.
+public struct ProjectionError: LayerError {
+    public typealias Code = ErrorCode<ProjectionError>
     public let code: Code
     public let message: String
 
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
-
     public static var busy: ProjectionError {
-        ProjectionError(.busy, "another projector is running on this database (it holds the projector lock); try again when it stops")
+        ProjectionError(code: .busy, message: "another projector is running on this database (it holds the projector lock); try again when it stops")
     }
 
     public static func checkpointMoved(expected: Int64, found: Int64) -> ProjectionError {
-        ProjectionError(.checkpointMoved, "the checkpoint moved under this projector (expected \(expected), found \(found)); run again")
+        ProjectionError(code: .checkpointMoved, message: "the checkpoint moved under this projector (expected \(expected), found \(found)); run again")
     }
+}
+
+extension ErrorCode where Layer == ProjectionError {
+    /// Another projector holds the projector lock.
+    public static var busy: Self { Self(rawValue: "busy") }
+    /// The checkpoint is not where this projector left it.
+    public static var checkpointMoved: Self { Self(rawValue: "checkpoint_moved") }
 }
 
 /// Keeps the read models (schema `dtledger_read`) current with the ledger:

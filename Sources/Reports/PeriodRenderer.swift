@@ -190,7 +190,7 @@ final class Spool {
     /// In a temporary file.
     init(file: Void) throws {
         guard let f = tmpfile() else {
-            throw ReportError(.spool, "compliance: cannot create a temporary file (\(String(cString: strerror(errno))))")
+            throw ReportError(code: .spool, message: "compliance: cannot create a temporary file (\(String(cString: strerror(errno))))")
         }
         self.file = f
     }
@@ -216,7 +216,7 @@ final class Spool {
         if let file {
             guard fseeko(file, off_t(end), SEEK_SET) == 0,
                   bytes.withUnsafeBytes({ fwrite($0.baseAddress, 1, $0.count, file) }) == bytes.count else {
-                throw ReportError(.spool, "compliance: cannot write the temporary file (\(String(cString: strerror(errno))))")
+                throw ReportError(code: .spool, message: "compliance: cannot write the temporary file (\(String(cString: strerror(errno))))")
             }
         } else {
             memory.append(contentsOf: bytes)
@@ -231,7 +231,7 @@ final class Spool {
             var read = [UInt8](repeating: 0, count: record.length)
             guard fseeko(file, off_t(record.offset), SEEK_SET) == 0,
                   read.withUnsafeMutableBytes({ fread($0.baseAddress, 1, $0.count, file) }) == record.length else {
-                throw ReportError(.spool, "compliance: cannot read the temporary file (\(String(cString: strerror(errno))))")
+                throw ReportError(code: .spool, message: "compliance: cannot read the temporary file (\(String(cString: strerror(errno))))")
             }
             bytes = read
         } else {
