@@ -39,71 +39,60 @@ public enum AuditRenderer {
     }
 
     static let policyHeader = ["Version", "Effective from", "Published", "By", "Event"]
-    static let rateHeader = ["", "Rate", "Met", "Late", "Partial", "Missed", "Pending", "N/A"]
     static let caseHeader = ["Case", "Kind", "Team", "Opened", "Policy", "Rate", "Violations"]
     static let violationHeader = ["Case", "Team", "Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"]
 
-    /// Rows of a rate table, by rule or by team.
-    static func rateRows(_ items: [(String, VerdictCounts)], bar: Bool = false) -> TextTable.Rows {
-        let rows = ComplianceRenderer.rateRows(items, bar: bar)
-        return { body in rows.forEach(body) }
-    }
-
-    /// The audit in Markdown; the case and violation rows as the period
-    /// renderer hands them over (see `ComplianceRenderer.periodText`).
-    static func markdown(_ p: PeriodSummary, _ a: PeriodStreamRenderer.AuditFacts, out: TextSink,
-                         caseRows: TextTable.Rows, violationRows: TextTable.Rows) {
+    /// The audit as one Markdown document or one HTML page (`html`), its
+    /// sections in one order for both; the case and violation rows as the
+    /// period renderer hands them over (see `ComplianceRenderer.periodText`).
+    static func write(_ p: PeriodSummary, _ a: PeriodStreamRenderer.AuditFacts, html: Bool, out: TextSink,
+                      caseRows: TextTable.Rows, violationRows: TextTable.Rows) {
         let tz = ComplianceRenderer.zone(p)
-        let rateColumns = ["Rate", "", "Met", "Late", "Partial", "Missed", "Pending", "N/A"]
-        out.add("# Compliance audit, \(Fmt.time(p.from, tz)) to \(Fmt.time(p.to, tz))\n\n")
-        out.add("_As of \(Fmt.time(p.asOf, tz)); ledger position \(p.digest.position), hash \(p.digest.hash)._\n\n")
-        out.add("**\(MD.cell(verificationLine(a)))**\n\n")
-        out.add("\(p.totals.cases) case(s) opened in the period. Overall: \(ComplianceRenderer.summary(p.totals.totals)).\n\n")
-        out.add("## Compliance by rule\n\n")
-        MD.write(["Rule"] + rateColumns, rateRows(p.totals.ruleCounts.map { ($0.rule, $0.counts) }, bar: true), to: out)
-        out.add("\n## Compliance by team\n\n")
-        MD.write(["Team"] + rateColumns, rateRows(p.totals.teamCounts.map { ($0.team, $0.counts) }, bar: true), to: out)
-        out.add("\n## Cases\n\n")
-        MD.write(caseHeader, caseRows, to: out)
-        out.add("\n## Violations\n\n")
-        if p.totals.totals.violations == 0 {
-            out.add("None.\n\n")
-        } else {
-            MD.write(violationHeader, violationRows, to: out)
-            out.add("\n")
+        func heading(_ text: String) { out.add(html ? "<h2>\(text)</h2>\n" : "## \(text)\n\n") }
+        func table(_ header: [String], _ rows: TextTable.Rows, rowClass: (([String], Int) -> String?)? = nil) {
+            if html {
+                HTML.write(header, rows, rowClass: rowClass, to: out)
+            } else {
+                MD.write(header, rows, to: out)
+                out.add("\n")
+            }
         }
-        out.add("## Policy versions published\n\n")
-        MD.write(policyHeader, policyRows(p), to: out)
-        out.add("\nRate = met / (met + late + partial + missed); pending and not-applicable obligations are left out.\n")
-    }
-
-    /// The audit as one HTML page, rows handed over as for `markdown`.
-    static func html(_ p: PeriodSummary, _ a: PeriodStreamRenderer.AuditFacts, out: TextSink,
-                     caseRows: TextTable.Rows, violationRows: TextTable.Rows) {
-        let tz = ComplianceRenderer.zone(p)
-        let byRule = p.totals.ruleCounts.map { ($0.rule, $0.counts) }
-        let byTeam = p.totals.teamCounts.map { ($0.team, $0.counts) }
-        out.add(HTML.pageHead(title: "Compliance audit"))
-        out.add("<h1>Compliance audit, \(HTML.esc(Fmt.time(p.from, tz))) to \(HTML.esc(Fmt.time(p.to, tz)))</h1>\n")
-        out.add("<p class=\"meta\">As of \(HTML.esc(Fmt.time(p.asOf, tz))); ledger position \(p.digest.position), hash <code>\(p.digest.hash)</code>.</p>\n")
-        out.add("<p class=\"\(a.verification.ok ? "ok" : "bad")\">\(HTML.esc(verificationLine(a)))</p>\n")
-        out.add("<p>\(p.totals.cases) case(s) opened in the period. Overall: \(HTML.esc(ComplianceRenderer.summary(p.totals.totals))).</p>\n")
-        out.add("<h2>Compliance by rule</h2>\n<figure>\n" + SVGChart.rates(byRule, title: "Compliance rate by rule") + "</figure>\n")
-        HTML.write(["Rule"] + rateHeader.dropFirst(), rateRows(byRule), to: out)
-        out.add("<h2>Compliance by team</h2>\n<figure>\n" + SVGChart.rates(byTeam, title: "Compliance rate by team") + "</figure>\n")
-        HTML.write(["Team"] + rateHeader.dropFirst(), rateRows(byTeam), to: out)
-        out.add("<h2>Cases</h2>\n")
-        HTML.write(caseHeader, caseRows, to: out)
-        out.add("<h2>Violations</h2>\n")
-        if p.totals.totals.violations == 0 {
-            out.add("<p>None.</p>\n")
-        } else {
-            HTML.write(violationHeader, violationRows, rowClass: { row, _ in row[4].lowercased() }, to: out)
+        /// Rates by rule or team: in HTML a chart, then the table; in Markdown a text bar column after the rate.
+        func rates(_ name: String, _ items: [(String, VerdictCounts)]) {
+            heading("Compliance by \(name.lowercased())")
+            if html { out.add("<figure>\n" + SVGChart.rates(items, title: "Compliance rate by \(name.lowercased())") + "</figure>\n") }
+            let rows = ComplianceRenderer.rateRows(items, bar: !html)
+            table([name, "Rate"] + (html ? [] : [""]) + ["Met", "Late", "Partial", "Missed", "Pending", "N/A"],
+                  { body in rows.forEach(body) })
         }
-        out.add("<h2>Policy versions published</h2>\n")
-        HTML.write(policyHeader, policyRows(p), to: out)
-        out.add("<p class=\"meta\">Rate = met / (met + late + partial + missed); pending and not-applicable obligations are left out.</p>\n")
-        out.add(HTML.pageTail)
+        let title = "Compliance audit, \(Fmt.time(p.from, tz)) to \(Fmt.time(p.to, tz))"
+        let overall = "\(p.totals.cases) case(s) opened in the period. Overall: \(ComplianceRenderer.summary(p.totals.totals))."
+        let note = "Rate = met / (met + late + partial + missed); pending and not-applicable obligations are left out."
+        if html {
+            out.add(HTML.pageHead(title: "Compliance audit"))
+            out.add("<h1>\(HTML.esc(title))</h1>\n")
+            out.add("<p class=\"meta\">As of \(HTML.esc(Fmt.time(p.asOf, tz))); ledger position \(p.digest.position), hash <code>\(p.digest.hash)</code>.</p>\n")
+            out.add("<p class=\"\(a.verification.ok ? "ok" : "bad")\">\(HTML.esc(verificationLine(a)))</p>\n")
+            out.add("<p>\(HTML.esc(overall))</p>\n")
+        } else {
+            out.add("# \(title)\n\n")
+            out.add("_As of \(Fmt.time(p.asOf, tz)); ledger position \(p.digest.position), hash \(p.digest.hash)._\n\n")
+            out.add("**\(MD.cell(verificationLine(a)))**\n\n")
+            out.add("\(overall)\n\n")
+        }
+        rates("Rule", p.totals.ruleCounts.map { ($0.rule, $0.counts) })
+        rates("Team", p.totals.teamCounts.map { ($0.team, $0.counts) })
+        heading("Cases")
+        table(caseHeader, caseRows)
+        heading("Violations")
+        if p.totals.totals.violations == 0 {
+            out.add(html ? "<p>None.</p>\n" : "None.\n\n")
+        } else {
+            table(violationHeader, violationRows, rowClass: { row, _ in row[4].lowercased() })
+        }
+        heading("Policy versions published")
+        table(policyHeader, policyRows(p))
+        out.add(html ? "<p class=\"meta\">\(note)</p>\n" + HTML.pageTail : "\(note)\n")
     }
 
     /// What the audit adds to the period's top-level JSON fields.

@@ -140,10 +140,9 @@ public final class PeriodStreamRenderer {
                 summary, markdown: layout == .markdown, out: out, caseRows: caseRows, violationRows: violationRows,
                 caseWidths: layout == .table ? caseWidths : nil,
                 violationWidths: layout == .table ? violationWidths : nil)
-        case .auditMarkdown:
-            AuditRenderer.markdown(summary, audit!, out: out, caseRows: caseRows, violationRows: violationRows)
-        case .auditHTML:
-            AuditRenderer.html(summary, audit!, out: out, caseRows: caseRows, violationRows: violationRows)
+        case .auditMarkdown, .auditHTML:
+            AuditRenderer.write(summary, audit!, html: layout == .auditHTML, out: out, caseRows: caseRows,
+                                violationRows: violationRows)
         case .json:
             // One object, keys in sorted order as `JSONValue.jsonText` writes
             // them; the cases, already JSON text, streamed in their place.
