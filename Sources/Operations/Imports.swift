@@ -112,12 +112,13 @@ extension Session {
         let file = PayloadFile.read(try read(request.file))
 
         let store = try store()
-        let reference = try ReferenceData.load(store, through: try store.digest().position)
+        // Through the writer's functions: an import needs no SELECT on the ledger.
+        let directories = try WriterReads.directories(store)
         var known: [String: CaseKind] = [:]
-        for c in try store.cases() {
+        for c in try WriterReads.openedCases(store) {
             if let kind = Catalog.caseKind(forOpeningType: c.openedType) { known[c.caseID] = kind }
         }
-        let context = ImportContext(config: config, directories: reference.directories, defaultActor: actor,
+        let context = ImportContext(config: config, directories: directories, defaultActor: actor,
                                     caseOverride: request.caseID, knownCases: known, secret: secret, secretName: secretName, now: now())
         var outcome = request.source.map(file.payloads, context)
         outcome.unmapped = (file.unreadable + outcome.unmapped).sorted { $0.item < $1.item }
