@@ -71,9 +71,8 @@ DECLARE
     v_count         integer;
     v_type          text;
     v_err           text[];
-    v_lock_ms       integer;
-    v_idle_ms       integer;
-    v_saved_lock    text;
+    v_setting       text;
+    v_saved         text;
     v_new_index     integer[] := '{}';
     r_id            uuid[] := '{}';
     r_position      bigint[] := '{}';
@@ -101,18 +100,30 @@ BEGIN
 
     -- Serialise: the head row lock is held until this transaction ends.
     -- Waiting for it is bounded, and so is idling while holding it.
-    v_lock_ms := coalesce(nullif(current_setting('dtledger.append_lock_timeout', true), '')::integer, 5000);
-    IF v_lock_ms <= 0 OR v_lock_ms > 5000 THEN v_lock_ms := 5000; END IF;
-    v_idle_ms := coalesce(nullif(current_setting('dtledger.append_idle_timeout', true), '')::integer, 30000);
-    IF v_idle_ms <= 0 OR v_idle_ms > 30000 THEN v_idle_ms := 30000; END IF;
-    -- A wait beyond the bound fails with 55P03 (lock_not_available), which
-    -- the client reports as "another session holds the append lock".
-    v_saved_lock := current_setting('lock_timeout');
-    PERFORM set_config('lock_timeout', v_lock_ms::text, true);
+    -- Uncontended (the usual case), SKIP LOCKED takes it at once and costs
+    -- what a plain FOR UPDATE does. Otherwise the wait is bounded by
+    -- lock_timeout: 5 s, or dtledger.append_lock_timeout (ms) if the
+    -- session set it shorter; past it PostgreSQL raises 55P03, reported as
+    -- "another session holds the ledger's append lock". The session's own
+    -- lock_timeout is set back once the lock is held.
     SELECT h.position, h.hash INTO v_head_position, v_head_hash
-      FROM dtledger.head h WHERE h.singleton FOR UPDATE;
-    PERFORM set_config('lock_timeout', v_saved_lock, true),
-            set_config('idle_in_transaction_session_timeout', v_idle_ms::text, true);
+      FROM dtledger.head h WHERE h.singleton FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        v_setting := current_setting('dtledger.append_lock_timeout', true);
+        v_saved := current_setting('lock_timeout');
+        v_setting := set_config('lock_timeout',
+            CASE WHEN v_setting IS NOT NULL AND v_setting NOT IN ('', '0') AND v_setting::integer BETWEEN 1 AND 4999
+                 THEN v_setting ELSE '5000' END, true);
+        SELECT h.position, h.hash INTO v_head_position, v_head_hash
+          FROM dtledger.head h WHERE h.singleton FOR UPDATE;
+        v_setting := set_config('lock_timeout', v_saved, true);
+    END IF;
+    -- Idle in this transaction for 30 s, or what the session set in
+    -- dtledger.append_idle_timeout (ms) if shorter, and the server ends it.
+    v_setting := current_setting('dtledger.append_idle_timeout', true);
+    v_setting := set_config('idle_in_transaction_session_timeout',
+        CASE WHEN v_setting IS NOT NULL AND v_setting NOT IN ('', '0') AND v_setting::integer BETWEEN 1 AND 29999
+             THEN v_setting ELSE '30000' END, true);
     v_now := clock_timestamp();
 
     -- Replayed keys: keep the originals' results, append the rest. Results
