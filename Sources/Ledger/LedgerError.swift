@@ -96,7 +96,8 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         case LedgerSQLState.caseNotOpened: return .invalid(ValidationError(field: "case", error.message), underlying: error)
         case LedgerSQLState.invalid: return .invalid(ValidationError(field: nil, error.message), underlying: error)
         case LedgerSQLState.retroactive:
-            return .invalid(ValidationError(field: "effective_from", error.message), underlying: error)
+            // The message starts with "effective_from ...": no field prefix.
+            return .invalid(ValidationError(field: nil, error.message), underlying: error)
         case LedgerSQLState.alreadyPublished:
             return .invalid(ValidationError(field: "policy.version", error.message), underlying: error)
         case SQLState.uniqueViolation where error.constraint == "events_policy_version":
@@ -169,7 +170,7 @@ public enum LedgerSQLState {
     /// `DTL05`: a policy or directory publication effective more than 5
     /// minutes before its recording without `retroactive_reason`
     /// (`0010_check_reference.sql`, raised by `0001_append.sql`,
-    /// `0009_append_many.sql`). Maps to `invalid`, field `effective_from`.
+    /// `0009_append_many.sql`). Maps to `invalid` (the message names `effective_from`).
     public static let retroactive = "DTL05"
     /// `DTL06`: a policy name and version already published
     /// (`0010_check_reference.sql`, raised by the append functions). Maps to
