@@ -115,8 +115,8 @@ public struct PeriodReport: Sendable {
 /// The counts of a period's cases, added case by case in any order: each
 /// case carries its index in opening order, and the results are those of
 /// the cases in that order (rules in the order they first appear, teams
-/// sorted). A streamed period keeps these instead of every case (issue 6:
-/// compliance memory grew with the cases).
+/// sorted). A streamed period keeps these instead of every case, so its
+/// memory does not grow with the cases.
 public struct PeriodTotals: Sendable {
     public private(set) var cases = 0
     public private(set) var totals = VerdictCounts()
@@ -188,16 +188,26 @@ public struct PeriodSummary: Sendable {
     }
 }
 
-public enum ComplianceError: Error, Sendable, CustomStringConvertible {
-    case unknownCase(String)
-    case noPolicy(String)
+/// The errors of judging cases.
+public struct ComplianceError: LayerError {
+    public typealias Code = ErrorCode<ComplianceError>
+    public let code: Code
+    public let message: String
 
-    public var description: String {
-        switch self {
-        case .unknownCase(let id): "case: no case '\(printable(id))' in the ledger"
-        case .noPolicy(let id): "case \(printable(id)): no policy was in force when it was opened; publish one with 'dtledger policy publish'"
-        }
+    public static func unknownCase(_ id: String) -> ComplianceError {
+        ComplianceError(code: .unknownCase, message: "case: no case '\(printable(id))' in the ledger")
     }
+
+    public static func noPolicy(_ id: String) -> ComplianceError {
+        ComplianceError(code: .noPolicy, message: "case \(printable(id)): no policy was in force when it was opened; publish one with 'dtledger policy publish'")
+    }
+}
+
+extension ErrorCode where Layer == ComplianceError {
+    /// No case of that id in the ledger (or the id of a reference stream).
+    public static var unknownCase: Self { Self(rawValue: "unknown_case") }
+    /// No policy was in force when the case was opened.
+    public static var noPolicy: Self { Self(rawValue: "no_policy") }
 }
 
 /// Judges cases from the ledger: reads the events up to the current head
@@ -229,7 +239,7 @@ public enum Compliance {
     /// the calling thread). Period compliance and rebuilds reserve none
     /// (the reading thread mostly waits for rows, the workers also parse
     /// them, and a rebuild's COPY streams are sent from threads of their
-    /// own); measured on 2 cores (docs/benchmarks.md).
+    /// own; docs/benchmarks.md has the measurements).
     public static func workerThreads(reserve: Int) -> Int {
         if let text = ProcessInfo.processInfo.environment["DTLEDGER_THREADS"], let n = Int(text), n >= 0 { return min(n, 16) }
         return max(1, ProcessInfo.processInfo.activeProcessorCount - reserve)

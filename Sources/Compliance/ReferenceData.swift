@@ -26,7 +26,7 @@ public struct ReferenceData: Sendable {
         var policies: [PolicyPublished] = []
         var policyPublications: [Publication] = []
         for event in try store.events(caseID: Catalog.policyStream, through: through)
-        where event.type == "policy.published" && !retracted.contains(event.id) {
+        where event.type == EventType.policyPublished && !retracted.contains(event.id) {
             let published = try PolicyPublished(data: event.data)
             policies.append(published)
             policyPublications.append(Publication(version: published.policy.version, effectiveFrom: published.effectiveFrom,
@@ -36,7 +36,7 @@ public struct ReferenceData: Sendable {
         var directories: [Directory] = []
         var directoryPublications: [Publication] = []
         for event in try store.events(caseID: Catalog.directoryStream, through: through)
-        where event.type == "directory.published" && !retracted.contains(event.id) {
+        where event.type == EventType.directoryPublished && !retracted.contains(event.id) {
             let directory = try Directory(json: event.data)
             directories.append(directory)
             directoryPublications.append(Publication(version: "position \(event.position)", effectiveFrom: directory.effectiveFrom,
@@ -51,7 +51,7 @@ public struct ReferenceData: Sendable {
     static func retractedIDs(_ store: EventStore, through: Int64) throws -> Set<String> {
         var ids = Set<String>()
         for stream in [Catalog.policyStream, Catalog.directoryStream] {
-            for event in try store.events(caseID: stream, through: through) where event.type == "event.retracted" {
+            for event in try store.events(caseID: stream, through: through) where event.type == EventType.eventRetracted {
                 if let id = event.data["event_id"]?.stringValue { ids.insert(id) }
             }
         }

@@ -63,7 +63,7 @@ public struct Review: Sendable {
         let byID = Dictionary(uniqueKeysWithValues: events.map { ($0.id, $0) })
         var firsts: [FirstNotification] = []
         for o in e.obligations where [.met, .late, .partial].contains(o.verdict) {
-            let messages = o.evidence.compactMap { byID[$0] }.filter { $0.type == "notification.sent" }
+            let messages = o.evidence.compactMap { byID[$0] }.filter { $0.type == EventType.notificationSent }
             guard let first = messages.min(by: { $0.occurredAt < $1.occurredAt }) else { continue }
             firsts.append(FirstNotification(
                 ruleID: o.ruleID, occurrence: o.occurrence, title: o.title, verdict: o.verdict, at: first.occurredAt,
@@ -72,7 +72,7 @@ public struct Review: Sendable {
         }
         let updatePurposes: Set<String> = ["update", "milestone", "resolved", "concluded", "day_before"]
         let sent = events.filter {
-            $0.type == "notification.sent" && !retracted.contains($0.id)
+            $0.type == EventType.notificationSent && !retracted.contains($0.id)
                 && updatePurposes.contains($0.data["purpose"]?.stringValue ?? "")
         }.count
         let updateObligations = e.obligations.filter { $0.ruleID.contains("-UPDATE-") && $0.verdict != .notApplicable }

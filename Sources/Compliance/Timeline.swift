@@ -62,7 +62,7 @@ public enum TimelineBuilder {
     public static func entries(events: [RecordedEvent], decoded: [CatalogEvent?]? = nil,
                                directories: DirectoryHistory) -> [TimelineEntry] {
         var retractions: [String: String] = [:]
-        for e in events where e.type == "event.retracted" {
+        for e in events where e.type == EventType.eventRetracted {
             if let id = e.data["event_id"]?.stringValue, retractions[id] == nil {
                 retractions[id] = e.data["reason"]?.stringValue ?? ""
             }

@@ -92,13 +92,9 @@ public enum RFC3339 {
         Date(timeIntervalSince1970: Double(microseconds) / 1_000_000)
     }
 
-    /// Appends the UTC form of `format` (same text: `2026-04-07T13:20:00Z`,
-    /// fraction without trailing zeros) as UTF-8 bytes, without building a
-    /// String for the usual years.
+    /// Appends `format(_:)`'s text (UTC) as UTF-8 bytes, without building a String.
     public static func writeUTC(microseconds us: Int64, to out: inout [UInt8]) {
-        if !fastWrite(microseconds: us, offsetSeconds: 0, to: &out) {
-            out.append(contentsOf: slowFormat(microseconds: us, offsetSeconds: 0).utf8)
-        }
+        write(microseconds: us, offsetSeconds: 0, to: &out)
     }
 
     /// The local calendar date, second of the day and microseconds of `us`
@@ -115,30 +111,32 @@ public enum RFC3339 {
         return (y, m, d, secOfDay, fraction)
     }
 
+    /// The text of `us` at `offsetSeconds` from UTC: `write`'s bytes as a String.
     static func format(microseconds us: Int64, offsetSeconds: Int) -> String {
-        fastFormat(microseconds: us, offsetSeconds: offsetSeconds) ?? slowFormat(microseconds: us, offsetSeconds: offsetSeconds)
-    }
-
-    /// `format` written as bytes (projection rebuilds format several times
-    /// per event); nil outside years 0...9999 and offsets under 100 hours,
-    /// where `slowFormat`'s padding rules apply.
-    static func fastFormat(microseconds us: Int64, offsetSeconds: Int) -> String? {
         var b: [UInt8] = []
         b.reserveCapacity(32)
-        guard fastWrite(microseconds: us, offsetSeconds: offsetSeconds, to: &b) else { return nil }
+        write(microseconds: us, offsetSeconds: offsetSeconds, to: &b)
         return String(decoding: b, as: UTF8.self)
     }
 
-    /// Appends `format`'s text to `b` and returns true; outside years
-    /// 0...9999 and offsets under 100 hours appends nothing and returns false.
-    static func fastWrite(microseconds us: Int64, offsetSeconds: Int, to b: inout [UInt8]) -> Bool {
-        guard abs(offsetSeconds) < 100 * 3600, abs(us) < Int64(1) << 60 else { return false }
+    /// The one formatter: appends `YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM)`
+    /// to `b` as bytes (projection rebuilds format several times per event).
+    /// The fraction has no trailing zeros and is left out when zero. Every
+    /// number is padded with zeros to its width and written whole when
+    /// longer (years after 9999, offsets of 100 hours or more); a negative
+    /// year is padded before its sign (`00-5`), as `String(v)` padded on the
+    /// left would be.
+    static func write(microseconds us: Int64, offsetSeconds: Int, to b: inout [UInt8]) {
         let (y, m, d, secOfDay, fraction) = fields(microseconds: us, offsetSeconds: offsetSeconds)
-        guard (0...9999).contains(y) else { return false }
-        func digits(_ v: Int, _ n: Int) {
-            var div = 1
-            for _ in 1..<n { div *= 10 }
-            var v = v
+        func digits(_ v: Int, _ width: Int) {
+            if v < 0 {  // a year before year 0
+                let text = String(v).utf8
+                b.append(contentsOf: repeatElement(0x30, count: max(0, width - text.count)))
+                b.append(contentsOf: text)
+                return
+            }
+            var v = v, div = 1, count = 1
+            while count < width || v / div >= 10 { div *= 10; count += 1 }
             while div > 0 { b.append(UInt8(0x30 + v / div)); v %= div; div /= 10 }
         }
         digits(y, 4); b.append(0x2D); digits(m, 2); b.append(0x2D); digits(d, 2); b.append(0x54)
@@ -157,29 +155,6 @@ public enum RFC3339 {
             b.append(offsetSeconds < 0 ? 0x2D : 0x2B)
             digits(a / 3600, 2); b.append(0x3A); digits(a % 3600 / 60, 2)
         }
-        return true
-    }
-
-    static func slowFormat(microseconds us: Int64, offsetSeconds: Int) -> String {
-        let (y, m, d, secOfDay, fraction) = fields(microseconds: us, offsetSeconds: offsetSeconds)
-        func pad(_ v: Int, _ n: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, n - s.count)) + s
-        }
-        var out = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(Int(secOfDay / 3600), 2)):\(pad(Int(secOfDay % 3600 / 60), 2)):\(pad(Int(secOfDay % 60), 2))"
-        if fraction != 0 {
-            var f = pad(Int(fraction), 6)
-            while f.hasSuffix("0") { f.removeLast() }
-            out += "." + f
-        }
-        if offsetSeconds == 0 {
-            out += "Z"
-        } else {
-            let sign = offsetSeconds < 0 ? "-" : "+"
-            let a = abs(offsetSeconds)
-            out += "\(sign)\(pad(a / 3600, 2)):\(pad(a % 3600 / 60, 2))"
-        }
-        return out
     }
 
     static func daysIn(month: Int, year: Int) -> Int {

@@ -4,20 +4,21 @@ import Foundation
 import Ledger
 import Domain
 
-/// The System Owner's and ISSO's audit over a period.
+/// The System Owner's and ISSO's audit over a period: its layouts (Markdown
+/// and HTML; its JSON and CSV are the period compliance ones, the JSON with
+/// the verification added), written by the period renderer.
 public enum AuditRenderer {
     public static func render(_ audit: Audit, as format: ReportFormat) -> String {
-        switch format {
-        case .markdown: markdown(audit)
-        case .html: html(audit)
-        case .json: json(audit).jsonText() + "\n"
-        case .csv: ComplianceRenderer.render(audit.period, as: .csv)
+        let facts = PeriodStreamRenderer.AuditFacts(verification: audit.verification, digestChecked: audit.digestChecked)
+        return switch format {
+        case .markdown: PeriodStreamRenderer.render(audit.period, layout: .auditMarkdown, audit: facts)
+        case .html: PeriodStreamRenderer.render(audit.period, layout: .auditHTML, audit: facts)
+        case .json: PeriodStreamRenderer.render(audit.period, layout: .json, audit: facts)
+        case .csv: PeriodStreamRenderer.render(audit.period, layout: .csv)
         }
     }
 
-    static func zone(_ a: Audit) -> TimeZone { ComplianceRenderer.zone(a.period) }
-
-    static func verificationLine(_ a: Audit) -> String {
+    static func verificationLine(_ a: PeriodStreamRenderer.AuditFacts) -> String {
         let v = a.verification
         if v.ok {
             var s = "Chain verified: \(v.eventsChecked) events, tip at position \(v.lastPosition), hash \(v.lastHash)"
@@ -27,72 +28,75 @@ public enum AuditRenderer {
         return "TAMPERING DETECTED at position \(v.firstBadPosition ?? 0): \(v.problem ?? "")"
     }
 
-    static func policyRows(_ a: Audit) -> [[String]] {
-        let tz = zone(a)
-        return a.period.policyPublications.map {
-            ["v\($0.version)", Fmt.time($0.effectiveFrom, tz), Fmt.time($0.recordedAt, tz), $0.actor, "#\($0.position)"]
+    static func policyRows(_ p: PeriodSummary) -> TextTable.Rows {
+        let tz = ComplianceRenderer.zone(p)
+        return { body in
+            for publication in p.policyPublications {
+                body(["v\(publication.version)", Fmt.time(publication.effectiveFrom, tz), Fmt.time(publication.recordedAt, tz),
+                      publication.actor, "#\(publication.position)"])
+            }
         }
     }
 
     static let policyHeader = ["Version", "Effective from", "Published", "By", "Event"]
-
-    static let rateHeader = ["", "Rate", "Met", "Late", "Partial", "Missed", "Pending", "N/A"]
-
-    public static func markdown(_ a: Audit) -> String {
-        let p = a.period
-        let tz = zone(a)
-        var out = "# Compliance audit, \(Fmt.time(p.from, tz)) to \(Fmt.time(p.to, tz))\n\n"
-        out += "_As of \(Fmt.time(p.asOf, tz)); ledger position \(p.digest.position), hash \(p.digest.hash)._\n\n"
-        out += "**\(MD.cell(verificationLine(a)))**\n\n"
-        out += "\(p.cases.count) case(s) opened in the period. Overall: \(ComplianceRenderer.summary(p.totals)).\n\n"
-        out += "## Compliance by rule\n\n"
-        out += MD.table(["Rule", "Rate", "", "Met", "Late", "Partial", "Missed", "Pending", "N/A"],
-                        ComplianceRenderer.rateRows(p.ruleCounts.map { ($0.rule, $0.counts) }, bar: true)) + "\n"
-        out += "## Compliance by team\n\n"
-        out += MD.table(["Team", "Rate", "", "Met", "Late", "Partial", "Missed", "Pending", "N/A"],
-                        ComplianceRenderer.rateRows(p.teamCounts.map { ($0.team, $0.counts) }, bar: true)) + "\n"
-        out += "## Cases\n\n" + MD.table(caseHeader, caseRows(a)) + "\n"
-        out += "## Violations\n\n"
-        let v = ComplianceRenderer.violations(p)
-        out += v.isEmpty ? "None.\n\n" : MD.table(violationHeader, v) + "\n"
-        out += "## Policy versions published\n\n" + MD.table(policyHeader, policyRows(a)) + "\n"
-        out += "Rate = met / (met + late + partial + missed); pending and not-applicable obligations are left out.\n"
-        return out
-    }
-
     static let caseHeader = ["Case", "Kind", "Team", "Opened", "Policy", "Rate", "Violations"]
     static let violationHeader = ["Case", "Team", "Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"]
 
-    static func caseRows(_ a: Audit) -> [[String]] {
-        let tz = zone(a)
-        return a.period.cases.map { c in
-            [c.evaluation.caseID, c.evaluation.kind?.rawValue ?? "", c.evaluation.team?.rawValue ?? "",
-             Fmt.time(c.evaluation.openedAt, tz), "v\(c.evaluation.policyVersion)", Fmt.percent(c.counts.rate), String(c.counts.violations)]
+    /// The audit as one Markdown document or one HTML page (`html`), its
+    /// sections in one order for both; the case and violation rows as the
+    /// period renderer hands them over (see `ComplianceRenderer.periodText`).
+    static func write(_ p: PeriodSummary, _ a: PeriodStreamRenderer.AuditFacts, html: Bool, out: TextSink,
+                      caseRows: TextTable.Rows, violationRows: TextTable.Rows) {
+        let tz = ComplianceRenderer.zone(p)
+        func heading(_ text: String) { out.add(html ? "<h2>\(text)</h2>\n" : "## \(text)\n\n") }
+        func table(_ header: [String], _ rows: TextTable.Rows, rowClass: (([String], Int) -> String?)? = nil) {
+            if html {
+                HTML.write(header, rows, rowClass: rowClass, to: out)
+            } else {
+                MD.write(header, rows, to: out)
+                out.add("\n")
+            }
         }
+        /// Rates by rule or team: in HTML a chart, then the table; in Markdown a text bar column after the rate.
+        func rates(_ name: String, _ items: [(String, VerdictCounts)]) {
+            heading("Compliance by \(name.lowercased())")
+            if html { out.add("<figure>\n" + SVGChart.rates(items, title: "Compliance rate by \(name.lowercased())") + "</figure>\n") }
+            let rows = ComplianceRenderer.rateRows(items, bar: !html)
+            table([name, "Rate"] + (html ? [] : [""]) + ["Met", "Late", "Partial", "Missed", "Pending", "N/A"],
+                  { body in rows.forEach(body) })
+        }
+        let title = "Compliance audit, \(Fmt.time(p.from, tz)) to \(Fmt.time(p.to, tz))"
+        let overall = "\(p.totals.cases) case(s) opened in the period. Overall: \(ComplianceRenderer.summary(p.totals.totals))."
+        let note = "Rate = met / (met + late + partial + missed); pending and not-applicable obligations are left out."
+        if html {
+            out.add(HTML.pageHead(title: "Compliance audit"))
+            out.add("<h1>\(HTML.esc(title))</h1>\n")
+            out.add("<p class=\"meta\">As of \(HTML.esc(Fmt.time(p.asOf, tz))); ledger position \(p.digest.position), hash <code>\(p.digest.hash)</code>.</p>\n")
+            out.add("<p class=\"\(a.verification.ok ? "ok" : "bad")\">\(HTML.esc(verificationLine(a)))</p>\n")
+            out.add("<p>\(HTML.esc(overall))</p>\n")
+        } else {
+            out.add("# \(title)\n\n")
+            out.add("_As of \(Fmt.time(p.asOf, tz)); ledger position \(p.digest.position), hash \(p.digest.hash)._\n\n")
+            out.add("**\(MD.cell(verificationLine(a)))**\n\n")
+            out.add("\(overall)\n\n")
+        }
+        rates("Rule", p.totals.ruleCounts.map { ($0.rule, $0.counts) })
+        rates("Team", p.totals.teamCounts.map { ($0.team, $0.counts) })
+        heading("Cases")
+        table(caseHeader, caseRows)
+        heading("Violations")
+        if p.totals.totals.violations == 0 {
+            out.add(html ? "<p>None.</p>\n" : "None.\n\n")
+        } else {
+            table(violationHeader, violationRows, rowClass: { row, _ in row[4].lowercased() })
+        }
+        heading("Policy versions published")
+        table(policyHeader, policyRows(p))
+        out.add(html ? "<p class=\"meta\">\(note)</p>\n" + HTML.pageTail : "\(note)\n")
     }
 
-    public static func html(_ a: Audit) -> String {
-        let p = a.period
-        let tz = zone(a)
-        var b = "<h1>Compliance audit, \(HTML.esc(Fmt.time(p.from, tz))) to \(HTML.esc(Fmt.time(p.to, tz)))</h1>\n"
-        b += "<p class=\"meta\">As of \(HTML.esc(Fmt.time(p.asOf, tz))); ledger position \(p.digest.position), hash <code>\(p.digest.hash)</code>.</p>\n"
-        b += "<p class=\"\(a.verification.ok ? "ok" : "bad")\">\(HTML.esc(verificationLine(a)))</p>\n"
-        b += "<p>\(p.cases.count) case(s) opened in the period. Overall: \(HTML.esc(ComplianceRenderer.summary(p.totals))).</p>\n"
-        b += "<h2>Compliance by rule</h2>\n<figure>\n" + SVGChart.rates(p.ruleCounts.map { ($0.rule, $0.counts) }, title: "Compliance rate by rule") + "</figure>\n"
-        b += HTML.table(["Rule"] + rateHeader.dropFirst(), ComplianceRenderer.rateRows(p.ruleCounts.map { ($0.rule, $0.counts) }))
-        b += "<h2>Compliance by team</h2>\n<figure>\n" + SVGChart.rates(p.teamCounts.map { ($0.team, $0.counts) }, title: "Compliance rate by team") + "</figure>\n"
-        b += HTML.table(["Team"] + rateHeader.dropFirst(), ComplianceRenderer.rateRows(p.teamCounts.map { ($0.team, $0.counts) }))
-        b += "<h2>Cases</h2>\n" + HTML.table(caseHeader, caseRows(a))
-        b += "<h2>Violations</h2>\n"
-        let v = ComplianceRenderer.violations(p)
-        b += v.isEmpty ? "<p>None.</p>\n" : HTML.table(violationHeader, v, classes: v.map { $0[4].lowercased() })
-        b += "<h2>Policy versions published</h2>\n" + HTML.table(policyHeader, policyRows(a))
-        b += "<p class=\"meta\">Rate = met / (met + late + partial + missed); pending and not-applicable obligations are left out.</p>\n"
-        return HTML.page(title: "Compliance audit", body: b)
-    }
-
-    public static func json(_ a: Audit) -> JSONValue {
-        var o = ComplianceRenderer.json(a.period).objectValue ?? [:]
+    /// What the audit adds to the period's top-level JSON fields.
+    static func jsonFields(_ p: PeriodSummary, _ a: PeriodStreamRenderer.AuditFacts) -> [String: JSONValue] {
         var v: [String: JSONValue] = [
             "ok": .bool(a.verification.ok), "events_checked": .int(a.verification.eventsChecked),
             "last_position": .int(a.verification.lastPosition), "last_hash": .string(a.verification.lastHash),
@@ -100,12 +104,13 @@ public enum AuditRenderer {
         if let bad = a.verification.firstBadPosition { v["first_bad_position"] = .int(bad) }
         if let problem = a.verification.problem { v["problem"] = .string(problem) }
         if let d = a.digestChecked { v["digest"] = d.json; v["digest_matched"] = .bool(a.verification.digestMatched ?? false) }
-        o["verification"] = .object(v)
-        o["policy_publications"] = .array(a.period.policyPublications.map {
-            .object(["version": .string($0.version), "effective_from": .string(RFC3339.format($0.effectiveFrom)),
-                     "published_at": .string(RFC3339.format($0.recordedAt)), "actor": .string($0.actor),
-                     "position": .int($0.position), "event": .string($0.eventID)])
-        })
-        return .object(o)
+        return [
+            "verification": .object(v),
+            "policy_publications": .array(p.policyPublications.map {
+                .object(["version": .string($0.version), "effective_from": .string(RFC3339.format($0.effectiveFrom)),
+                         "published_at": .string(RFC3339.format($0.recordedAt)), "actor": .string($0.actor),
+                         "position": .int($0.position), "event": .string($0.eventID)])
+            }),
+        ]
     }
 }

@@ -98,25 +98,9 @@ public enum ComplianceRenderer {
 
     // MARK: A period
 
+    /// The whole period, in memory: the period renderer writing into a buffer.
     public static func render(_ report: PeriodReport, as format: ComplianceFormat) -> String {
-        switch format {
-        case .table, .markdown:
-            let out = TextSink(flush: nil)
-            let summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
-                                        totals: report.periodTotals, unjudged: report.unjudged,
-                                        policyPublications: report.policyPublications)
-            let tz = zone(summary)
-            periodText(summary, markdown: format == .markdown, out: out,
-                       caseRows: { body in for c in report.cases { body(caseRow(c, tz)) } },
-                       violationRows: { body in for c in report.cases { violationRows(c).forEach(body) } })
-            return out.text
-        case .json: return json(report).jsonText() + "\n"
-        case .csv: return csvHeader + report.cases.flatMap { c in c.evaluation.obligations.map { csvRow(c, $0) } }.joined()
-        }
-    }
-
-    static func zone(_ p: PeriodReport) -> TimeZone {
-        p.cases.first?.policyTimeZone ?? TimeZone(identifier: Policy.defaultTimezone) ?? .gmt
+        PeriodStreamRenderer.render(report, layout: .init(format))
     }
 
     static func zone(_ s: PeriodSummary) -> TimeZone {
@@ -140,8 +124,6 @@ public enum ComplianceRenderer {
          Fmt.time(c.evaluation.openedAt, tz), "v\(c.evaluation.policyVersion)", Fmt.percent(c.counts.rate),
          String(c.counts.violations)]
     }
-
-    static func violations(_ p: PeriodReport) -> [[String]] { p.cases.flatMap(violationRows) }
 
     static func violationRows(_ c: CaseReport) -> [[String]] {
         let positions = c.positions
@@ -193,30 +175,17 @@ public enum ComplianceRenderer {
         }
     }
 
-    public static func json(_ p: PeriodReport) -> JSONValue {
-        .object([
-            "from": .string(RFC3339.format(p.from)), "to": .string(RFC3339.format(p.to)),
-            "as_of": .string(RFC3339.format(p.asOf)), "ledger": p.digest.json,
-            "policy_versions": .array(p.policyVersionsUsed.map(JSONValue.string)),
-            "summary": counts(p.totals),
-            "by_rule": .array(p.ruleCounts.map { .object(["rule": .string($0.rule), "counts": counts($0.counts)]) }),
-            "by_team": .array(p.teamCounts.map { .object(["team": .string($0.team), "counts": counts($0.counts)]) }),
-            "cases": .array(p.cases.map(json)),
-            "not_judged": .array(p.unjudged.map { .object(["case": .string($0.caseID), "reason": .string($0.reason)]) }),
-        ])
-    }
-
-    /// `json(_:)` of a streamed period, without the cases (`"cases":[]`).
-    static func json(_ p: PeriodSummary) -> JSONValue {
-        .object([
+    /// The period's top-level JSON fields but "cases", which the period
+    /// renderer streams in their place.
+    static func jsonFields(_ p: PeriodSummary) -> [String: JSONValue] {
+        [
             "from": .string(RFC3339.format(p.from)), "to": .string(RFC3339.format(p.to)),
             "as_of": .string(RFC3339.format(p.asOf)), "ledger": p.digest.json,
             "policy_versions": .array(p.totals.policyVersionsUsed.map(JSONValue.string)),
             "summary": counts(p.totals.totals),
             "by_rule": .array(p.totals.ruleCounts.map { .object(["rule": .string($0.rule), "counts": counts($0.counts)]) }),
             "by_team": .array(p.totals.teamCounts.map { .object(["team": .string($0.team), "counts": counts($0.counts)]) }),
-            "cases": .array([]),
             "not_judged": .array(p.unjudged.map { .object(["case": .string($0.caseID), "reason": .string($0.reason)]) }),
-        ])
+        ]
     }
 }

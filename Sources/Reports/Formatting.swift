@@ -71,7 +71,7 @@ public enum Fmt {
     }
 }
 
-/// Markdown escaping for table cells.
+/// Markdown tables.
 enum MD {
     static func cell(_ text: String) -> String {
         text.replacingOccurrences(of: "\\", with: "\\\\")
@@ -80,18 +80,18 @@ enum MD {
             .replacingOccurrences(of: "<", with: "&lt;")
     }
 
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
-        var out = "| " + header.map(cell).joined(separator: " | ") + " |\n"
-        out += "|" + header.map { _ in "---" }.joined(separator: "|") + "|\n"
-        for row in rows { out += "| " + row.map(cell).joined(separator: " | ") + " |\n" }
-        return out
-    }
-
-    /// `table`, with rows handed over one by one.
+    /// Writes a table to `out`, the rows handed over one by one.
     static func write(_ header: [String], _ rows: TextTable.Rows, to out: TextSink) {
         out.add("| " + header.map(cell).joined(separator: " | ") + " |\n")
         out.add("|" + header.map { _ in "---" }.joined(separator: "|") + "|\n")
         rows { row in out.add("| " + row.map(cell).joined(separator: " | ") + " |\n") }
+    }
+
+    /// `write` into a buffer.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let out = TextSink()
+        write(header, { body in rows.forEach(body) }, to: out)
+        return out.text
     }
 }
 
@@ -110,25 +110,38 @@ enum CSV {
     static func row(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") }
 }
 
-/// Output built piece by piece; with `flush`, handed on in chunks of about
-/// 64 KiB instead of kept whole.
+/// Output built piece by piece as UTF-8 bytes; with `flush`, handed on in
+/// chunks of about 64 KiB instead of kept whole (the String result of a
+/// renderer is its writer writing into a sink without `flush`).
 final class TextSink {
-    private(set) var text = ""
+    private(set) var bytes: [UInt8] = []
     private let flush: ((String) -> Void)?
 
-    init(flush: ((String) -> Void)?) { self.flush = flush }
+    init(flush: ((String) -> Void)? = nil) { self.flush = flush }
+
+    /// What was written and not yet flushed.
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 
     func add(_ s: String) {
-        text += s
-        if let flush, text.utf8.count >= 1 << 16 {
-            flush(text)
-            text = ""
-        }
+        bytes.append(contentsOf: s.utf8)
+        flushIfFull()
+    }
+
+    /// Lets `write` append bytes (whole characters) directly.
+    func add(_ write: (inout [UInt8]) -> Void) {
+        write(&bytes)
+        flushIfFull()
+    }
+
+    private func flushIfFull() {
+        guard let flush, bytes.count >= 1 << 16 else { return }
+        flush(text)
+        bytes.removeAll(keepingCapacity: true)
     }
 
     func finish() {
-        if let flush, !text.isEmpty { flush(text) }
-        text = ""
+        if let flush, !bytes.isEmpty { flush(text) }
+        bytes.removeAll()
     }
 }
 
@@ -159,8 +172,9 @@ enum TextTable {
         }
     }
 
-    /// `render`, with rows handed over one by one (two passes: widths, then
-    /// lines; one when `known` already has the widths of these rows).
+    /// Writes the table to `out`: the header, then the rows handed over one
+    /// by one (two passes: widths, then lines; one when `known` already has
+    /// the widths of these rows).
     static func write(_ header: [String], _ rows: Rows, maxWidth: Int = 60, known: Widths? = nil, to out: TextSink) {
         let widths: [Int]
         if let known {
@@ -171,19 +185,15 @@ enum TextTable {
             rows { w.add($0) }
             widths = w.values
         }
-        out.add(line(header.map(Cell.init), widths: widths, maxWidth: maxWidth))
-        rows { row in out.add(line(row.map(Cell.init), widths: widths, maxWidth: maxWidth)) }
+        out.add { line(header.map(Cell.init), widths: widths, maxWidth: maxWidth, to: &$0) }
+        rows { row in out.add { line(row.map(Cell.init), widths: widths, maxWidth: maxWidth, to: &$0) } }
     }
 
+    /// `write` into a buffer.
     static func render(_ header: [String], _ rows: [[String]], maxWidth: Int = 60) -> String {
-        var widths = Array(repeating: 0, count: header.count)
-        let all = ([header] + rows).map { row in row.map(Cell.init) }
-        for row in all {
-            for (i, cell) in row.enumerated() { widths[i] = min(maxWidth, max(widths[i], cell.width)) }
-        }
-        var out = ""
-        for row in all { out += line(row, widths: widths, maxWidth: maxWidth) }
-        return out
+        let out = TextSink()
+        write(header, { body in rows.forEach(body) }, maxWidth: maxWidth, to: out)
+        return out.text
     }
 
     /// A cell as shown (`printable`), with its width in characters.
@@ -209,65 +219,43 @@ enum TextTable {
         }
     }
 
-    /// One padded line, the same as padding each cell with Foundation's
-    /// `padding(toLength:)` and trimming the line's spaces, without
-    /// Foundation for ASCII text (the report of every case renders
-    /// thousands of rows).
-    static func line(_ row: [Cell], widths: [Int], maxWidth: Int) -> String {
-        if let fast = asciiLine(row, widths: widths, maxWidth: maxWidth) { return fast }
-        var line = ""
+    /// Appends one line to `out`: every cell but the last cut to `maxWidth`
+    /// (ending in "…") and padded to its column's width plus two, as
+    /// Foundation's `padding(toLength:)` pads, and the line's spaces at
+    /// either end trimmed, as `trimmingCharacters(in: .whitespaces)` trims.
+    /// An ASCII cell that fits (nearly every cell) is copied as bytes with
+    /// spaces after it, which is what Foundation would give; Foundation pads
+    /// the other cells and trims a line that has any.
+    static func line(_ row: [Cell], widths: [Int], maxWidth: Int, to out: inout [UInt8]) {
+        let start = out.count
         var ascii = true
         for (i, cell) in row.enumerated() {
-            var text = cell.text
-            var textASCII = cell.ascii
-            if cell.width > maxWidth && i < row.count - 1 {
-                text = String(text.prefix(maxWidth - 1)) + "…"
-                textASCII = false
+            let last = i == row.count - 1
+            if cell.ascii && (last || (cell.width <= maxWidth && cell.width <= widths[i] + 2)) {
+                out.append(contentsOf: cell.text.utf8)
+                if !last { out.append(contentsOf: repeatElement(0x20, count: widths[i] + 2 - cell.width)) }
+                continue
             }
-            if i == row.count - 1 {
-                line += text
-            } else if textASCII && cell.width <= widths[i] + 2 {
-                line += text
-                line += String(repeating: " ", count: widths[i] + 2 - cell.width)
+            ascii = false
+            if last {
+                out.append(contentsOf: cell.text.utf8)
             } else {
-                line += text.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0)
-            }
-            ascii = ascii && textASCII
-        }
-        guard ascii else { return line.trimmingCharacters(in: .whitespaces) + "\n" }
-        return trimmedLine(Array(line.utf8))
-    }
-
-    /// ASCII `bytes` without the spaces and tabs at either end (the ASCII
-    /// members of `.whitespaces`), as a line.
-    static func trimmedLine(_ bytes: [UInt8]) -> String {
-        var start = 0, end = bytes.count
-        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
-        return String(decoding: bytes[start..<end], as: UTF8.self) + "\n"
-    }
-
-    /// `line` for a row of ASCII cells that each fit their column (nearly
-    /// every row), built as bytes: nil for any other row.
-    static func asciiLine(_ row: [Cell], widths: [Int], maxWidth: Int) -> String? {
-        var size = 0
-        for (i, cell) in row.enumerated() {
-            guard cell.ascii else { return nil }
-            if i < row.count - 1 {
-                guard cell.width <= maxWidth, cell.width <= widths[i] + 2 else { return nil }
-                size += widths[i] + 2
-            } else {
-                size += cell.width
+                let text = cell.width > maxWidth ? String(cell.text.prefix(maxWidth - 1)) + "…" : cell.text
+                out.append(contentsOf: text.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0).utf8)
             }
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(size)
-        for (i, cell) in row.enumerated() {
-            bytes.append(contentsOf: cell.text.utf8)
-            if i < row.count - 1 {
-                bytes.append(contentsOf: repeatElement(0x20, count: widths[i] + 2 - cell.width))
-            }
+        if ascii {
+            // The ASCII members of `.whitespaces`: space and tab.
+            func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+            while out.count > start, blank(out[out.count - 1]) { out.removeLast() }
+            var lead = start
+            while lead < out.count, blank(out[lead]) { lead += 1 }
+            if lead > start { out.removeSubrange(start..<lead) }
+        } else {
+            let trimmed = String(decoding: out[start...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            out.removeSubrange(start...)
+            out.append(contentsOf: trimmed.utf8)
         }
-        return trimmedLine(bytes)
+        out.append(0x0A)
     }
 }

@@ -19,13 +19,25 @@ enum HTML {
         return out
     }
 
-    static func table(_ header: [String], _ rows: [[String]], classes: [String?]? = nil) -> String {
-        var s = "<table>\n<thead><tr>" + header.map { "<th>\(esc($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
-        for (i, row) in rows.enumerated() {
-            let cls = classes?[i].map { " class=\"\($0)\"" } ?? ""
-            s += "<tr\(cls)>" + row.map { "<td>\(esc($0))</td>" }.joined() + "</tr>\n"
+    /// Writes a table to `out`, the rows handed over one by one;
+    /// `rowClass` gives a row's class from the row and its index.
+    static func write(_ header: [String], _ rows: TextTable.Rows, rowClass: (([String], Int) -> String?)? = nil,
+                      to out: TextSink) {
+        out.add("<table>\n<thead><tr>" + header.map { "<th>\(esc($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n")
+        var index = 0
+        rows { row in
+            let cls = rowClass?(row, index).map { " class=\"\($0)\"" } ?? ""
+            out.add("<tr\(cls)>" + row.map { "<td>\(esc($0))</td>" }.joined() + "</tr>\n")
+            index += 1
         }
-        return s + "</tbody>\n</table>\n"
+        out.add("</tbody>\n</table>\n")
+    }
+
+    /// `write` into a buffer; `classes`, one per row.
+    static func table(_ header: [String], _ rows: [[String]], classes: [String?]? = nil) -> String {
+        let out = TextSink()
+        write(header, { body in rows.forEach(body) }, rowClass: classes.map { classes in { _, i in classes[i] } }, to: out)
+        return out.text
     }
 
     /// A two-column key/value table with no header row.
@@ -35,7 +47,16 @@ enum HTML {
         }.joined() + "</tbody>\n</table>\n"
     }
 
+    /// A page around `body`.
     static func page(title: String, body: String) -> String {
+        pageHead(title: title) + body + pageTail
+    }
+
+    /// The end of a page after its body.
+    static let pageTail = "\n</body>\n</html>\n"
+
+    /// A page up to its body.
+    static func pageHead(title: String) -> String {
         """
         <!DOCTYPE html>
         <html lang="en">
@@ -69,9 +90,6 @@ enum HTML {
         </style>
         </head>
         <body>
-        \(body)
-        </body>
-        </html>
 
         """
     }

@@ -81,7 +81,7 @@ public enum SVGChart {
             let xx = x(ev.occurredAt)
             let tip = esc("#\(ev.position) \(Fmt.time(ev.occurredAt, tz)) \(ev.type)")
             let faded = retracted.contains(ev.id) ? " opacity=\"0.3\"" : ""
-            if ev.type == "notification.sent" {
+            if ev.type == EventType.notificationSent {
                 if ev.data["channel"]?.stringValue == "email" {
                     s += "<rect x=\"\(xx - 5)\" y=\"\(y(2) + laneH / 2 - 5)\" width=\"10\" height=\"10\" fill=\"#1f77b4\"\(faded)><title>\(tip)</title></rect>\n"
                 } else {

@@ -184,13 +184,55 @@ struct ProjectionTests {
         #expect(try Self.indexes(c, "obligations").count == 1)
     }
 
+    /// The fault is injected from here, not from the projector: a trigger
+    /// this test adds to the timeline makes the projector's transaction wait
+    /// for an advisory lock the test holds when it writes the row of event
+    /// 10 (inside the third batch of 4, after earlier rows of that batch are
+    /// written); the test then kills the projector with SIGKILL and lets its
+    /// server session go on, find the client gone and roll back.
     @Test("a crash between two events (kill -9 inside the batch) applies nothing twice and skips nothing")
     func crash() throws {
         let db = try Self.loaded()
-        let crashed = try CLI.run(["projections", "run", "--batch", "4"], database: db.url,
-                                  environment: ["DTLEDGER_FAULT_PROJECTOR_KILL_AT": "10"])
-        #expect(crashed.status != 0, "the projector was killed")
         let c = try db.connect()
+        let holdKey = "7305447236499"
+        try c.execute("""
+            CREATE FUNCTION public.test_hold_timeline_row() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_advisory_xact_lock(\(holdKey)); RETURN NEW; END $$
+            """)
+        try c.execute("CREATE TRIGGER test_hold BEFORE INSERT ON dtledger_read.timeline FOR EACH ROW WHEN (NEW.position = 10) EXECUTE FUNCTION public.test_hold_timeline_row()")
+        try c.query("SELECT pg_advisory_lock($1::bigint)", [holdKey])
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["projections", "run", "--batch", "4"]
+        process.environment = CLI.environment(database: db.url, extra: [:])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
+        // Wait until the projector's transaction waits for the test's lock.
+        func waiting() throws -> Bool {
+            try c.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").scalar != "0"
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while try !waiting() && process.isRunning && Date() < deadline { usleep(20_000) }
+        try #require(try waiting(), "the projector reached the row of event 10 inside its third batch")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the projector was killed")
+        // Let its session go on: it finds the client gone, rolls back and
+        // ends, which frees the projector lock.
+        try c.query("SELECT pg_advisory_unlock($1::bigint)", [holdKey])
+        let freed = Date().addingTimeInterval(30)
+        var free = false
+        while !free && Date() < freed {
+            free = try c.query("SELECT pg_try_advisory_lock($1::bigint)", ["7305447236402"]).scalar == "t"
+            if free { try c.query("SELECT pg_advisory_unlock($1::bigint)", ["7305447236402"]) } else { usleep(20_000) }
+        }
+        try #require(free, "the killed projector's session ended")
+        try c.execute("DROP TRIGGER test_hold ON dtledger_read.timeline")
+        try c.execute("DROP FUNCTION public.test_hold_timeline_row()")
+
         let checkpoint = Int(try c.query("SELECT position FROM dtledger_read.checkpoint").scalar ?? "-1") ?? -1
         #expect(checkpoint == 8, "two batches of 4 committed before the kill in the third")
         #expect(try c.query("SELECT count(*) FROM dtledger_read.timeline WHERE position > 8").scalar == "0")

@@ -1,0 +1,256 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Compliance
+import Events
+import Foundation
+import Ledger
+
+/// The one renderer of a period's compliance (`dtledger compliance --from
+/// --to`, every format) and of the audit (`dtledger report audit`). Cases
+/// are handed over one at a time (`add`, from `Compliance.streamPeriod`, in
+/// any order) and written in opening order by `finish`; what the output
+/// needs of each case waits in a spool, a temporary file when streaming
+/// (memory stays flat: about 32 bytes per case, file offsets and, for the
+/// text table, the opening time) or memory when a whole `PeriodReport` is
+/// rendered into a String (`render`).
+public final class PeriodStreamRenderer {
+    /// What the period is rendered as: a compliance format, or one of the
+    /// audit's own layouts (its JSON and CSV are the compliance ones).
+    enum Layout: Equatable {
+        case table, markdown, json, csv, auditMarkdown, auditHTML
+
+        init(_ format: ComplianceFormat) {
+            switch format {
+            case .table: self = .table
+            case .markdown: self = .markdown
+            case .json: self = .json
+            case .csv: self = .csv
+            }
+        }
+    }
+
+    /// What an audit adds to the period: the chain verification.
+    struct AuditFacts {
+        let verification: VerificationReport
+        /// The digest the chain was verified against, when one was given.
+        let digestChecked: Digest?
+    }
+
+    let layout: Layout
+    let audit: AuditFacts?
+    private let spool: Spool
+    /// Where each case's record is in the spool, by index in opening order.
+    private var records: [(offset: Int64, length: Int)] = []
+    /// Text tables: column widths of the rows kept, worked out as they come
+    /// (OPENED, whose time zone is known at the end, from `opened`), so
+    /// `finish` reads the spool once per table instead of twice.
+    private var caseWidths = TextTable.Widths(ComplianceRenderer.caseHeader)
+    private var violationWidths = TextTable.Widths(ComplianceRenderer.violationHeader)
+    private var opened: [Date?] = []
+
+    /// A renderer for `dtledger compliance --from --to`, spooling to a temporary file.
+    public convenience init(format: ComplianceFormat) throws {
+        self.init(layout: Layout(format), audit: nil, spool: try Spool(file: ()))
+    }
+
+    init(layout: Layout, audit: AuditFacts?, spool: Spool) {
+        precondition(audit != nil || (layout != .auditMarkdown && layout != .auditHTML), "an audit layout needs the audit")
+        self.layout = layout
+        self.audit = audit
+        self.spool = spool
+    }
+
+    /// A whole period rendered into a String: this renderer, its spool in memory.
+    static func render(_ report: PeriodReport, layout: Layout, audit: AuditFacts? = nil) -> String {
+        let renderer = PeriodStreamRenderer(layout: layout, audit: audit, spool: Spool())
+        let summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
+                                    totals: report.periodTotals, unjudged: report.unjudged,
+                                    policyPublications: report.policyPublications)
+        let out = TextSink()
+        // Only a spool's file I/O throws; this one is in memory.
+        try! renderer.addAll(report.cases)
+        try! renderer.write(summary, to: out)
+        return out.text
+    }
+
+    private func addAll(_ cases: [CaseReport]) throws {
+        for (index, c) in cases.enumerated() { try add(c, index: index) }
+    }
+
+    /// Keeps what the output needs of the case at `index` (opening order).
+    public func add(_ c: CaseReport, index: Int) throws {
+        var rows: [[String]]
+        switch layout {
+        case .table, .markdown, .auditMarkdown, .auditHTML:
+            // The case row's OPENED column is formatted in the zone of the
+            // period's first case, known at the end: kept as the exact Date.
+            var row = ComplianceRenderer.caseRow(c, .gmt)
+            row[3] = c.evaluation.openedAt.map { String($0.timeIntervalSince1970.bitPattern) } ?? ""
+            let violations = ComplianceRenderer.violationRows(c)
+            rows = [row] + violations
+            if layout == .table {
+                for (i, cell) in row.enumerated() where i != 3 { caseWidths.add(cell, column: i) }
+                violations.forEach { violationWidths.add($0) }
+                opened.append(c.evaluation.openedAt)
+            }
+        case .json:
+            rows = [[ComplianceRenderer.json(c).jsonText()]]
+        case .csv:
+            rows = [[c.evaluation.obligations.map { ComplianceRenderer.csvRow(c, $0) }.joined()]]
+        }
+        if records.count <= index {
+            records.append(contentsOf: repeatElement((offset: Int64(-1), length: 0), count: index + 1 - records.count))
+        }
+        records[index] = try spool.write(rows)
+    }
+
+    /// Writes the whole output, in pieces of about 64 KiB, to `write`.
+    public func finish(_ summary: PeriodSummary, write: @escaping (String) -> Void) throws {
+        let out = TextSink(flush: write)
+        try self.write(summary, to: out)
+        out.finish()
+    }
+
+    /// Writes the whole output to `out`.
+    func write(_ summary: PeriodSummary, to out: TextSink) throws {
+        var failure: (any Error)?
+        /// Each stored case's rows, in opening order (a read error ends the walk and is thrown after).
+        func forEachCase(_ body: ([[String]]) -> Void) {
+            for r in records where r.offset >= 0 && failure == nil {
+                do { body(try spool.read(r)) } catch { failure = error }
+            }
+        }
+        let tz = ComplianceRenderer.zone(summary)
+        let caseRows: TextTable.Rows = { body in
+            forEachCase { rows in
+                var row = rows[0]
+                row[3] = Fmt.time(UInt64(row[3]).map { Date(timeIntervalSince1970: Double(bitPattern: $0)) }, tz)
+                body(row)
+            }
+        }
+        let violationRows: TextTable.Rows = { body in forEachCase { rows in rows.dropFirst().forEach(body) } }
+        switch layout {
+        case .table, .markdown:
+            var caseWidths = caseWidths
+            for date in opened { caseWidths.add(Fmt.time(date, tz), column: 3) }
+            ComplianceRenderer.periodText(
+                summary, markdown: layout == .markdown, out: out, caseRows: caseRows, violationRows: violationRows,
+                caseWidths: layout == .table ? caseWidths : nil,
+                violationWidths: layout == .table ? violationWidths : nil)
+        case .auditMarkdown, .auditHTML:
+            AuditRenderer.write(summary, audit!, html: layout == .auditHTML, out: out, caseRows: caseRows,
+                                violationRows: violationRows)
+        case .json:
+            // One object, keys in sorted order as `JSONValue.jsonText` writes
+            // them; the cases, already JSON text, streamed in their place.
+            var fields = ComplianceRenderer.jsonFields(summary)
+            if let audit { fields.merge(AuditRenderer.jsonFields(summary, audit)) { _, added in added } }
+            out.add("{")
+            for (i, key) in (Array(fields.keys) + ["cases"]).sorted().enumerated() {
+                out.add { b in
+                    if i > 0 { b.append(0x2C) }
+                    JSONValue.writeString(key, to: &b)
+                    b.append(0x3A)
+                }
+                if let value = fields[key] {
+                    out.add { value.write(to: &$0) }
+                } else {
+                    out.add("[")
+                    var first = true
+                    forEachCase { rows in
+                        out.add(first ? rows[0][0] : "," + rows[0][0])
+                        first = false
+                    }
+                    out.add("]")
+                }
+            }
+            out.add("}\n")
+        case .csv:
+            out.add(ComplianceRenderer.csvHeader)
+            forEachCase { rows in out.add(rows[0][0]) }
+        }
+        if let failure { throw failure }
+    }
+}
+
+/// Rows of strings, each record written once and read back by offset: in
+/// an anonymous temporary file (removed when closed), or in memory.
+final class Spool {
+    private let file: UnsafeMutablePointer<FILE>?
+    private var memory: [UInt8] = []
+    private var end: Int64 = 0
+
+    /// In memory.
+    init() { file = nil }
+
+    /// In a temporary file.
+    init(file: Void) throws {
+        guard let f = tmpfile() else {
+            throw ReportError(code: .spool, message: "compliance: cannot create a temporary file (\(String(cString: strerror(errno))))")
+        }
+        self.file = f
+    }
+
+    deinit { if let file { fclose(file) } }
+
+    /// Record: row count; per row, field count; per field, byte count and bytes (counts as 4-byte integers).
+    func write(_ rows: [[String]]) throws -> (offset: Int64, length: Int) {
+        var bytes: [UInt8] = []
+        func count(_ n: Int) {
+            let v = UInt32(n)
+            bytes.append(UInt8(v & 0xFF)); bytes.append(UInt8(v >> 8 & 0xFF))
+            bytes.append(UInt8(v >> 16 & 0xFF)); bytes.append(UInt8(v >> 24))
+        }
+        count(rows.count)
+        for row in rows {
+            count(row.count)
+            for field in row {
+                count(field.utf8.count)
+                bytes.append(contentsOf: field.utf8)
+            }
+        }
+        if let file {
+            guard fseeko(file, off_t(end), SEEK_SET) == 0,
+                  bytes.withUnsafeBytes({ fwrite($0.baseAddress, 1, $0.count, file) }) == bytes.count else {
+                throw ReportError(code: .spool, message: "compliance: cannot write the temporary file (\(String(cString: strerror(errno))))")
+            }
+        } else {
+            memory.append(contentsOf: bytes)
+        }
+        defer { end += Int64(bytes.count) }
+        return (end, bytes.count)
+    }
+
+    func read(_ record: (offset: Int64, length: Int)) throws -> [[String]] {
+        let bytes: [UInt8]
+        if let file {
+            var read = [UInt8](repeating: 0, count: record.length)
+            guard fseeko(file, off_t(record.offset), SEEK_SET) == 0,
+                  read.withUnsafeMutableBytes({ fread($0.baseAddress, 1, $0.count, file) }) == record.length else {
+                throw ReportError(code: .spool, message: "compliance: cannot read the temporary file (\(String(cString: strerror(errno))))")
+            }
+            bytes = read
+        } else {
+            bytes = Array(memory[Int(record.offset)..<(Int(record.offset) + record.length)])
+        }
+        var i = 0
+        func count() -> Int {
+            defer { i += 4 }
+            return Int(bytes[i]) | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2]) << 16 | Int(bytes[i + 3]) << 24
+        }
+        var rows: [[String]] = []
+        for _ in 0..<count() {
+            var row: [String] = []
+            for _ in 0..<count() {
+                let n = count()
+                row.append(String(decoding: bytes[i..<(i + n)], as: UTF8.self))
+                i += n
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+}
