@@ -133,11 +133,21 @@ extension DirectoryHistory {
     }
 }
 
+extension DirectoryHistory {
+    /// Whether a retraction takes effect: its login may act for its actor
+    /// (the rule engine's rule, for timelines and reports to agree with it).
+    public func honoursRetraction(_ e: RecordedEvent) -> Bool {
+        if case .untrusted = binding(actor: e.actor, event: e, at: e.occurredAt) { return false }
+        return true
+    }
+}
+
 /// Where an event's content comes from, as every report shows it: the one
 /// place that reads an event's import provenance.
 public enum Provenance: Sendable, Equatable {
     /// Appended by a service login registered for `source`, which says it
-    /// verified the source's signature (with the secret named, when it says).
+    /// verified the source's signature (with the name of the environment
+    /// variable that held the secret, `import.signature.secret_env`, when kept).
     case verified(source: String, secretName: String?)
     /// Claims a verified signature that cannot be believed.
     case unverified(reason: String)
@@ -158,7 +168,7 @@ public enum Provenance: Sendable, Equatable {
         if let directory, case .service(let i)? = event.login.flatMap(directory.owner(ofLogin:)),
            directory.serviceLogins[i].sources.contains(event.source) {
             return .verified(source: event.source,
-                             secretName: imported["secret_name"]?.stringValue ?? imported["secret"]?.stringValue)
+                             secretName: imported["signature"]?["secret_env"]?.stringValue)
         }
         return .unverified(reason: "signature_verified claimed by login \(login), not a registered importer login")
     }

@@ -159,6 +159,10 @@ struct LoginBindingTests {
                                  directory: try Bound.directory())
         #expect(try forged.only("PD-API-SNOW-APPROVAL").verdict == .met)
         #expect(forged.findings.contains { $0.kind == .loginMismatch && $0.detail.hasPrefix("retraction of \(target) not honoured") })
+        let history = DirectoryHistory([try Bound.directory()])
+        let forgedRetraction = try #require(try Bound.events(withRetraction, by: [pd + "retract": "tara"]).last)
+        #expect(!history.honoursRetraction(forgedRetraction))
+        #expect(history.honoursRetraction(try #require(try Bound.events(withRetraction).last)))
         let own = Bound.judge(withRetraction, try Bound.events(withRetraction), directory: try Bound.directory())
         #expect(try own.only("PD-API-SNOW-APPROVAL").verdict != .met)
     }
