@@ -1,3 +1,4 @@
+import Domain
 import Events
 import Foundation
 import Ledger
@@ -201,6 +202,9 @@ struct LoginBindingCLITests {
         """
         let published = try ledger.publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil)
         #expect(published.warnings == ["login '\(l.owner)' is shared (listed for sean-good, max-eng): its actions are not trusted"])
+        // policy check against the ledger's latest directory reports it too.
+        let check = try db.session().checkPolicy(yaml: Policy.defaultPolicyYAML, directory: .ledger)
+        #expect(check.problems.contains("login '\(l.owner)' is shared (listed for sean-good, max-eng): its actions are not trusted"))
         // A downtime after June: its approval by the (now shared) System Owner login does not count.
         let events: [JSONValue] = [
             .object(["type": .string("downtime.planned"), "occurred_at": .string("2026-07-01T10:00:00Z"), "actor": .string("sean-good"), "source": .string("cli"),
