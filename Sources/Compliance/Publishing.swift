@@ -7,7 +7,7 @@ import Domain
 public enum Publishing {
     /// Every event type that may open a stream: the two case openers and the
     /// reference-data publications (which open their own streams).
-    public static let openingTypes = ["downtime.planned", "incident.opened", "directory.published", "policy.published"]
+    public static let openingTypes = Catalog.streamOpeningTypes.map(\.rawValue)
 
     public struct Outcome: Sendable {
         public let result: AppendResult

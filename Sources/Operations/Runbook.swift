@@ -48,23 +48,22 @@ public struct RecordedRunbookEvent: Sendable {
 
 extension Session {
     /// Records one runbook event (every runbook action is this with its own
-    /// type and data): checks the envelope and the catalog before touching
-    /// the database, generates the case id when asked (a retry with the key
-    /// finds the original), checks a notification's audience against the
-    /// directory in force, appends, and reads the stored event back.
-    /// This is the one entry for every runbook action: a typed payload
-    /// (a catalog payload type with its event type and JSON form) records
-    /// through it as `record(type: P.eventType, data: payload.json, context:)`.
-    public func record(type: String, data: JSONValue, context: RunbookContext) throws -> RecordedRunbookEvent {
+    /// catalog payload, which gives the event type and the data): checks the
+    /// envelope and the catalog before touching the database, generates the
+    /// case id when asked (a retry with the key finds the original), checks a
+    /// notification's audience against the directory in force, appends, and
+    /// reads the stored event back.
+    public func record<P: CatalogPayload>(_ payload: P, context: RunbookContext) throws -> RecordedRunbookEvent {
         let explicitCase: String?, generate: CasePrefix?
         switch context.target {
         case .existing(let id): (explicitCase, generate) = (id, nil)
         case .generate(let prefix): (explicitCase, generate) = (nil, prefix)
         }
         if let explicitCase { try Envelope.validateCaseID(explicitCase) }
-        // Check everything before generating an id or touching the database.
-        let envelope = Envelope(type: type, caseID: explicitCase ?? "\(generate?.rawValue ?? "X")-0000-0000",
-                                occurredAt: context.occurredAt, actor: context.actor, source: .cli, key: context.key, data: data)
+        // Check everything before generating an id or touching the database
+        // (the catalog's checks too: e.g. a window's end after its start).
+        let envelope = Envelope(payload, caseID: explicitCase ?? "\(generate?.rawValue ?? "X")-0000-0000",
+                                occurredAt: context.occurredAt, actor: context.actor, source: .cli, key: context.key)
         try EventValidation.validate(envelope)
         // With a key, a lost connection is retried safely (AppendRetry; README, "Retries").
         return try retrying(idempotent: context.key != nil) { store -> RecordedRunbookEvent in
@@ -72,14 +71,16 @@ extension Session {
             if let generate {
                 // A retry of a command that generated its id finds the original by its key.
                 if let key = context.key, let original = try store.event(key: key) {
-                    guard original.type == type else {
+                    guard original.type == P.eventType else {
                         throw OperationError.invalid("key: '\(printable(key))' was already used for a \(original.type) event of case \(original.caseID)")
                     }
                     return RecordedRunbookEvent(event: original, duplicate: true, generated: true)
                 }
                 envelope.caseID = try store.nextCaseID(prefix: generate.rawValue, year: Self.caseYear(context.occurredAt))
             }
-            if type == "notification.sent" { try Self.checkAudience(envelope, store: store) }
+            if let notification = payload as? NotificationSent {
+                try Self.checkAudience(notification.audience, at: envelope.occurredAt, store: store)
+            }
             let result = try store.append(caseID: envelope.caseID, events: [envelope], openingTypes: EventValidation.openingTypes)[0]
             guard let stored = try store.event(caseID: envelope.caseID, position: result.position) else {
                 throw OperationError(.internal, "the appended event at position \(result.position) cannot be read back")
@@ -98,10 +99,9 @@ extension Session {
     /// Every audience ref must be something the directory in force knows
     /// (a person, a group, a role) or an email address: a typo would
     /// otherwise silently miss a required audience.
-    static func checkAudience(_ envelope: Envelope, store: EventStore) throws {
+    static func checkAudience(_ refs: [String], at occurredAt: Date, store: EventStore) throws {
         let reference = try ReferenceData.load(store, through: try store.digest().position)
-        guard let directory = reference.directories.at(envelope.occurredAt) ?? reference.directories.directories.last else { return }
-        let refs = envelope.data["audience"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard let directory = reference.directories.at(occurredAt) ?? reference.directories.directories.last else { return }
         let unknown = refs.filter { ref in
             if ref.hasPrefix("role:") { return !directory.roles.contains(String(ref.dropFirst(5))) }
             if directory.person(ref: ref) != nil || directory.group(ref: ref) != nil { return false }

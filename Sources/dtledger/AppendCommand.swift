@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import Events
 import Foundation
 import Ledger
@@ -9,7 +10,7 @@ struct AppendCommand: ParsableCommand {
         commandName: "append",
         abstract: "Append one event, or a file of events (all or nothing).",
         discussion: """
-            One event: dtledger append --case INC-2026-0142 --type note.added --data '{"text":"..."}'
+            One event: dtledger append --case INC-2026-0142 --type \(EventType.noteAdded) --data '{"text":"..."}'
             prints the stored event as one JSON line (id, position, version, hash, duplicate).
             A file: dtledger append --file events.jsonl (or - for stdin), one envelope per line
             (DOMAIN.md §1); every event of the file is appended in one transaction, or none is.
@@ -21,7 +22,7 @@ struct AppendCommand: ParsableCommand {
     @Option(name: .customLong("case"), help: "Case id, [A-Za-z0-9][A-Za-z0-9._-]{0,63}.")
     var caseID: String?
 
-    @Option(help: "Event type, e.g. notification.sent.")
+    @Option(help: "Event type, e.g. \(EventType.notificationSent).")
     var type: String?
 
     @Option(help: "Event data: a JSON object, @FILE to read it from a file, or - for stdin.")

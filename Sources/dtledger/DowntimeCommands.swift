@@ -13,7 +13,7 @@ struct DowntimeCommand: ParsableCommand {
 
     struct Plan: RunbookCommand {
         static let configuration = CommandConfiguration(
-            abstract: "downtime.planned: planning started (generates the case id PD-YYYY-NNNN unless --case).")
+            abstract: "\(EventType.downtimePlanned): planning started (generates the case id PD-YYYY-NNNN unless --case).")
         @OptionGroup var options: EventOptions
         @Option(help: "api-platform, user-facing, vagov-platform or vahb-platform.") var team: Team
         @Option(help: "Short title.") var title: String
@@ -29,20 +29,16 @@ struct DowntimeCommand: ParsableCommand {
 
         func event(_ env: CommandEnvironment) throws -> RunbookEvent {
             let impact = try Runbook.requiredImpact(users: users, services: services)
-            var data: [String: JSONValue] = [
-                "team": .string(team.rawValue), "title": .string(title), "reason": .string(reason),
-                "anticipated_impact": impact, "window": try Runbook.window(start: start, end: end)!,
-                "rollback_plan": .string(rollbackPlan), "impacts_mobile": .bool(impactsMobile),
-            ]
-            if let product { data["product"] = .string(product) }
-            if let communicationOwner { data["communication_owner"] = .string(communicationOwner) }
-            return RunbookEvent(type: "downtime.planned", data: data, generate: .downtime)
+            return RunbookEvent(DowntimePlanned(team: team, title: title, reason: reason, anticipatedImpact: impact,
+                                                window: try Runbook.window(start: start, end: end), rollbackPlan: rollbackPlan,
+                                                product: product, impactsMobile: impactsMobile, communicationOwner: communicationOwner),
+                                generate: .downtime)
         }
     }
 
     struct Update: RunbookCommand {
         static let configuration = CommandConfiguration(
-            abstract: "downtime.updated: reason, impact, window (a reschedule) or rollback plan changed.")
+            abstract: "\(EventType.downtimeUpdated): reason, impact, window (a reschedule) or rollback plan changed.")
         @OptionGroup var options: EventOptions
         @Option(help: "New reason.") var reason: String?
         @Option(help: "Anticipated number of users affected (with --services).") var users: Int?
@@ -56,44 +52,37 @@ struct DowntimeCommand: ParsableCommand {
         @Option(name: .customLong("communication-owner"), help: "Handle of the communication owner.") var communicationOwner: String?
 
         func event(_ env: CommandEnvironment) throws -> RunbookEvent {
-            var data: [String: JSONValue] = [:]
-            if let reason { data["reason"] = .string(reason) }
-            if let impact = try Runbook.impact(users: users, services: services) { data["anticipated_impact"] = impact }
-            if let window = try Runbook.window(start: start, end: end) { data["window"] = window }
-            if let rollbackPlan { data["rollback_plan"] = .string(rollbackPlan) }
-            if let title { data["title"] = .string(title) }
-            if let product { data["product"] = .string(product) }
-            if let impactsMobile { data["impacts_mobile"] = .bool(impactsMobile) }
-            if let communicationOwner { data["communication_owner"] = .string(communicationOwner) }
-            guard !data.isEmpty else {
+            // The impact is checked before the window.
+            let update = DowntimeUpdated(reason: reason, anticipatedImpact: try Runbook.impact(users: users, services: services),
+                                         window: try Runbook.window(start: start, end: end), rollbackPlan: rollbackPlan,
+                                         title: title, product: product, impactsMobile: impactsMobile, communicationOwner: communicationOwner)
+            guard !update.isEmpty else {
                 throw OperationError.usage("nothing changed: give at least one of --reason, --services, --start/--end, --rollback-plan, --title, --product, --impacts-mobile, --communication-owner")
             }
-            return RunbookEvent(type: "downtime.updated", data: data)
+            return RunbookEvent(update)
         }
     }
 
     struct Start: RunbookCommand {
-        static let configuration = CommandConfiguration(abstract: "downtime.started: the downtime began.")
+        static let configuration = CommandConfiguration(abstract: "\(EventType.downtimeStarted): the downtime began.")
         @OptionGroup var options: EventOptions
-        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(type: "downtime.started", data: [:]) }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(DowntimeStarted()) }
     }
 
     struct Conclude: RunbookCommand {
-        static let configuration = CommandConfiguration(abstract: "downtime.concluded: completed or rolled back.")
+        static let configuration = CommandConfiguration(abstract: "\(EventType.downtimeConcluded): completed or rolled back.")
         @OptionGroup var options: EventOptions
         @Option(help: "completed or rolled_back.") var outcome: DowntimeOutcome
         @Option(help: "A note.") var note: String?
         func event(_ env: CommandEnvironment) throws -> RunbookEvent {
-            var data: [String: JSONValue] = ["outcome": .string(outcome.rawValue)]
-            if let note { data["note"] = .string(note) }
-            return RunbookEvent(type: "downtime.concluded", data: data)
+            RunbookEvent(DowntimeConcluded(outcome: outcome, note: note))
         }
     }
 
     struct Cancel: RunbookCommand {
-        static let configuration = CommandConfiguration(abstract: "downtime.cancelled.")
+        static let configuration = CommandConfiguration(abstract: "\(EventType.downtimeCancelled).")
         @OptionGroup var options: EventOptions
         @Option(help: "Why it was cancelled.") var reason: String
-        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(type: "downtime.cancelled", data: ["reason": .string(reason)]) }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(DowntimeCancelled(reason: reason)) }
     }
 }

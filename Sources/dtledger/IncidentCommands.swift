@@ -13,7 +13,7 @@ struct IncidentCommand: ParsableCommand {
 
     struct Open: RunbookCommand {
         static let configuration = CommandConfiguration(
-            abstract: "incident.opened: detected (generates the case id INC-YYYY-NNNN unless --case).")
+            abstract: "\(EventType.incidentOpened): detected (generates the case id INC-YYYY-NNNN unless --case).")
         @OptionGroup var options: EventOptions
         @Option(help: "api-platform, user-facing, vagov-platform or vahb-platform.") var team: Team
         @Option(help: "What is wrong, in one line.") var summary: String
@@ -26,32 +26,28 @@ struct IncidentCommand: ParsableCommand {
 
         func event(_ env: CommandEnvironment) throws -> RunbookEvent {
             let impact = try Runbook.requiredImpact(users: users, services: services)
-            var data: [String: JSONValue] = [
-                "team": .string(team.rawValue), "summary": .string(summary), "estimated_user_impact": impact,
-                "started_at": try Runbook.time(startedAt, "--started-at"),
-                "data_compromise_suspected": .bool(dataCompromiseSuspected), "impacts_mobile": .bool(impactsMobile),
-            ]
-            if let product { data["product"] = .string(product) }
-            return RunbookEvent(type: "incident.opened", data: data, generate: .incident)
+            // The CLI states both flags, false when not given.
+            return RunbookEvent(IncidentOpened(team: team, summary: summary, estimatedUserImpact: impact,
+                                               startedAt: try Runbook.time(startedAt, "--started-at"), product: product,
+                                               dataCompromiseSuspected: dataCompromiseSuspected, impactsMobile: impactsMobile),
+                                generate: .incident)
         }
     }
 
     struct PriorityCommand: RunbookCommand {
         static let configuration = CommandConfiguration(
-            commandName: "priority", abstract: "incident.priority_set: the initial rating or a change (P1..P4).")
+            commandName: "priority", abstract: "\(EventType.incidentPrioritySet): the initial rating or a change (P1..P4).")
         @OptionGroup var options: EventOptions
         @Option(help: "P1, P2, P3 or P4.") var priority: Priority
         @Option(help: "Why this priority.") var reason: String?
         func event(_ env: CommandEnvironment) throws -> RunbookEvent {
-            var data: [String: JSONValue] = ["priority": .string(priority.rawValue)]
-            if let reason { data["reason"] = .string(reason) }
-            return RunbookEvent(type: "incident.priority_set", data: data)
+            RunbookEvent(PrioritySet(priority: priority, reason: reason))
         }
     }
 
     struct Update: RunbookCommand {
         static let configuration = CommandConfiguration(
-            abstract: "incident.updated: summary, impact or flags changed.")
+            abstract: "\(EventType.incidentUpdated): summary, impact or flags changed.")
         @OptionGroup var options: EventOptions
         @Option(help: "New summary.") var summary: String?
         @Option(help: "Estimated number of users affected (with --services).") var users: Int?
@@ -61,42 +57,36 @@ struct IncidentCommand: ParsableCommand {
         @Flag(name: .customLong("impacts-mobile"), inversion: .prefixedNo, help: "Whether it affects the mobile app.") var impactsMobile: Bool?
         @Option(help: "Directory product id.") var product: String?
         func event(_ env: CommandEnvironment) throws -> RunbookEvent {
-            var data: [String: JSONValue] = [:]
-            if let summary { data["summary"] = .string(summary) }
-            if let impact = try Runbook.impact(users: users, services: services) { data["estimated_user_impact"] = impact }
-            if let dataCompromiseSuspected { data["data_compromise_suspected"] = .bool(dataCompromiseSuspected) }
-            if let impactsMobile { data["impacts_mobile"] = .bool(impactsMobile) }
-            if let product { data["product"] = .string(product) }
-            guard !data.isEmpty else {
+            let update = IncidentUpdated(summary: summary, estimatedUserImpact: try Runbook.impact(users: users, services: services),
+                                         dataCompromiseSuspected: dataCompromiseSuspected, impactsMobile: impactsMobile, product: product)
+            guard !update.isEmpty else {
                 throw OperationError.usage("nothing changed: give at least one of --summary, --services, --data-compromise-suspected, --impacts-mobile, --product")
             }
-            return RunbookEvent(type: "incident.updated", data: data)
+            return RunbookEvent(update)
         }
     }
 
     struct Milestone: RunbookCommand {
-        static let configuration = CommandConfiguration(abstract: "incident.milestone: e.g. solution_determined, contained, recovered.")
+        static let configuration = CommandConfiguration(abstract: "\(EventType.incidentMilestone): e.g. solution_determined, contained, recovered.")
         @OptionGroup var options: EventOptions
         @Option(help: "\(MilestoneKind.allCases.map(\.rawValue).joined(separator: ", ")).") var kind: MilestoneKind
         @Option(help: "A note.") var note: String?
         func event(_ env: CommandEnvironment) throws -> RunbookEvent {
-            var data: [String: JSONValue] = ["kind": .string(kind.rawValue)]
-            if let note { data["note"] = .string(note) }
-            return RunbookEvent(type: "incident.milestone", data: data)
+            RunbookEvent(IncidentMilestone(kind: kind, note: note))
         }
     }
 
     struct Resolve: RunbookCommand {
-        static let configuration = CommandConfiguration(abstract: "incident.resolved.")
+        static let configuration = CommandConfiguration(abstract: "\(EventType.incidentResolved).")
         @OptionGroup var options: EventOptions
         @Option(help: "How it was resolved.") var resolution: String
-        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(type: "incident.resolved", data: ["resolution": .string(resolution)]) }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(IncidentResolved(resolution: resolution)) }
     }
 
     struct Reopen: RunbookCommand {
-        static let configuration = CommandConfiguration(abstract: "incident.reopened.")
+        static let configuration = CommandConfiguration(abstract: "\(EventType.incidentReopened).")
         @OptionGroup var options: EventOptions
         @Option(help: "Why it was reopened.") var reason: String
-        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(type: "incident.reopened", data: ["reason": .string(reason)]) }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(IncidentReopened(reason: reason)) }
     }
 }

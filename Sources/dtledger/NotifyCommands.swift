@@ -7,7 +7,7 @@ import Domain
 struct NotifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notify",
-        abstract: "Record a notification sent on Slack or by email (notification.sent).",
+        abstract: "Record a notification sent on Slack or by email (\(EventType.notificationSent)).",
         discussion: """
             dtledger notify slack --destination '#mhv-health-portal-coordination' \\
                 --audience @mhv-api-platform,ana-po --purpose initial \\
@@ -25,11 +25,11 @@ struct NotifyCommand: ParsableCommand {
         @Option(name: .customLong("message-ref"), help: "Permalink or Message-ID of the message.") var messageRef: String?
         @Option(help: "message_ref of an earlier message this one edits.") var edits: String?
 
-        func data(channel: Channel) throws -> [String: JSONValue] {
+        func payload(channel: Channel) throws -> NotificationSent {
             let refs = Runbook.list(audience)
             guard !refs.isEmpty else { throw OperationError.usage("missing --audience (who the message tagged or was sent to)") }
             guard !content.isEmpty else { throw OperationError.usage("missing --content field=text (what the message said)") }
-            var fields: [String: JSONValue] = [:]
+            var fields: [String: String] = [:]
             for item in content {
                 guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
                     throw OperationError.usage("--content must be field=text, not '\(printable(item))'")
@@ -41,16 +41,10 @@ struct NotifyCommand: ParsableCommand {
                 }
                 guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw OperationError.usage("--content \(name)= is empty") }
                 guard fields[name] == nil else { throw OperationError.usage("--content \(name) is given twice") }
-                fields[name] = .string(text)
+                fields[name] = text
             }
-            var data: [String: JSONValue] = [
-                "channel": .string(channel.rawValue), "destination": .string(destination),
-                "audience": .array(refs.map(JSONValue.string)), "purpose": .string(purpose.rawValue),
-                "content": .object(fields),
-            ]
-            if let messageRef { data["message_ref"] = .string(messageRef) }
-            if let edits { data["edits"] = .string(edits) }
-            return data
+            return NotificationSent(channel: channel, destination: destination, audience: refs, purpose: purpose,
+                                    content: fields, messageRef: messageRef, edits: edits)
         }
     }
 
@@ -58,13 +52,13 @@ struct NotifyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A Slack message was posted (or edited, with --edits).")
         @OptionGroup var options: EventOptions
         @OptionGroup var fields: Fields
-        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(type: "notification.sent", data: try fields.data(channel: .slack)) }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(try fields.payload(channel: .slack)) }
     }
 
     struct Email: RunbookCommand {
         static let configuration = CommandConfiguration(abstract: "An email was sent.")
         @OptionGroup var options: EventOptions
         @OptionGroup var fields: Fields
-        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(type: "notification.sent", data: try fields.data(channel: .email)) }
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(try fields.payload(channel: .email)) }
     }
 }

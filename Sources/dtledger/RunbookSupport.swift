@@ -54,12 +54,17 @@ struct EventOptions: ParsableArguments {
     }
 }
 
-/// A runbook event a command builds from its options: its type and data,
-/// and the case id prefix to generate when no case is given (INC, PD).
+/// A runbook event a command builds from its options: its catalog payload
+/// (the event type and data), and the case id prefix to generate when no
+/// case is given (INC, PD).
 struct RunbookEvent {
-    var type: String
-    var data: [String: JSONValue]
-    var generate: CasePrefix? = nil
+    var payload: any CatalogPayload
+    var generate: CasePrefix?
+
+    init(_ payload: some CatalogPayload, generate: CasePrefix? = nil) {
+        self.payload = payload
+        self.generate = generate
+    }
 }
 
 /// A typed runbook command: it only builds its event; recording and
@@ -79,7 +84,7 @@ extension RunbookCommand {
     func record(_ env: CommandEnvironment) throws -> String {
         let event = try event(env)
         let context = try options.context(generate: event.generate, env)
-        let recorded = try options.connection.session(env).record(type: event.type, data: .object(event.data), context: context)
+        let recorded = try options.connection.session(env).record(event.payload, context: context)
         return Runbook.render(recorded, json: options.json)
     }
 }
@@ -101,36 +106,39 @@ enum Runbook {
         values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    static func time(_ text: String, _ option: String) throws -> JSONValue {
-        .string(RFC3339.format(try parseTime(text, option: option)))
+    static func time(_ text: String, _ option: String) throws -> Date {
+        try parseTime(text, option: option)
     }
 
-    static func impact(users: Int?, services: [String]) throws -> JSONValue? {
+    static func impact(users: Int?, services: [String]) throws -> Impact? {
         let list = list(services)
         if list.isEmpty {
             if users != nil { throw OperationError.usage("--users needs --services (the impacted services)") }
             return nil
         }
-        var o: [String: JSONValue] = ["services": .array(list.map(JSONValue.string))]
-        if let users {
-            guard users >= 0 else { throw OperationError.usage("--users must be a whole number, 0 or more") }
-            o["users"] = .int(Int64(users))
-        }
-        return .object(o)
+        if let users, users < 0 { throw OperationError.usage("--users must be a whole number, 0 or more") }
+        return Impact(users: users.map(Int64.init), services: list)
     }
 
     /// The impact of an opening event: --services is required.
-    static func requiredImpact(users: Int?, services: [String]) throws -> JSONValue {
+    static func requiredImpact(users: Int?, services: [String]) throws -> Impact {
         guard let impact = try impact(users: users, services: services) else {
             throw OperationError.usage("missing --services (the impacted services)")
         }
         return impact
     }
 
-    static func window(start: String?, end: String?) throws -> JSONValue? {
+    /// --start and --end, parsed in that order. That the end is after the
+    /// start is the catalog's check (EventValidation), with its error.
+    static func window(start: String, end: String) throws -> TimeWindow {
+        TimeWindow(start: try time(start, "--start"), end: try time(end, "--end"))
+    }
+
+    /// The window of an update: both --start and --end, or neither.
+    static func window(start: String?, end: String?) throws -> TimeWindow? {
         switch (start, end) {
         case (nil, nil): return nil
-        case let (s?, e?): return .object(["start": try time(s, "--start"), "end": try time(e, "--end")])
+        case let (s?, e?): return try window(start: s, end: e)
         default: throw OperationError.usage("give both --start and --end")
         }
     }
