@@ -66,6 +66,7 @@ public struct CaseReport: Sendable {
             cited.formUnion(o.evidence)
             if let occurrence = o.occurrence { cited.insert(occurrence) }
         }
+        for f in evaluation.findings { if let id = f.eventID { cited.insert(id) } }
         var positions: [String: Int64] = [:]
         positions.reserveCapacity(min(cited.count, events.count))
         for e in events where cited.contains(e.id) { positions[e.id] = e.position }

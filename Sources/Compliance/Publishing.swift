@@ -30,7 +30,9 @@ public enum Publishing {
                                 actor: actor, source: .cli, key: key, data: data)
         try Catalog.validate(envelope)
         let result = try store.append(caseID: envelope.caseID, events: [envelope], openingTypes: openingTypes)[0]
-        return Outcome(result: result, warnings: [])
+        // A shared login is published (the directory says what it says) but
+        // never trusted by the engine; say so now.
+        return Outcome(result: result, warnings: directory.loginProblems)
     }
 
     /// Appends a `policy.published` event after checking the policy against

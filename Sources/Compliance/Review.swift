@@ -19,6 +19,10 @@ public struct Review: Sendable {
     public let updatesSent: Int
     public let updatesRequired: Int
     public let updatesMet: Int
+    /// Each event's provenance (`Provenance.of`, with the directory in
+    /// force when it was recorded), by event id: what the review shows
+    /// instead of the metadata's own claim.
+    public let provenance: [String: Provenance]
 
     /// The first message that satisfied (or tried to satisfy) a notification obligation.
     public struct FirstNotification: Sendable {
@@ -80,7 +84,8 @@ public struct Review: Sendable {
             report: report, timeline: timeline, title: title, summary: summary, impact: impact, product: product,
             startedAt: started, detectedAt: e.openedAt, endedAt: e.resolvedAt ?? e.concludedAt ?? e.cancelledAt,
             firstNotifications: firsts, updatesSent: sent, updatesRequired: updateObligations.count,
-            updatesMet: updateObligations.filter { $0.verdict == .met || $0.verdict == .late }.count)
+            updatesMet: updateObligations.filter { $0.verdict == .met || $0.verdict == .late }.count,
+            provenance: Dictionary(events.map { ($0.id, Provenance.of($0, directories: directories)) }) { first, _ in first })
     }
 }
 

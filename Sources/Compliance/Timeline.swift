@@ -62,7 +62,8 @@ public enum TimelineBuilder {
     public static func entries(events: [RecordedEvent], decoded: [CatalogEvent?]? = nil,
                                directories: DirectoryHistory) -> [TimelineEntry] {
         var retractions: [String: String] = [:]
-        for e in events where e.type == EventType.eventRetracted {
+        // A retraction recorded by another person's login is not honoured (docs/policy.md).
+        for e in events where e.type == EventType.eventRetracted && directories.honoursRetraction(e) {
             if let id = e.data["event_id"]?.stringValue, retractions[id] == nil {
                 retractions[id] = e.data["reason"]?.stringValue ?? ""
             }

@@ -34,17 +34,36 @@ struct CaseState: Sendable {
     var resolvedAt: Date?
     var concludedAt: Date?
     var cancelledAt: Date?
+    /// Retractions' login findings (a retraction counts only when its
+    /// login is its actor's, as for any restricted action).
+    var findings: [Finding] = []
 
     /// Builds the state from a case's events occurred by `asOf`. Events of
     /// other cases, retracted events and events that fail to decode are left out.
     /// `decoded`: each input event's `Catalog.decode` (nil when it fails),
     /// when the caller has them already; else they are decoded here.
-    init(caseID: String, events input: [RecordedEvent], decoded given: [CatalogEvent?]? = nil, asOf: Date) {
+    /// `directories`: binds each retraction's actor to its login (nil:
+    /// every retraction counts, as before logins were bound).
+    init(caseID: String, events input: [RecordedEvent], decoded given: [CatalogEvent?]? = nil, asOf: Date,
+         directories: DirectoryHistory? = nil) {
         let mine = input.indices.filter { input[$0].caseID == caseID && input[$0].occurredAt <= asOf }
             .sorted { (input[$0].occurredAt, input[$0].position) < (input[$1].occurredAt, input[$1].position) }
         let retraction = EventType.eventRetracted.rawValue
         for i in mine where input[i].type == retraction {
-            if let target = input[i].data["event_id"]?.stringValue { retracted.insert(target) }
+            guard let target = input[i].data["event_id"]?.stringValue else { continue }
+            if let directories {
+                let e = input[i]
+                switch directories.binding(actor: e.actor, event: e, at: e.occurredAt) {
+                case .trusted: break
+                case .unbound(let f): findings.append(f)
+                case .untrusted(let reason, var f):
+                    // Not honoured: the target keeps counting.
+                    f.detail = "retraction of \(target) not honoured: " + (f.detail == reason ? reason : f.detail)
+                    findings.append(f)
+                    continue
+                }
+            }
+            retracted.insert(target)
         }
         for i in mine where !retracted.contains(input[i].id) && input[i].type != retraction {
             let e = input[i]

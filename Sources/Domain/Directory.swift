@@ -8,14 +8,48 @@ public struct Person: Sendable, Equatable {
     public var slackID: String?
     public var email: String?
     public var roles: [String]
+    /// The database logins that are this person's (`metadata.db_role` of
+    /// the events they append). Empty: the directory binds them to none, and
+    /// their actions count with an `unbound_login` finding.
+    public var logins: [String]
 
-    public init(handle: String, name: String, slackID: String? = nil, email: String? = nil, roles: [String] = []) {
+    public init(handle: String, name: String, slackID: String? = nil, email: String? = nil, roles: [String] = [],
+                logins: [String] = []) {
         self.handle = handle
         self.name = name
         self.slackID = slackID
         self.email = email
         self.roles = roles
+        self.logins = logins
     }
+}
+
+/// A database login used by an importer or a receiving service, and the
+/// event sources it may record: its events count for the actor they name
+/// (the importer vouches for the vendor's identity), and only its import
+/// provenance (`signature_verified`) is believed.
+public struct ServiceLogin: Sendable, Equatable {
+    public var login: String
+    /// `EventSource` raw values (pagerduty, slack, servicenow, email, import).
+    public var sources: [String]
+    public var name: String?
+
+    public init(login: String, sources: [String], name: String? = nil) {
+        self.login = login
+        self.sources = sources
+        self.name = name
+    }
+}
+
+/// Whom a database login belongs to in a directory.
+public enum LoginOwner: Sendable, Equatable {
+    /// The person at this index of `people`.
+    case person(Int)
+    /// The service login at this index of `serviceLogins`.
+    case service(Int)
+    /// Listed more than once (for two people, or a person and a service):
+    /// never trusted. The owners as the directory names them.
+    case shared([String])
 }
 
 /// A Slack user group or mail list. A group stands for a role: tagging it
@@ -55,13 +89,15 @@ public struct Product: Sendable, Equatable {
 public struct Directory: Sendable, Equatable {
     public var effectiveFrom: Date
     public var roles: [String]
-    public var people: [Person] { didSet { box = IndexBox(Index(people: people, groups: groups)) } }
-    public var groups: [Group] { didSet { box = IndexBox(Index(people: people, groups: groups)) } }
+    public var people: [Person] { didSet { box = IndexBox(Index(people: people, groups: groups, services: serviceLogins)) } }
+    public var groups: [Group] { didSet { box = IndexBox(Index(people: people, groups: groups, services: serviceLogins)) } }
     public var products: [Product]
     /// Why a directory effective before its recording re-judges the past
     /// (`retroactive_reason`); the append functions refuse a retroactive
     /// publication without one.
     public var retroactiveReason: String? = nil
+    /// Logins of importers and receiving services, with the sources each may record.
+    public var serviceLogins: [ServiceLogin] { didSet { box = IndexBox(Index(people: people, groups: groups, services: serviceLogins)) } }
 
     /// Lookups by handle, Slack id and lowercased email, built with the
     /// lists (the rule engine resolves every audience ref of every message).
@@ -95,8 +131,17 @@ public struct Directory: Sendable, Equatable {
         /// `@`: computed with the lookup chain itself, so one lookup gives
         /// the same answer as the chain for these strings.
         var refs: [String: RefHit] = [:]
+        /// Who each login belongs to (the rule engine looks up the login of
+        /// every restricted action).
+        var loginOwners: [String: LoginOwner] = [:]
 
-        init(people: [Person], groups: [Group]) {
+        init(people: [Person], groups: [Group], services: [ServiceLogin]) {
+            for (i, p) in people.enumerated() {
+                for login in Set(p.logins) { Self.claim(login, .person(i), p.handle, &loginOwners, people, services) }
+            }
+            for (i, s) in services.enumerated() {
+                Self.claim(s.login, .service(i), "service " + (s.name ?? s.login), &loginOwners, people, services)
+            }
             // The first entry wins, as a linear search would find it.
             for (i, p) in people.enumerated() {
                 if personByHandle[p.handle] == nil { personByHandle[p.handle] = i }
@@ -115,6 +160,16 @@ public struct Directory: Sendable, Equatable {
                 if g.handle.hasPrefix("@") { keys.append(String(g.handle.dropFirst())) }
             }
             for key in keys where refs[key] == nil { refs[key] = chain(key) }
+        }
+
+        private static func claim(_ login: String, _ owner: LoginOwner, _ name: String,
+                                  _ owners: inout [String: LoginOwner], _ people: [Person], _ services: [ServiceLogin]) {
+            switch owners[login] {
+            case nil: owners[login] = owner
+            case .person(let j): owners[login] = .shared([people[j].handle, name])
+            case .service(let j): owners[login] = .shared(["service " + (services[j].name ?? services[j].login), name])
+            case .shared(let names): owners[login] = .shared(names + [name])
+            }
         }
 
         /// person(ref:), then group(ref:), as indexes.
@@ -149,14 +204,16 @@ public struct Directory: Sendable, Equatable {
         return resolved
     }
 
-    public init(effectiveFrom: Date, roles: [String], people: [Person], groups: [Group], products: [Product])
+    public init(effectiveFrom: Date, roles: [String], people: [Person], groups: [Group], products: [Product],
+                serviceLogins: [ServiceLogin] = [])
         throws(ValidationError) {
         self.effectiveFrom = effectiveFrom
         self.roles = roles
         self.people = people
         self.groups = groups
         self.products = products
-        self.box = IndexBox(Index(people: people, groups: groups))
+        self.serviceLogins = serviceLogins
+        self.box = IndexBox(Index(people: people, groups: groups, services: serviceLogins))
         try check()
     }
 
@@ -180,6 +237,18 @@ public struct Directory: Sendable, Equatable {
     /// A group named by handle (with or without the leading `@`), Slack id or email.
     public func group(ref: String) -> Group? {
         group(handle: ref) ?? group(handle: "@" + ref) ?? group(slackID: ref) ?? group(email: ref)
+    }
+
+    /// Who `login` belongs to, or nil when the directory does not list it.
+    public func owner(ofLogin login: String) -> LoginOwner? { box.index.loginOwners[login] }
+
+    /// Logins listed more than once ("shared": reported, never trusted),
+    /// one line each, in login order, for `directory publish` and `policy check`.
+    public var loginProblems: [String] {
+        box.index.loginOwners.compactMap { login, owner -> (String, String)? in
+            guard case .shared(let names) = owner else { return nil }
+            return (login, "login '\(printable(login))' is shared (listed for \(names.joined(separator: ", "))): its actions are not trusted")
+        }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     public func product(id: String) -> Product? { products.first { $0.id == id } }
@@ -223,6 +292,24 @@ public struct Directory: Sendable, Equatable {
             try claim(g.email, "\(f).email")
             if let role = g.role, !roleSet.contains(role) {
                 throw ValidationError(field: "\(f).role", "unknown role '\(printable(role))' (not in roles)")
+            }
+        }
+        let sources = Set(EventSource.allCases.map(\.rawValue))
+        for (i, p) in people.enumerated() {
+            for (k, login) in p.logins.enumerated() where Blank.isBlank(login, newlines: true) {
+                throw ValidationError(field: "people[\(i)].logins[\(k)]", "a login must not be blank")
+            }
+        }
+        for (i, s) in serviceLogins.enumerated() {
+            if Blank.isBlank(s.login, newlines: true) {
+                throw ValidationError(field: "service_logins[\(i)].login", "a login must not be blank")
+            }
+            if s.sources.isEmpty {
+                throw ValidationError(field: "service_logins[\(i)].sources", "list the sources this login may record")
+            }
+            for source in s.sources where !sources.contains(source) {
+                throw ValidationError(field: "service_logins[\(i)].sources",
+                                      "unknown source '\(printable(source))' (one of \(EventSource.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
         }
         if let dup = firstDuplicate(products.map(\.id)) {

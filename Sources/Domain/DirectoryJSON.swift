@@ -14,7 +14,8 @@ extension Directory {
             let handle = try p.string("handle")
             people.append(Person(handle: handle, name: try p.optionalString("name") ?? handle,
                                  slackID: try p.optionalString("slack_id"), email: try p.optionalString("email"),
-                                 roles: try p.optionalStringArray("roles") ?? []))
+                                 roles: try p.optionalStringArray("roles") ?? [],
+                                 logins: try p.optionalStringArray("logins") ?? []))
         }
         var groups: [Group] = []
         for (i, item) in try Self.items(r, "groups").enumerated() {
@@ -29,7 +30,14 @@ extension Directory {
             products.append(Product(id: id, name: try p.optionalString("name") ?? id,
                                     pm: try p.optionalString("pm"), oncall: try p.optionalString("oncall")))
         }
-        try self.init(effectiveFrom: effectiveFrom, roles: roles, people: people, groups: groups, products: products)
+        var services: [ServiceLogin] = []
+        for (i, item) in try Self.items(r, "service_logins").enumerated() {
+            let s = try FieldReader(item, path: "service_logins[\(i)]")
+            services.append(ServiceLogin(login: try s.string("login"), sources: try s.optionalStringArray("sources") ?? [],
+                                         name: try s.optionalString("name")))
+        }
+        try self.init(effectiveFrom: effectiveFrom, roles: roles, people: people, groups: groups, products: products,
+                      serviceLogins: services)
         retroactiveReason = try r.optionalString("retroactive_reason")
     }
 
@@ -53,6 +61,8 @@ extension Directory {
             m.add("slack_id", p.slackID)
             m.add("email", p.email)
             m.add("roles", p.roles)
+            // Only when listed: a directory without logins publishes the same data as before.
+            if !p.logins.isEmpty { m.add("logins", p.logins) }
             return m.json
         }))
         o.add("groups", .array(groups.map { g in
@@ -72,6 +82,15 @@ extension Directory {
             return m.json
         }))
         o.add("retroactive_reason", retroactiveReason)
+        if !serviceLogins.isEmpty {
+            o.add("service_logins", .array(serviceLogins.map { s in
+                var m = JSONObjectBuilder()
+                m.add("login", s.login)
+                m.add("sources", s.sources)
+                m.add("name", s.name)
+                return m.json
+            }))
+        }
         return o.json
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// time. Pure: no database, no clock. See docs/policy.md for semantics.
 public func evaluate(caseID: String, events: [RecordedEvent], policy: Policy, policyVersion: String,
                      directories: DirectoryHistory, asOf: Date) -> CaseEvaluation {
-    evaluate(state: CaseState(caseID: caseID, events: events, asOf: asOf), caseID: caseID, policy: policy,
+    evaluate(state: CaseState(caseID: caseID, events: events, asOf: asOf, directories: directories), caseID: caseID, policy: policy,
              policyVersion: policyVersion, directories: directories, asOf: asOf)
 }
 
@@ -20,11 +20,19 @@ func evaluate(state: CaseState, caseID: String, policy: Policy, policyVersion: S
         policyName: policy.name, policyVersion: policyVersion, asOf: asOf, obligations: [])
     guard let kind = state.kind else { return result }
     let engine = RuleEvaluator(policy: policy, state: state, directories: directories, asOf: asOf)
+    var found = state.findings
     for (index, rule) in policy.rules.enumerated() {
         if let k = rule.appliesWhen.kind, k != kind { continue }
         if let teams = rule.appliesWhen.teams, let team = state.team, !teams.contains(team) { continue }
-        result.obligations += engine.obligations(for: rule, targets: policy.ruleTargets[index])
+        result.obligations += engine.obligations(for: rule, targets: policy.ruleTargets[index], found: &found)
     }
+    // Each obligation's findings (late recording) and every candidate's
+    // (logins of evidence no obligation used), then claimed provenance.
+    for o in result.obligations where !o.findings.isEmpty { found += o.findings }
+    for e in state.events where e.recorded.metadata["import"] != nil {
+        if let f = Provenance.of(e.recorded, directories: directories).finding(eventID: e.id) { found.append(f) }
+    }
+    result.findings = Finding.unique(found)
     return result
 }
 
@@ -40,7 +48,7 @@ public func decodeAll(_ events: [RecordedEvent]) -> [CatalogEvent?] {
 /// where it fails), for callers that decoded them already.
 public func evaluate(caseID: String, events: [RecordedEvent], decoded: [CatalogEvent?]? = nil, policies: PolicyHistory,
                      directories: DirectoryHistory, asOf: Date) -> CaseEvaluation? {
-    let state = CaseState(caseID: caseID, events: events, decoded: decoded, asOf: asOf)
+    let state = CaseState(caseID: caseID, events: events, decoded: decoded, asOf: asOf, directories: directories)
     guard let opened = state.openedAt, let (version, policy) = policies.inForce(at: opened) else { return nil }
     return evaluate(state: state, caseID: caseID, policy: policy, policyVersion: version,
                     directories: directories, asOf: asOf)
@@ -72,6 +80,13 @@ struct RuleEvaluator {
     }
 
     func obligations(for rule: Rule, targets: [AudienceTarget]) -> [Obligation] {
+        var found: [Finding] = []
+        return obligations(for: rule, targets: targets, found: &found)
+    }
+
+    /// `obligations(for:targets:)`, adding the findings of every candidate
+    /// considered to `found`.
+    func obligations(for rule: Rule, targets: [AudienceTarget], found: inout [Finding]) -> [Obligation] {
         let base = Obligation(ruleID: rule.id, title: rule.title, quote: rule.quote, verdict: .pending)
         if case .everyMessageContent(let kind) = rule.requirement {
             return [content(rule, kind: kind, base: base)]
@@ -82,6 +97,7 @@ struct RuleEvaluator {
         let finder = EvidenceFinder(rule: rule, state: state, audience: audience, directories: directories,
                                     messages: messages, targets: targets)
         let candidates = finder.candidates()
+        for c in candidates where !c.findings.isEmpty { found += c.findings }
         let resolver = audience
         var out: [Obligation] = []
         let slots = limitToNext(rule.due.flatMap { occurrences(rule, $0) })

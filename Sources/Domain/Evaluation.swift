@@ -24,6 +24,9 @@ public struct Obligation: Sendable, Equatable {
     public var reason: String?
     /// Some evidence was recorded more than PT24H after it occurred.
     public var attestedLate: Bool
+    /// What the report must say about this obligation's evidence (logins,
+    /// provenance, late recording), once each.
+    public var findings: [Finding] = []
 
     public init(ruleID: String, title: String, quote: String, occurrence: String? = nil, verdict: Verdict,
                 deadline: Date? = nil, lateBy: TimeInterval? = nil, evidence: [String] = [], missing: [String] = [],
@@ -48,6 +51,7 @@ public struct Obligation: Sendable, Equatable {
             "evidence": .array(evidence.map(JSONValue.string)),
             "missing": .array(missing.map(JSONValue.string)),
             "attested_late": .bool(attestedLate),
+            "findings": .array(findings.map(\.json)),
         ]
         o["occurrence"] = occurrence.map(JSONValue.string) ?? .null
         o["deadline"] = deadline.map { .string(RFC3339.format($0)) } ?? .null
@@ -80,6 +84,9 @@ public struct CaseEvaluation: Sendable {
     public var policyVersion: String
     public var asOf: Date
     public var obligations: [Obligation]
+    /// Everything found in the case (its obligations' findings, and those
+    /// of events no obligation cited), once each.
+    public var findings: [Finding] = []
 
     public func obligations(rule id: String) -> [Obligation] { obligations.filter { $0.ruleID == id } }
 
@@ -99,6 +106,7 @@ public struct CaseEvaluation: Sendable {
             "policy": .object(["name": .string(policyName), "version": .string(policyVersion)]),
             "as_of": .string(RFC3339.format(asOf)),
             "obligations": .array(obligations.map(\.json)),
+            "findings": .array(findings.map(\.json)),
         ]
         if let window {
             o["window"] = .object(["start": .string(RFC3339.format(window.start)), "end": .string(RFC3339.format(window.end))])

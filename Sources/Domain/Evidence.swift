@@ -9,6 +9,12 @@ struct Candidate: Sendable {
     var events: [CaseEvent]
     var covers: TargetSet
     var issues: [String]
+    /// What reports must say about its events (logins); the late-recording
+    /// findings are added by the judge, which knows the deadline.
+    var findings: [Finding] = []
+    /// Why it does not count although it otherwise would: the login that
+    /// recorded it is not the actor's ("actor X recorded by login Y").
+    var loginReason: String?
 }
 
 /// A `notification.sent` of a case, decoded, with who it reached
@@ -88,6 +94,32 @@ struct EvidenceFinder: Sendable {
         return "actor \(actor) is not \(roles.joined(separator: " or "))"
     }
 
+    /// The `by:` check of an event done by its actor, and, when the actor
+    /// may do it, the binding of the actor to the login that recorded it.
+    func checkActor(_ e: CaseEvent, _ c: inout Candidate) {
+        guard !rule.by.isEmpty else { return }
+        if let issue = actorIssue(e.recorded.actor, at: e.time) {
+            c.issues.append(issue)
+            return
+        }
+        bind(e.recorded.actor, e, &c)
+    }
+
+    /// Binds `actor` (who the policy needs to have done `e`) to the login
+    /// that recorded `e`: an untrusted login stops the candidate counting.
+    func bind(_ actor: String, _ e: CaseEvent, _ c: inout Candidate) {
+        switch directories.binding(actor: actor, event: e.recorded, at: e.time) {
+        case .trusted:
+            break
+        case .unbound(let f):
+            c.findings.append(f)
+        case .untrusted(let reason, let f):
+            c.findings.append(f)
+            c.issues.append(reason)
+            if c.loginReason == nil { c.loginReason = reason }
+        }
+    }
+
     func candidates() -> [Candidate] {
         var out: [Candidate] = []
         switch rule.requirement {
@@ -104,33 +136,41 @@ struct EvidenceFinder: Sendable {
                 }
                 let missingContent = n.content.filter { Blank.isBlank(m.content[$0] ?? "", newlines: false) }
                 if !missingContent.isEmpty { issues.append("\(e.id): content \(missingContent.joined(separator: ", "))") }
-                if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
                 var covers = TargetSet()
                 for i in targets.indices where audience.reached(targets[i], by: message.reach, at: e.time) { covers.insert(i) }
-                out.append(Candidate(time: e.time, events: [e], covers: covers, issues: issues))
+                var c = Candidate(time: e.time, events: [e], covers: covers, issues: issues)
+                checkActor(e, &c)
+                out.append(c)
             }
         case .ticket(let req):
             for e in state.events {
                 guard case .ticketSubmitted(let t) = e.event, t.system.lowercasedFast == req.system.lowercasedFast,
                       t.purpose == req.purpose else { continue }
-                var issues: [String] = []
-                if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
-                var time = e.time
-                var events = [e]
+                var c = Candidate(time: e.time, events: [e], covers: [], issues: [])
+                checkActor(e, &c)
                 if let role = req.approvedBy {
-                    let approval = state.events.first { a in
-                        guard case .approvalRecorded(let ap) = a.event else { return false }
-                        return ap.ticket == t.number && ap.decision == .approved
-                            && directories.hasRole(ap.approver, role, at: a.time)
+                    // The first approval by a holder of the role whose login
+                    // is the approver's; else the first one, which then does
+                    // not count (its login is named).
+                    var first: (CaseEvent, String)?
+                    var approval: CaseEvent?
+                    for a in state.events {
+                        guard case .approvalRecorded(let ap) = a.event, ap.ticket == t.number, ap.decision == .approved,
+                              directories.hasRole(ap.approver, role, at: a.time) else { continue }
+                        if first == nil { first = (a, ap.approver) }
+                        if case .untrusted = directories.binding(actor: ap.approver, event: a.recorded, at: a.time) { continue }
+                        approval = a
+                        break
                     }
-                    if let approval {
-                        time = max(time, approval.time)
-                        events.append(approval)
+                    if let chosen = approval ?? first?.0, let approver = approval.flatMap(approverOf) ?? first?.1 {
+                        c.time = max(c.time, chosen.time)
+                        c.events.append(chosen)
+                        bind(approver, chosen, &c)
                     } else {
-                        issues.append("approval of \(t.number) by role:\(role)")
+                        c.issues.append("approval of \(t.number) by role:\(role)")
                     }
                 }
-                out.append(Candidate(time: time, events: events, covers: [], issues: issues))
+                out.append(c)
             }
         case .maintenanceWindow(let system, let coversDowntime):
             for e in latestWindows(system: system) {
@@ -139,8 +179,9 @@ struct EvidenceFinder: Sendable {
                 if coversDowntime, let downtime = state.window, !w.window.covers(downtime) {
                     issues.append("window \(w.windowID) (\(RFC3339.format(w.window.start)) to \(RFC3339.format(w.window.end))) does not cover the downtime window (\(RFC3339.format(downtime.start)) to \(RFC3339.format(downtime.end)))")
                 }
-                if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
-                out.append(Candidate(time: e.time, events: [e], covers: [], issues: issues))
+                var c = Candidate(time: e.time, events: [e], covers: [], issues: issues)
+                checkActor(e, &c)
+                out.append(c)
             }
         case .maintenanceWindowVerified(let system):
             let windows = latestWindows(system: system)
@@ -156,25 +197,34 @@ struct EvidenceFinder: Sendable {
                 } else {
                     issues.append("window \(v.windowID) was never set in \(system)")
                 }
-                if let a = actorIssue(e.recorded.actor, at: e.time) { issues.append(a) }
-                out.append(Candidate(time: e.time, events: events, covers: [], issues: issues))
+                var c = Candidate(time: e.time, events: events, covers: [], issues: issues)
+                // The actor is the verifier: bound to the login whether or not the rule names roles.
+                if rule.by.isEmpty { bind(e.recorded.actor, e, &c) } else { checkActor(e, &c) }
+                out.append(c)
             }
         case .escalation(let to):
             for e in state.events {
                 guard case .escalationRequested(let x) = e.event, x.to.lowercasedFast == to.lowercasedFast else { continue }
-                let issues = actorIssue(e.recorded.actor, at: e.time).map { [$0] } ?? []
-                out.append(Candidate(time: e.time, events: [e], covers: [], issues: issues))
+                var c = Candidate(time: e.time, events: [e], covers: [], issues: [])
+                checkActor(e, &c)
+                out.append(c)
             }
         case .milestone(let kind):
             for e in state.events {
                 guard case .milestone(let m) = e.event, m.kind == kind else { continue }
-                let issues = actorIssue(e.recorded.actor, at: e.time).map { [$0] } ?? []
-                out.append(Candidate(time: e.time, events: [e], covers: [], issues: issues))
+                var c = Candidate(time: e.time, events: [e], covers: [], issues: [])
+                checkActor(e, &c)
+                out.append(c)
             }
         case .everyMessageContent, .invalid:
             break
         }
         return out.sorted { $0.time < $1.time }
+    }
+
+    private func approverOf(_ e: CaseEvent) -> String? {
+        if case .approvalRecorded(let ap) = e.event { return ap.approver }
+        return nil
     }
 
     /// The latest `maintenance_window.set` per window id in `system`.

@@ -44,6 +44,7 @@ struct Judge {
         if let completeAt {
             o.evidence = ids(used)
             o.attestedLate = attested(used)
+            o.findings = findings(used, deadline: occ.deadline)
             if completeAt <= occ.deadline {
                 o.verdict = .met
             } else {
@@ -73,11 +74,14 @@ struct Judge {
         o.evidence = ids(usable)
         o.attestedLate = attested(usable)
         o.missing = missing
+        o.findings = findings(usable, deadline: occ.deadline)
         if asOf < occ.deadline {
             o.verdict = .pending
             o.reason = "due by \(RFC3339.format(occ.deadline)); not complete yet"
         } else {
             o.verdict = .partial
+            // Evidence that would count but for the login that recorded it.
+            o.reason = usable.lazy.filter { targets == 0 || !$0.covers.isEmpty }.compactMap(\.loginReason).first
             if let first = usable.first, first.time > occ.deadline {
                 o.lateBy = seconds(first.time.timeIntervalSince(occ.deadline))
             }
@@ -93,6 +97,22 @@ struct Judge {
         out.reserveCapacity(cs.count)
         for c in cs { for e in c.events where !out.contains(e.id) { out.append(e.id) } }
         return out
+    }
+
+    /// The candidates' findings, and each event that occurred by the
+    /// deadline but was recorded after it (it claims a deadline it was not
+    /// in the ledger for), once each.
+    static func findings(_ cs: [Candidate], deadline: Date) -> [Finding] {
+        var out: [Finding] = []
+        for c in cs {
+            out += c.findings
+            for e in c.events where e.time <= deadline && e.recorded.recordedAt > deadline {
+                let late = Int64(e.recorded.recordedAt.timeIntervalSince(deadline).rounded())
+                out.append(Finding(kind: .recordedAfterDeadline, eventID: e.id,
+                                   detail: "recorded \(Finding.duration(late)) after the deadline", seconds: late))
+            }
+        }
+        return Finding.unique(out)
     }
 
     static func attested(_ cs: [Candidate]) -> Bool {

@@ -278,10 +278,19 @@ public final class EventStore {
         encode(previous_hash, 'hex'), encode(hash, 'hex')
         """
 
-    /// `columns` in the same order, without what judging never reads.
+    /// `columns` in the same order, without what judging never reads. The
+    /// rule engine reads the source, the login that appended each event
+    /// (`metadata.db_role`) and any import signature claim: the metadata is
+    /// cut down to those (the common case written as text, not built as
+    /// jsonb: about 0.6 µs a row on the server, against 0.85 µs).
     static let judgingColumns = """
         position, id, case_id, version, type, occurred_at, recorded_at,
-        actor, ''::text, NULL::text, data::text, '{}'::text, ''::text, ''::text
+        actor, source, NULL::text, data::text,
+        (CASE WHEN metadata ? 'import'
+              THEN jsonb_build_object('db_role', metadata->'db_role', 'import',
+                   jsonb_build_object('signature_verified', metadata->'import'->'signature_verified'))::text
+              ELSE '{"db_role":' || coalesce((metadata->'db_role')::text, 'null') || '}' END),
+        ''::text, ''::text
         """
 
     /// Streams stored events in position order (single-row reads, flat
@@ -314,11 +323,11 @@ public final class EventStore {
 
     /// Streams the events of several cases, case by case (each in version
     /// order), up to `through`: one query, one pass. With `forJudging`, each
-    /// event's metadata, source, idempotency key and hashes are left empty
-    /// (`{}`, `""`, nil, `""`) and are neither sent by the server nor
-    /// parsed: for callers that judge cases (the rule engine, compliance
-    /// reports and the read models never read them; review reports and
-    /// `read` do).
+    /// event's idempotency key and hashes are left empty (nil, `""`) and its
+    /// metadata holds only `db_role` and `import.signature_verified`: for
+    /// callers that judge cases (the rule engine binds actors to logins;
+    /// compliance reports and the read models read nothing else of them;
+    /// review reports and `read` do).
     public func forEachCase(_ caseIDs: [String], through: Int64, forJudging: Bool = false,
                             _ body: (String, [RecordedEvent]) throws -> Void) throws {
         try forEachCaseUndecoded(caseIDs, through: through, forJudging: forJudging) { caseID, stored in

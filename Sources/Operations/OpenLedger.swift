@@ -142,7 +142,7 @@ extension Session {
             let store = try store()
             dir = try ReferenceData.load(store, through: try store.digest().position).directories.directories.last
         }
-        return PolicyCheck(policy: policy, directoryChecked: dir != nil, problems: policy.problems(directory: dir))
+        return PolicyCheck(policy: policy, directoryChecked: dir != nil, problems: policy.problems(directory: dir) + (dir?.loginProblems ?? []))
     }
 }
 

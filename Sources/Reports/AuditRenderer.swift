@@ -46,7 +46,7 @@ public enum AuditRenderer {
     /// sections in one order for both; the case and violation rows as the
     /// period renderer hands them over (see `ComplianceRenderer.periodText`).
     static func write(_ p: PeriodSummary, _ a: PeriodStreamRenderer.AuditFacts, html: Bool, out: TextSink,
-                      caseRows: TextTable.Rows, violationRows: TextTable.Rows) {
+                      caseRows: TextTable.Rows, violationRows: TextTable.Rows, findingRows: TextTable.Rows? = nil) {
         let tz = ComplianceRenderer.zone(p)
         func heading(_ text: String) { out.add(html ? "<h2>\(text)</h2>\n" : "## \(text)\n\n") }
         func table(_ header: [String], _ rows: TextTable.Rows, rowClass: (([String], Int) -> String?)? = nil) {
@@ -89,6 +89,15 @@ public enum AuditRenderer {
             out.add(html ? "<p>None.</p>\n" : "None.\n\n")
         } else {
             table(violationHeader, violationRows, rowClass: { row, _ in row[4].lowercased() })
+        }
+        heading("Identity and provenance")
+        if let findingRows {
+            out.add(html ? "<p class=\"meta\">Actions whose login is not the actor's, shared or unknown logins, people the directory binds to no login, and import provenance claimed by a login not registered for it.</p>\n"
+                         : "Actions whose login is not the actor's, shared or unknown logins, people the directory binds to no login, and import provenance claimed by a login not registered for it.\n\n")
+            table(["Case", "Finding"], findingRows)
+        } else {
+            out.add(html ? "<p>None: every restricted action was recorded by its actor's login.</p>\n"
+                         : "None: every restricted action was recorded by its actor's login.\n\n")
         }
         heading("Policy versions published")
         table(policyHeader, policyRows(p))

@@ -18,7 +18,7 @@ public enum ComplianceRenderer {
         case .table: table(report)
         case .markdown: markdown(report)
         case .json: json(report).jsonText() + "\n"
-        case .csv: csvHeader + report.evaluation.obligations.map { csvRow(report, $0) }.joined() 
+        case .csv: csvHeader + csvRows(report)
         }
     }
 
@@ -53,6 +53,10 @@ public enum ComplianceRenderer {
         if r.evaluation.obligations.contains(where: \.attestedLate) {
             out += "attested late: the evidence was recorded in the ledger more than 24 hours after it occurred.\n"
         }
+        let findings = Fmt.findingLines(r.evaluation.findings, r.positions)
+        if !findings.isEmpty {
+            out += "\nFindings:\n" + findings.map { "  - \($0)\n" }.joined()
+        }
         return out
     }
 
@@ -61,7 +65,15 @@ public enum ComplianceRenderer {
         out += "_\(MD.cell(provenance(r)))_\n\n"
         out += MD.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], rows(r))
         out += "\n\(summary(r.counts))\n"
+        out += findingsMarkdown(r)
         return out
+    }
+
+    /// "### Findings" and a list, or nothing when the case has none.
+    static func findingsMarkdown(_ r: CaseReport) -> String {
+        let findings = Fmt.findingLines(r.evaluation.findings, r.positions)
+        guard !findings.isEmpty else { return "" }
+        return "\n### Findings\n\n" + findings.map { "- \(MD.cell($0))\n" }.joined()
     }
 
     public static func json(_ r: CaseReport) -> JSONValue {
@@ -83,7 +95,23 @@ public enum ComplianceRenderer {
 
     static let csvHeader = CSV.row(["case", "kind", "team", "policy_version", "rule", "occurrence", "verdict", "deadline",
                                     "late_by_seconds", "evidence", "missing", "reason", "attested_late",
-                                    "ledger_position", "ledger_hash"]) + "\n"
+                                    "ledger_position", "ledger_hash", "findings"]) + "\n"
+
+    /// A case's CSV rows: one per obligation, then one per finding of the
+    /// case that no obligation carries (e.g. unverified provenance), with
+    /// only the case columns and `findings` filled.
+    static func csvRows(_ r: CaseReport) -> String {
+        var out = r.evaluation.obligations.map { csvRow(r, $0) }.joined()
+        var carried = Set<Finding>()
+        for o in r.evaluation.obligations { carried.formUnion(o.findings) }
+        let e = r.evaluation
+        for f in e.findings where !carried.contains(f) {
+            out += CSV.row([e.caseID, e.kind?.rawValue ?? "", e.team?.rawValue ?? "", e.policyVersion, "", "", "", "", "",
+                            f.eventID ?? "", "", "", "", String(r.digest.position), r.digest.hash,
+                            Fmt.findingsCell([f])]) + "\n"
+        }
+        return out
+    }
 
     static func csvRow(_ r: CaseReport, _ o: Obligation) -> String {
         let e = r.evaluation
@@ -92,7 +120,7 @@ public enum ComplianceRenderer {
             o.verdict.rawValue, o.deadline.map { RFC3339.format($0) } ?? "",
             o.lateBy.map { String(Int64($0.rounded())) } ?? "", o.evidence.joined(separator: " "),
             o.missing.joined(separator: "; "), o.reason ?? "", o.attestedLate ? "true" : "false",
-            String(r.digest.position), r.digest.hash,
+            String(r.digest.position), r.digest.hash, Fmt.findingsCell(o.findings),
         ]) + "\n"
     }
 
@@ -142,7 +170,8 @@ public enum ComplianceRenderer {
     /// those rows, when the caller worked them out while collecting them.
     static func periodText(_ p: PeriodSummary, markdown: Bool, out: TextSink,
                            caseRows: TextTable.Rows, violationRows: TextTable.Rows,
-                           caseWidths: TextTable.Widths? = nil, violationWidths: TextTable.Widths? = nil) {
+                           caseWidths: TextTable.Widths? = nil, violationWidths: TextTable.Widths? = nil,
+                           findingRows: TextTable.Rows? = nil) {
         let tz = zone(p)
         let rateHeader = ["", "RATE", "MET", "LATE", "PARTIAL", "MISSED", "PENDING", "N/A"]
         func table(_ header: [String], _ rows: TextTable.Rows, _ known: TextTable.Widths? = nil) {
@@ -169,6 +198,11 @@ public enum ComplianceRenderer {
         out.add("\n")
         out.add(h("Violations"))
         if p.totals.totals.violations == 0 { out.add("None.\n") } else { table(violationHeader, violationRows, violationWidths) }
+        if let findingRows {
+            // Logins, provenance and late recording (docs/policy.md, "Findings").
+            out.add("\n" + h("Findings"))
+            table(["CASE", "FINDING"], findingRows)
+        }
         if !p.unjudged.isEmpty {
             out.add("\n" + h("Not judged"))
             out.add(p.unjudged.map { "- \($0.caseID): \(Visible.escape($0.reason))" }.joined(separator: "\n") + "\n")

@@ -54,9 +54,43 @@ public enum Fmt {
         var parts: [String] = []
         if let lateBy = o.lateBy, lateBy > 0 { parts.append("late by \(duration(lateBy))") }
         if !o.missing.isEmpty { parts.append("missing: " + o.missing.joined(separator: ", ")) }
-        if let reason = o.reason { parts.append(reason) }
+        // A login reason is also in `missing`: said once.
+        if let reason = o.reason, !o.missing.contains(reason) { parts.append(reason) }
         if o.attestedLate { parts.append("attested late") }
+        if let late = o.findings.filter({ $0.kind == .recordedAfterDeadline }).max(by: { ($0.seconds ?? 0) < ($1.seconds ?? 0) }) {
+            parts.append(late.detail)
+        }
         return parts.joined(separator: "; ")
+    }
+
+    /// A case's findings, one line each ("login_mismatch #5: actor sean-good
+    /// recorded by login bob"), except unbound logins: one line for all of
+    /// them ("unbound_login: 3 action(s) by people the directory lists no
+    /// login for: sean-good, max-eng"), so a directory without logins does
+    /// not flood the report. `identityOnly`: logins and provenance only.
+    public static func findingLines(_ findings: [Finding], _ positions: [String: Int64], identityOnly: Bool = false) -> [String] {
+        var lines: [String] = []
+        var unbound: [String] = []
+        var unboundCount = 0
+        for f in findings where !identityOnly || f.isIdentity {
+            if f.kind == .unboundLogin {
+                unboundCount += 1
+                let actor = String(f.detail.prefix { $0 != " " })
+                if !unbound.contains(actor) { unbound.append(actor) }
+                continue
+            }
+            let event = f.eventID.map { id in " " + (positions[id].map { "#\($0)" } ?? id) } ?? ""
+            lines.append("\(f.kind.rawValue)\(event): \(f.detail)")
+        }
+        if unboundCount > 0 {
+            lines.append("\(Finding.Kind.unboundLogin.rawValue): \(unboundCount) action(s) by people the directory lists no login for: \(unbound.joined(separator: ", "))")
+        }
+        return lines
+    }
+
+    /// An obligation's findings for a CSV cell: "kind: detail" joined by "; ".
+    public static func findingsCell(_ findings: [Finding]) -> String {
+        findings.map { "\($0.kind.rawValue): \($0.detail)" }.joined(separator: "; ")
     }
 
     public static func verdictLabel(_ v: Verdict) -> String {

@@ -90,21 +90,36 @@ public final class PeriodStreamRenderer {
             var row = ComplianceRenderer.caseRow(c, .gmt)
             row[3] = c.evaluation.openedAt.map { String($0.timeIntervalSince1970.bitPattern) } ?? ""
             let violations = ComplianceRenderer.violationRows(c)
-            rows = [row] + violations
+            // The record: the case row (and how many violation rows follow),
+            // the violation rows, then the case's finding rows.
+            let findings = findingRows(c)
+            if !findings.isEmpty { hasFindings = true }
+            rows = [row + [String(violations.count)]] + violations + findings
             if layout == .table {
                 for (i, cell) in row.enumerated() where i != 3 { caseWidths.add(cell, column: i) }
                 violations.forEach { violationWidths.add($0) }
                 opened.append(c.evaluation.openedAt)
             }
         case .json:
-            rows = [[ComplianceRenderer.json(c).jsonText()]]
+            // The case's JSON, then (for an audit) its identity finding rows.
+            rows = [[ComplianceRenderer.json(c).jsonText()]] + (audit == nil ? [] : findingRows(c))
+            if rows.count > 1 { hasFindings = true }
         case .csv:
-            rows = [[c.evaluation.obligations.map { ComplianceRenderer.csvRow(c, $0) }.joined()]]
+            rows = [[ComplianceRenderer.csvRows(c)]]
         }
         if records.count <= index {
             records.append(contentsOf: repeatElement((offset: Int64(-1), length: 0), count: index + 1 - records.count))
         }
         records[index] = try spool.write(rows)
+    }
+
+    /// Some case has finding rows (the Findings / Identity and provenance section is written).
+    private var hasFindings = false
+
+    /// [case, finding line] per finding line of the case: every finding for
+    /// compliance, logins and provenance only for an audit.
+    private func findingRows(_ c: CaseReport) -> [[String]] {
+        Fmt.findingLines(c.evaluation.findings, c.positions, identityOnly: audit != nil).map { [c.evaluation.caseID, $0] }
     }
 
     /// Writes the whole output, in pieces of about 64 KiB, to `write`.
@@ -127,11 +142,17 @@ public final class PeriodStreamRenderer {
         let caseRows: TextTable.Rows = { body in
             forEachCase { rows in
                 var row = rows[0]
+                row.removeLast()
                 row[3] = Fmt.time(UInt64(row[3]).map { Date(timeIntervalSince1970: Double(bitPattern: $0)) }, tz)
                 body(row)
             }
         }
-        let violationRows: TextTable.Rows = { body in forEachCase { rows in rows.dropFirst().forEach(body) } }
+        let violationRows: TextTable.Rows = { body in
+            forEachCase { rows in rows[1..<(1 + (Int(rows[0].last ?? "") ?? 0))].forEach(body) }
+        }
+        let findingRows: TextTable.Rows? = !hasFindings ? nil : { body in
+            forEachCase { rows in rows[(1 + (Int(rows[0].last ?? "") ?? 0))...].forEach(body) }
+        }
         switch layout {
         case .table, .markdown:
             var caseWidths = caseWidths
@@ -139,17 +160,20 @@ public final class PeriodStreamRenderer {
             ComplianceRenderer.periodText(
                 summary, markdown: layout == .markdown, out: out, caseRows: caseRows, violationRows: violationRows,
                 caseWidths: layout == .table ? caseWidths : nil,
-                violationWidths: layout == .table ? violationWidths : nil)
+                violationWidths: layout == .table ? violationWidths : nil, findingRows: findingRows)
         case .auditMarkdown, .auditHTML:
             AuditRenderer.write(summary, audit!, html: layout == .auditHTML, out: out, caseRows: caseRows,
-                                violationRows: violationRows)
+                                violationRows: violationRows, findingRows: findingRows)
         case .json:
             // One object, keys in sorted order as `JSONValue.jsonText` writes
             // them; the cases, already JSON text, streamed in their place.
             var fields = ComplianceRenderer.jsonFields(summary)
             if let audit { fields.merge(AuditRenderer.jsonFields(summary, audit)) { _, added in added } }
+            // An audit's identity findings, streamed from the cases' records.
+            let identityKey = "identity_and_provenance"
+            let streamed = ["cases"] + (audit == nil ? [] : [identityKey])
             out.add("{")
-            for (i, key) in (Array(fields.keys) + ["cases"]).sorted().enumerated() {
+            for (i, key) in (Array(fields.keys) + streamed).sorted().enumerated() {
                 out.add { b in
                     if i > 0 { b.append(0x2C) }
                     JSONValue.writeString(key, to: &b)
@@ -157,6 +181,17 @@ public final class PeriodStreamRenderer {
                 }
                 if let value = fields[key] {
                     out.add { value.write(to: &$0) }
+                } else if key == identityKey {
+                    out.add("[")
+                    var first = true
+                    forEachCase { rows in
+                        for row in rows.dropFirst() {
+                            let item: JSONValue = .object(["case": .string(row[0]), "finding": .string(row[1])])
+                            out.add(first ? item.jsonText() : "," + item.jsonText())
+                            first = false
+                        }
+                    }
+                    out.add("]")
                 } else {
                     out.add("[")
                     var first = true

@@ -77,19 +77,39 @@ public enum ReviewRenderer {
         let tz = r.report.policyTimeZone
         return r.report.events.map { e in
             ["#\(e.position)", e.id, e.type, Fmt.time(e.occurredAt, tz), Fmt.time(e.recordedAt, tz), e.actor,
-             (e.metadata["db_role"]?.stringValue ?? ""), sourceLabel(e), e.hash]
+             (e.login ?? ""), sourceLabel(e, r.provenance[e.id] ?? .typed), e.hash]
         }
     }
 
     /// Where the evidence came from, and whether its signature was verified
-    /// at the source (imports with --verify-signature).
-    static func sourceLabel(_ e: RecordedEvent) -> String {
-        switch e.metadata["import"]?["signature_verified"] {
-        case .bool(true): "\(e.source), signature verified"
-        case .bool(false): "\(e.source), not verified"
-        default: e.source
+    /// at the source (imports with --verify-signature, by a registered
+    /// importer login: `Provenance.of`).
+    static func sourceLabel(_ e: RecordedEvent, _ provenance: Provenance) -> String {
+        provenance.label(source: e.source)
+    }
+
+    /// The JSON of an event's provenance.
+    static func provenanceJSON(_ p: Provenance?) -> JSONValue {
+        switch p ?? .typed {
+        case .verified(let source, let secret):
+            .object(["status": .string("verified"), "source": .string(source), "secret_name": secret.map(JSONValue.string) ?? .null])
+        case .unverified(let reason): .object(["status": .string("unverified"), "reason": .string(reason)])
+        case .unsigned(let source): .object(["status": .string("unsigned"), "source": .string(source)])
+        case .typed: .object(["status": .string("typed")])
         }
     }
+
+    /// `signature_verified` as the review believes it: true only when verified.
+    static func signatureVerified(_ p: Provenance?) -> JSONValue {
+        switch p ?? .typed {
+        case .verified: .bool(true)
+        case .unverified, .unsigned: .bool(false)
+        case .typed: .null
+        }
+    }
+
+    /// The case's findings (`Fmt.findingLines`).
+    static func findingLines(_ r: Review) -> [String] { Fmt.findingLines(r.evaluation.findings, r.report.positions) }
 
     static let evidenceHeader = ["Position", "Event id", "Type", "Occurred", "Recorded", "Actor", "DB role", "Source", "SHA-256 chain hash"]
 
@@ -111,6 +131,10 @@ public enum ReviewRenderer {
         out += "## Compliance\n\n"
         out += MD.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], ComplianceRenderer.rows(r.report)) + "\n"
         out += ComplianceRenderer.summary(r.report.counts) + "\n\n"
+        let findings = findingLines(r)
+        if !findings.isEmpty {
+            out += "## Findings\n\n" + findings.map { "- \(MD.cell($0))\n" }.joined() + "\n"
+        }
         out += "## Evidence appendix\n\n" + MD.table(evidenceHeader, evidenceRows(r)) + "\n"
         out += "Ledger digest at this report: `{\"position\": \(r.report.digest.position), \"hash\": \"\(r.report.digest.hash)\"}`\n"
         return out
@@ -135,6 +159,10 @@ public enum ReviewRenderer {
         let classes: [String?] = r.evaluation.obligations.map { [.missed, .partial, .late].contains($0.verdict) ? $0.verdict.rawValue : nil }
         b += HTML.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], ComplianceRenderer.rows(r.report), classes: classes)
         b += "<p>\(HTML.esc(ComplianceRenderer.summary(r.report.counts)))</p>\n"
+        let findings = findingLines(r)
+        if !findings.isEmpty {
+            b += "<h2>Findings</h2>\n<ul>\n" + findings.map { "<li>\(HTML.esc($0))</li>\n" }.joined() + "</ul>\n"
+        }
         b += "<h2>Evidence appendix</h2>\n" + HTML.table(evidenceHeader, evidenceRows(r))
         b += "<p class=\"meta\">Ledger digest at this report: <code>{\"position\": \(r.report.digest.position), \"hash\": \"\(r.report.digest.hash)\"}</code></p>\n"
         return HTML.page(title: "Review \(r.evaluation.caseID)", body: b)
@@ -172,7 +200,8 @@ public enum ReviewRenderer {
             "evidence": .array(r.report.events.map { e in
                 .object(["position": .int(e.position), "id": .string(e.id), "type": .string(e.type),
                          "source": .string(e.source),
-                         "signature_verified": e.metadata["import"]?["signature_verified"] ?? .null,
+                         "signature_verified": signatureVerified(r.provenance[e.id]),
+                         "provenance": provenanceJSON(r.provenance[e.id]),
                          "hash": .string(e.hash), "previous_hash": .string(e.previousHash)])
             }),
             "ledger": r.report.digest.json,

@@ -37,6 +37,11 @@ public enum StatusRenderer {
             out += "\nINCOMPLETE (\(partial.count))\n"
             for o in partial { out += "  \(o.ruleID)\((o.occurrence.map { " [\(Fmt.occurrence($0, r.positions))]" } ?? "")): \(Fmt.detail(o))\n" }
         }
+        let findings = Fmt.findingLines(e.findings, r.positions)
+        if !findings.isEmpty {
+            out += "\nFINDINGS (\(findings.count))\n"
+            for line in findings { out += "  \(line)\n" }
+        }
         let c = r.counts
         out += "\nDone: \(c.met) met, \(c.late) late; \(c.notApplicable) not applicable"
         return out
