@@ -52,7 +52,8 @@ struct LoginBindingCLITests {
         }
         yaml += "\nservice_logins:\n  - {login: \(l.importer), sources: [servicenow], name: ServiceNow importer}\n"
         #expect(yaml.contains("logins: [\(l.writer)]"))
-        let published = try ledger.publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil)
+        let published = try ledger.publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil,
+                                                  retroactiveReason: "test directory, effective before the test ran")
         #expect(published.warnings.isEmpty)
         return (db, l)
     }
@@ -200,7 +201,8 @@ struct LoginBindingCLITests {
           - {handle: sean-good, roles: [system-owner], logins: [\(l.owner)]}
           - {handle: max-eng, roles: [uf-oncall], logins: [\(l.owner)]}
         """
-        let published = try ledger.publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil)
+        let published = try ledger.publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil,
+                                                  retroactiveReason: "test directory, effective before the test ran")
         #expect(published.warnings == ["login '\(l.owner)' is shared (listed for sean-good, max-eng): its actions are not trusted"])
         // policy check against the ledger's latest directory reports it too.
         let check = try db.session().checkPolicy(yaml: Policy.defaultPolicyYAML, directory: .ledger)
