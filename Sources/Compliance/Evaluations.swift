@@ -45,6 +45,8 @@ public struct CaseReport: Sendable {
     public let policyTimeZone: TimeZone
     /// Event positions by id, to show evidence compactly.
     public let positions: [String: Int64]
+    /// The verification of the chain it was judged from (nil: not verified).
+    public var chain: ChainCheck?
 
     public init(evaluation: CaseEvaluation, events: [RecordedEvent], digest: Digest, policyTimeZone: TimeZone) {
         self.evaluation = evaluation
@@ -97,6 +99,8 @@ public struct PeriodReport: Sendable {
     /// Cases that could not be judged (no policy in force when opened).
     public let unjudged: [(caseID: String, reason: String)]
     public let policyPublications: [ReferenceData.Publication]
+    /// The verification of the chain it was judged from (nil: not verified).
+    public var chain: ChainCheck?
 
     /// The counts of `cases`, accumulated as a streamed period does.
     public var periodTotals: PeriodTotals {
@@ -175,9 +179,13 @@ public struct PeriodSummary: Sendable {
     /// Cases that could not be judged (no policy in force when opened).
     public let unjudged: [(caseID: String, reason: String)]
     public let policyPublications: [ReferenceData.Publication]
+    /// The verification of the chain it was judged from (nil: not verified).
+    public var chain: ChainCheck?
 
     public init(from: Date, to: Date, asOf: Date, digest: Digest, totals: PeriodTotals,
-                unjudged: [(caseID: String, reason: String)], policyPublications: [ReferenceData.Publication]) {
+                unjudged: [(caseID: String, reason: String)], policyPublications: [ReferenceData.Publication],
+                chain: ChainCheck? = nil) {
+        self.chain = chain
         self.from = from
         self.to = to
         self.asOf = asOf
@@ -219,9 +227,11 @@ public enum Compliance {
     }
 
     /// `evaluateCase`, also returning the reference data it judged with.
-    public static func evaluateCaseWithReference(_ store: EventStore, caseID: String, asOf: Date? = nil) throws
+    /// `at`: the ledger position to judge at (nil: the current head).
+    public static func evaluateCaseWithReference(_ store: EventStore, caseID: String, asOf: Date? = nil,
+                                                 at: Digest? = nil) throws
         -> (report: CaseReport, reference: ReferenceData) {
-        let digest = try store.digest()
+        let digest = try at ?? store.digest()
         let reference = try ReferenceData.load(store, through: digest.position)
         let events = try store.events(caseID: caseID, through: digest.position)
         guard !events.isEmpty, !Catalog.referenceStreams.values.contains(caseID) else {
@@ -246,10 +256,10 @@ public enum Compliance {
     }
 
     /// Every case opened in [from, to).
-    public static func evaluatePeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil,
+    public static func evaluatePeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil, at: Digest? = nil,
                                       progress: (Int, Int) -> Void = { _, _ in }) throws -> PeriodReport {
         var reports: [Int: CaseReport] = [:]
-        let summary = try streamPeriod(store, from: from, to: to, asOf: asOf, progress: progress) { index, report in
+        let summary = try streamPeriod(store, from: from, to: to, asOf: asOf, at: at, progress: progress) { index, report in
             reports[index] = report
         }
         return PeriodReport(from: from, to: to, asOf: summary.asOf, digest: summary.digest,
@@ -261,11 +271,12 @@ public enum Compliance {
     /// (compacted, with its index in opening order; cases come in the order
     /// their last events were appended, see `EventStore.forEachCaseInOnePass`)
     /// and not kept: memory stays flat however many cases there are.
-    public static func streamPeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil,
+    /// `at`: the ledger position to judge at (nil: the current head).
+    public static func streamPeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil, at: Digest? = nil,
                                     threads: Int = Compliance.workerThreads(reserve: 0),
                                     progress: (Int, Int) -> Void = { _, _ in },
                                     _ body: (_ index: Int, _ report: CaseReport) throws -> Void) throws -> PeriodSummary {
-        let digest = try store.digest()
+        let digest = try at ?? store.digest()
         let reference = try ReferenceData.load(store, through: digest.position)
         let asOf = asOf ?? Date()
         let cases = try store.cases()

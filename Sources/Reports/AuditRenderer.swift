@@ -28,6 +28,9 @@ public enum AuditRenderer {
         return "TAMPERING DETECTED at position \(v.firstBadPosition ?? 0): \(v.problem ?? "")"
     }
 
+    /// The warning an audit whose chain did not verify opens with.
+    static let unverifiedBanner = "UNVERIFIED: the ledger's chain did not verify; nothing in this audit can be relied on until the tampering below is explained."
+
     static func policyRows(_ p: PeriodSummary) -> TextTable.Rows {
         let tz = ComplianceRenderer.zone(p)
         return { body in
@@ -72,10 +75,12 @@ public enum AuditRenderer {
             out.add(HTML.pageHead(title: "Compliance audit"))
             out.add("<h1>\(HTML.esc(title))</h1>\n")
             out.add("<p class=\"meta\">As of \(HTML.esc(Fmt.time(p.asOf, tz))); ledger position \(p.digest.position), hash <code>\(p.digest.hash)</code>.</p>\n")
+            if !a.verification.ok { out.add("<p class=\"bad\"><strong>\(HTML.esc(unverifiedBanner))</strong></p>\n") }
             out.add("<p class=\"\(a.verification.ok ? "ok" : "bad")\">\(HTML.esc(verificationLine(a)))</p>\n")
             out.add("<p>\(HTML.esc(overall))</p>\n")
         } else {
             out.add("# \(title)\n\n")
+            if !a.verification.ok { out.add("> **\(MD.cell(unverifiedBanner))**\n\n") }
             out.add("_As of \(Fmt.time(p.asOf, tz)); ledger position \(p.digest.position), hash \(p.digest.hash)._\n\n")
             out.add("**\(MD.cell(verificationLine(a)))**\n\n")
             out.add("\(overall)\n\n")
@@ -105,6 +110,7 @@ public enum AuditRenderer {
         if let problem = a.verification.problem { v["problem"] = .string(problem) }
         if let d = a.digestChecked { v["digest"] = d.json; v["digest_matched"] = .bool(a.verification.digestMatched ?? false) }
         return [
+            "verified": .bool(a.verification.ok),
             "verification": .object(v),
             "policy_publications": .array(p.policyPublications.map {
                 .object(["version": .string($0.version), "effective_from": .string(RFC3339.format($0.effectiveFrom)),

@@ -18,9 +18,25 @@ public enum ComplianceRenderer {
         case .table: table(report)
         case .markdown: markdown(report)
         case .json: json(report).jsonText() + "\n"
-        case .csv: csvHeader + report.evaluation.obligations.map { csvRow(report, $0) }.joined() 
+        case .csv: csvHeader + report.evaluation.obligations.map { csvRow(report, $0) + chainColumns(report.chain) + "\n" }.joined()
         }
     }
+
+    // MARK: The chain's verification (ChainCheck), in every format
+
+    /// The text line: "Chain verified: ..." or "CHAIN NOT VERIFIED: ...".
+    static func chainLine(_ c: ChainCheck?) -> String {
+        c?.line ?? "Chain not verified: no verification was run for this report."
+    }
+
+    /// The chain columns that end each CSV row (same values on every row).
+    static func chainColumns(_ c: ChainCheck?) -> String {
+        guard let c else { return ",,,,," }
+        return "," + CSV.row([c.verified ? "true" : "false", String(c.eventsChecked), String(c.lastPosition), c.lastHash,
+                              c.problem ?? ""])
+    }
+
+    static func chainJSON(_ c: ChainCheck?) -> JSONValue { c?.json ?? .null }
 
     static func heading(_ r: CaseReport) -> String {
         let e = r.evaluation
@@ -47,7 +63,7 @@ public enum ComplianceRenderer {
     }
 
     static func table(_ r: CaseReport) -> String {
-        var out = "Compliance of \(heading(r))\n\(provenance(r))\n\n"
+        var out = "Compliance of \(heading(r))\n\(provenance(r))\n\(chainLine(r.chain))\n\n"
         out += TextTable.render(["RULE", "OCCURRENCE", "VERDICT", "DEADLINE", "EVIDENCE", "DETAIL"], rows(r))
         out += "\n\(summary(r.counts))\n"
         if r.evaluation.obligations.contains(where: \.attestedLate) {
@@ -59,6 +75,7 @@ public enum ComplianceRenderer {
     static func markdown(_ r: CaseReport) -> String {
         var out = "## Compliance of \(MD.cell(heading(r)))\n\n"
         out += "_\(MD.cell(provenance(r)))_\n\n"
+        out += "**\(MD.cell(chainLine(r.chain)))**\n\n"
         out += MD.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], rows(r))
         out += "\n\(summary(r.counts))\n"
         return out
@@ -69,6 +86,7 @@ public enum ComplianceRenderer {
         o["ledger"] = r.digest.json
         o["summary"] = counts(r.counts)
         o["evidence_positions"] = .object(r.positions.mapValues { .int($0) })
+        o["chain_check"] = chainJSON(r.chain)
         return .object(o)
     }
 
@@ -83,8 +101,10 @@ public enum ComplianceRenderer {
 
     static let csvHeader = CSV.row(["case", "kind", "team", "policy_version", "rule", "occurrence", "verdict", "deadline",
                                     "late_by_seconds", "evidence", "missing", "reason", "attested_late",
-                                    "ledger_position", "ledger_hash"]) + "\n"
+                                    "ledger_position", "ledger_hash", "chain_verified", "chain_events_checked",
+                                    "chain_tip_position", "chain_tip_hash", "chain_problem"]) + "\n"
 
+    /// One obligation's CSV row, without the chain columns and the newline.
     static func csvRow(_ r: CaseReport, _ o: Obligation) -> String {
         let e = r.evaluation
         return CSV.row([
@@ -93,7 +113,7 @@ public enum ComplianceRenderer {
             o.lateBy.map { String(Int64($0.rounded())) } ?? "", o.evidence.joined(separator: " "),
             o.missing.joined(separator: "; "), o.reason ?? "", o.attestedLate ? "true" : "false",
             String(r.digest.position), r.digest.hash,
-        ]) + "\n"
+        ])
     }
 
     // MARK: A period
@@ -155,6 +175,7 @@ public enum ComplianceRenderer {
         let policies = versions.isEmpty ? "none" : versions.joined(separator: ", ")
         let line = "\(p.totals.cases) case(s) opened in the period; policy \(policies); as of \(Fmt.time(p.asOf, tz)); ledger position \(p.digest.position), hash \(p.digest.hash)"
         out.add((markdown ? "_\(MD.cell(line))_" : line) + "\n\n")
+        out.add((markdown ? "**\(MD.cell(chainLine(p.chain)))**" : chainLine(p.chain)) + "\n\n")
         out.add("Overall: \(summary(p.totals.totals))\n\n")
         out.add(h("By rule"))
         let byRule = rateRows(p.totals.ruleCounts.map { ($0.rule, $0.counts) })
@@ -186,6 +207,7 @@ public enum ComplianceRenderer {
             "by_rule": .array(p.totals.ruleCounts.map { .object(["rule": .string($0.rule), "counts": counts($0.counts)]) }),
             "by_team": .array(p.totals.teamCounts.map { .object(["team": .string($0.team), "counts": counts($0.counts)]) }),
             "not_judged": .array(p.unjudged.map { .object(["case": .string($0.caseID), "reason": .string($0.reason)]) }),
+            "chain_check": chainJSON(p.chain),
         ]
     }
 }

@@ -68,7 +68,7 @@ public final class PeriodStreamRenderer {
         let renderer = PeriodStreamRenderer(layout: layout, audit: audit, spool: Spool())
         let summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
                                     totals: report.periodTotals, unjudged: report.unjudged,
-                                    policyPublications: report.policyPublications)
+                                    policyPublications: report.policyPublications, chain: report.chain)
         let out = TextSink()
         // Only a spool's file I/O throws; this one is in memory.
         try! renderer.addAll(report.cases)
@@ -99,7 +99,8 @@ public final class PeriodStreamRenderer {
         case .json:
             rows = [[ComplianceRenderer.json(c).jsonText()]]
         case .csv:
-            rows = [[c.evaluation.obligations.map { ComplianceRenderer.csvRow(c, $0) }.joined()]]
+            // One field per obligation: the chain columns, known at the end, follow each.
+            rows = [c.evaluation.obligations.map { ComplianceRenderer.csvRow(c, $0) }]
         }
         if records.count <= index {
             records.append(contentsOf: repeatElement((offset: Int64(-1), length: 0), count: index + 1 - records.count))
@@ -170,7 +171,8 @@ public final class PeriodStreamRenderer {
             out.add("}\n")
         case .csv:
             out.add(ComplianceRenderer.csvHeader)
-            forEachCase { rows in out.add(rows[0][0]) }
+            let chain = ComplianceRenderer.chainColumns(summary.chain) + "\n"
+            forEachCase { rows in for row in rows[0] { out.add(row); out.add(chain) } }
         }
         if let failure { throw failure }
     }
