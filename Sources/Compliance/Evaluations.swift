@@ -47,6 +47,9 @@ public struct CaseReport: Sendable {
     public let positions: [String: Int64]
     /// The verification of the chain it was judged from (nil: not verified).
     public var chain: ChainCheck?
+    /// Events of the case (and of the reference streams) that could not be
+    /// decoded: skipped, listed in the report.
+    public var undecodable: [UndecodableEvent] = []
 
     public init(evaluation: CaseEvaluation, events: [RecordedEvent], digest: Digest, policyTimeZone: TimeZone) {
         self.evaluation = evaluation
@@ -101,6 +104,8 @@ public struct PeriodReport: Sendable {
     public let policyPublications: [ReferenceData.Publication]
     /// The verification of the chain it was judged from (nil: not verified).
     public var chain: ChainCheck?
+    /// Every event skipped because it could not be decoded, by position.
+    public var undecodable: [UndecodableEvent] = []
 
     /// The counts of `cases`, accumulated as a streamed period does.
     public var periodTotals: PeriodTotals {
@@ -181,6 +186,8 @@ public struct PeriodSummary: Sendable {
     public let policyPublications: [ReferenceData.Publication]
     /// The verification of the chain it was judged from (nil: not verified).
     public var chain: ChainCheck?
+    /// Every event skipped because it could not be decoded, by position.
+    public var undecodable: [UndecodableEvent] = []
 
     public init(from: Date, to: Date, asOf: Date, digest: Digest, totals: PeriodTotals,
                 unjudged: [(caseID: String, reason: String)], policyPublications: [ReferenceData.Publication],
@@ -233,14 +240,19 @@ public enum Compliance {
         -> (report: CaseReport, reference: ReferenceData) {
         let digest = try at ?? store.digest()
         let reference = try ReferenceData.load(store, through: digest.position)
-        let events = try store.events(caseID: caseID, through: digest.position)
-        guard !events.isEmpty, !Catalog.referenceStreams.values.contains(caseID) else {
+        let (events, decoded, undecodable) = try UndecodableEvent.events(store, caseID: caseID, through: digest.position,
+                                                                         catalog: true)
+        guard !events.isEmpty || !undecodable.isEmpty, !Catalog.referenceStreams.values.contains(caseID) else {
             throw ComplianceError.unknownCase(caseID)
         }
-        guard let report = judge(caseID: caseID, events: events, reference: reference, digest: digest,
+        guard var report = judge(caseID: caseID, events: events, decoded: decoded, reference: reference, digest: digest,
                                  asOf: asOf ?? Date()) else {
+            if !undecodable.isEmpty {
+                throw ComplianceError(code: .noPolicy, message: "case: '\(printable(caseID))' cannot be judged: \(undecodable.map(\.line).joined(separator: "; "))")
+            }
             throw ComplianceError.noPolicy(caseID)
         }
+        report.undecodable = reference.undecodable + undecodable
         return (report, reference)
     }
 
@@ -264,7 +276,7 @@ public enum Compliance {
         }
         return PeriodReport(from: from, to: to, asOf: summary.asOf, digest: summary.digest,
                             cases: reports.keys.sorted().map { reports[$0]! }, unjudged: summary.unjudged,
-                            policyPublications: summary.policyPublications)
+                            policyPublications: summary.policyPublications, undecodable: summary.undecodable)
     }
 
     /// Every case opened in [from, to), handed to `body` as it is judged
@@ -289,15 +301,20 @@ public enum Compliance {
         var done = 0
         // Cases are parsed and judged on worker threads while this one reads
         // the next ones; results come back here in the order read.
-        let judging = OrderedWork<(String, [StoredEvent]), (String, Result<CaseReport?, any Error>)>(threads: threads) { caseID, stored in
-            (caseID, Result {
-                let events = try stored.map { try $0.decoded() }
-                return judge(caseID: caseID, events: events, reference: reference, digest: digest, asOf: asOf, compact: true)
-            })
+        // Undecodable events are skipped and listed (the reference streams' first).
+        var undecodable = reference.undecodable
+        let judging = OrderedWork<(String, [StoredEvent]), (String, Result<CaseReport?, any Error>, [UndecodableEvent])>(threads: threads) { caseID, stored in
+            let (events, decoded, skipped) = UndecodableEvent.decode(stored, catalog: true)
+            return (caseID, Result {
+                judge(caseID: caseID, events: events, decoded: decoded, reference: reference, digest: digest, asOf: asOf,
+                      compact: true)
+            }, skipped)
         }
-        func consume(_ result: (String, Result<CaseReport?, any Error>)) throws {
+        func consume(_ result: (String, Result<CaseReport?, any Error>, [UndecodableEvent])) throws {
             let caseID = result.0
-            let report = try result.1.get()
+            var report = try result.1.get()
+            undecodable += result.2
+            report?.undecodable = result.2
             if let report, let index = order[caseID] {
                 totals.add(report, index: index)
                 try body(index, report)
@@ -312,8 +329,10 @@ public enum Compliance {
             try judging.submit((caseID, stored), consume)
         }
         try judging.finish(consume)
-        return PeriodSummary(from: from, to: to, asOf: asOf, digest: digest, totals: totals, unjudged: unjudged,
-                             policyPublications: reference.policyPublications)
+        var summary = PeriodSummary(from: from, to: to, asOf: asOf, digest: digest, totals: totals, unjudged: unjudged,
+                                    policyPublications: reference.policyPublications)
+        summary.undecodable = undecodable.sorted { $0.position < $1.position }
+        return summary
     }
 
     /// `decoded`: `decodeAll(events)`, when the caller has it.

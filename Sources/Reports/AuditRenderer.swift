@@ -97,6 +97,12 @@ public enum AuditRenderer {
         }
         heading("Policy versions published")
         table(policyHeader, policyRows(p))
+        if !p.undecodable.isEmpty {
+            heading(ComplianceRenderer.undecodableTitle)
+            table(["Position", "Event id", "Type", "Case", "Why"], { body in
+                for u in p.undecodable { body([String(u.position), u.id, u.type, u.caseID, u.reason]) }
+            })
+        }
         out.add(html ? "<p class=\"meta\">\(note)</p>\n" + HTML.pageTail : "\(note)\n")
     }
 

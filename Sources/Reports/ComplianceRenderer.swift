@@ -38,6 +38,21 @@ public enum ComplianceRenderer {
 
     static func chainJSON(_ c: ChainCheck?) -> JSONValue { c?.json ?? .null }
 
+    // MARK: Undecodable events (skipped, listed when there are any)
+
+    static let undecodableTitle = "Undecodable events (skipped)"
+
+    /// The list as text or Markdown lines; empty when there are none.
+    static func undecodableLines(_ list: [UndecodableEvent], markdown: Bool) -> String {
+        guard !list.isEmpty else { return "" }
+        let title = markdown ? "### \(undecodableTitle)\n\n" : "\(undecodableTitle)\n\(String(repeating: "-", count: undecodableTitle.count))\n"
+        return title + list.map { "- " + (markdown ? MD.cell($0.line) : $0.line) }.joined(separator: "\n") + "\n"
+    }
+
+    static func undecodableJSON(_ list: [UndecodableEvent], into o: inout [String: JSONValue]) {
+        if !list.isEmpty { o["undecodable_events"] = .array(list.map(\.json)) }
+    }
+
     static func heading(_ r: CaseReport) -> String {
         let e = r.evaluation
         var parts = [e.kind?.rawValue.replacingOccurrences(of: "_", with: " ") ?? "case"]
@@ -66,6 +81,7 @@ public enum ComplianceRenderer {
         var out = "Compliance of \(heading(r))\n\(provenance(r))\n\(chainLine(r.chain))\n\n"
         out += TextTable.render(["RULE", "OCCURRENCE", "VERDICT", "DEADLINE", "EVIDENCE", "DETAIL"], rows(r))
         out += "\n\(summary(r.counts))\n"
+        if !r.undecodable.isEmpty { out += "\n" + undecodableLines(r.undecodable, markdown: false) }
         if r.evaluation.obligations.contains(where: \.attestedLate) {
             out += "attested late: the evidence was recorded in the ledger more than 24 hours after it occurred.\n"
         }
@@ -78,6 +94,7 @@ public enum ComplianceRenderer {
         out += "**\(MD.cell(chainLine(r.chain)))**\n\n"
         out += MD.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], rows(r))
         out += "\n\(summary(r.counts))\n"
+        if !r.undecodable.isEmpty { out += "\n" + undecodableLines(r.undecodable, markdown: true) }
         return out
     }
 
@@ -87,6 +104,7 @@ public enum ComplianceRenderer {
         o["summary"] = counts(r.counts)
         o["evidence_positions"] = .object(r.positions.mapValues { .int($0) })
         o["chain_check"] = chainJSON(r.chain)
+        undecodableJSON(r.undecodable, into: &o)
         return .object(o)
     }
 
@@ -194,12 +212,13 @@ public enum ComplianceRenderer {
             out.add("\n" + h("Not judged"))
             out.add(p.unjudged.map { "- \($0.caseID): \($0.reason)" }.joined(separator: "\n") + "\n")
         }
+        if !p.undecodable.isEmpty { out.add("\n" + undecodableLines(p.undecodable, markdown: markdown)) }
     }
 
     /// The period's top-level JSON fields but "cases", which the period
     /// renderer streams in their place.
     static func jsonFields(_ p: PeriodSummary) -> [String: JSONValue] {
-        [
+        var o: [String: JSONValue] = [
             "from": .string(RFC3339.format(p.from)), "to": .string(RFC3339.format(p.to)),
             "as_of": .string(RFC3339.format(p.asOf)), "ledger": p.digest.json,
             "policy_versions": .array(p.totals.policyVersionsUsed.map(JSONValue.string)),
@@ -209,5 +228,7 @@ public enum ComplianceRenderer {
             "not_judged": .array(p.unjudged.map { .object(["case": .string($0.caseID), "reason": .string($0.reason)]) }),
             "chain_check": chainJSON(p.chain),
         ]
+        undecodableJSON(p.undecodable, into: &o)
+        return o
     }
 }

@@ -66,9 +66,10 @@ public final class PeriodStreamRenderer {
     /// A whole period rendered into a String: this renderer, its spool in memory.
     static func render(_ report: PeriodReport, layout: Layout, audit: AuditFacts? = nil) -> String {
         let renderer = PeriodStreamRenderer(layout: layout, audit: audit, spool: Spool())
-        let summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
+        var summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
                                     totals: report.periodTotals, unjudged: report.unjudged,
                                     policyPublications: report.policyPublications, chain: report.chain)
+        summary.undecodable = report.undecodable
         let out = TextSink()
         // Only a spool's file I/O throws; this one is in memory.
         try! renderer.addAll(report.cases)

@@ -112,6 +112,10 @@ public enum ReviewRenderer {
         out += "## Compliance\n\n"
         out += MD.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], ComplianceRenderer.rows(r.report)) + "\n"
         out += ComplianceRenderer.summary(r.report.counts) + "\n\n"
+        if !r.report.undecodable.isEmpty {
+            out += "## \(ComplianceRenderer.undecodableTitle)\n\n"
+            out += r.report.undecodable.map { "- " + MD.cell($0.line) }.joined(separator: "\n") + "\n\n"
+        }
         out += "## Evidence appendix\n\n" + MD.table(evidenceHeader, evidenceRows(r)) + "\n"
         out += "Ledger digest at this report: `{\"position\": \(r.report.digest.position), \"hash\": \"\(r.report.digest.hash)\"}`\n"
         return out
@@ -137,6 +141,11 @@ public enum ReviewRenderer {
         let classes: [String?] = r.evaluation.obligations.map { [.missed, .partial, .late].contains($0.verdict) ? $0.verdict.rawValue : nil }
         b += HTML.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], ComplianceRenderer.rows(r.report), classes: classes)
         b += "<p>\(HTML.esc(ComplianceRenderer.summary(r.report.counts)))</p>\n"
+        if !r.report.undecodable.isEmpty {
+            b += "<h2>\(ComplianceRenderer.undecodableTitle)</h2>\n"
+                + HTML.table(["Position", "Event id", "Type", "Case", "Why"],
+                             r.report.undecodable.map { [String($0.position), $0.id, $0.type, $0.caseID, $0.reason] })
+        }
         b += "<h2>Evidence appendix</h2>\n" + HTML.table(evidenceHeader, evidenceRows(r))
         b += "<p class=\"meta\">Ledger digest at this report: <code>{\"position\": \(r.report.digest.position), \"hash\": \"\(r.report.digest.hash)\"}</code></p>\n"
         return HTML.page(title: "Review \(r.evaluation.caseID)", body: b)
