@@ -50,6 +50,10 @@ public struct CaseReport: Sendable {
     /// Events of the case (and of the reference streams) that could not be
     /// decoded: skipped, listed in the report.
     public var undecodable: [UndecodableEvent] = []
+    /// Retroactive publications that re-judge this case (it was in the
+    /// ledger before they were recorded, and opened on or after their
+    /// effective date).
+    public var retroactive: [PublicationRecord] = []
 
     public init(evaluation: CaseEvaluation, events: [RecordedEvent], digest: Digest, policyTimeZone: TimeZone) {
         self.evaluation = evaluation
@@ -106,6 +110,9 @@ public struct PeriodReport: Sendable {
     public var chain: ChainCheck?
     /// Every event skipped because it could not be decoded, by position.
     public var undecodable: [UndecodableEvent] = []
+    /// The policy and directory publications and retractions recorded or
+    /// effective in the period.
+    public var publications: [PublicationRecord] = []
 
     /// The counts of `cases`, accumulated as a streamed period does.
     public var periodTotals: PeriodTotals {
@@ -188,6 +195,11 @@ public struct PeriodSummary: Sendable {
     public var chain: ChainCheck?
     /// Every event skipped because it could not be decoded, by position.
     public var undecodable: [UndecodableEvent] = []
+    /// The policy and directory publications and retractions recorded or
+    /// effective in the period.
+    public var publications: [PublicationRecord] = []
+    /// Cases re-judged by a retroactive publication: the case and the publication's event.
+    public var retroactiveCases: [(caseID: String, publication: String)] = []
 
     public init(from: Date, to: Date, asOf: Date, digest: Digest, totals: PeriodTotals,
                 unjudged: [(caseID: String, reason: String)], policyPublications: [ReferenceData.Publication],
@@ -276,7 +288,8 @@ public enum Compliance {
         }
         return PeriodReport(from: from, to: to, asOf: summary.asOf, digest: summary.digest,
                             cases: reports.keys.sorted().map { reports[$0]! }, unjudged: summary.unjudged,
-                            policyPublications: summary.policyPublications, undecodable: summary.undecodable)
+                            policyPublications: summary.policyPublications, undecodable: summary.undecodable,
+                            publications: summary.publications)
     }
 
     /// Every case opened in [from, to), handed to `body` as it is judged
@@ -303,6 +316,7 @@ public enum Compliance {
         // the next ones; results come back here in the order read.
         // Undecodable events are skipped and listed (the reference streams' first).
         var undecodable = reference.undecodable
+        var retroactiveCases: [(caseID: String, publication: String)] = []
         let judging = OrderedWork<(String, [StoredEvent]), (String, Result<CaseReport?, any Error>, [UndecodableEvent])>(threads: threads) { caseID, stored in
             let (events, decoded, skipped) = UndecodableEvent.decode(stored, catalog: true)
             return (caseID, Result {
@@ -315,6 +329,7 @@ public enum Compliance {
             var report = try result.1.get()
             undecodable += result.2
             report?.undecodable = result.2
+            for p in report?.retroactive ?? [] { retroactiveCases.append((caseID, p.eventID)) }
             if let report, let index = order[caseID] {
                 totals.add(report, index: index)
                 try body(index, report)
@@ -332,6 +347,10 @@ public enum Compliance {
         var summary = PeriodSummary(from: from, to: to, asOf: asOf, digest: digest, totals: totals, unjudged: unjudged,
                                     policyPublications: reference.policyPublications)
         summary.undecodable = undecodable.sorted { $0.position < $1.position }
+        summary.publications = reference.records.filter {
+            ($0.recordedAt >= from && $0.recordedAt < to) || ($0.effectiveFrom.map { $0 >= from && $0 < to } ?? false)
+        }
+        summary.retroactiveCases = retroactiveCases.sorted { ($0.caseID, $0.publication) < ($1.caseID, $1.publication) }
         return summary
     }
 
@@ -343,9 +362,12 @@ public enum Compliance {
                                         directories: reference.directories, asOf: asOf),
               let opened = evaluation.openedAt,
               let policy = reference.policies.inForce(at: opened)?.policy else { return nil }
-        if compact {
-            return CaseReport(compacting: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
+        var report = compact
+            ? CaseReport(compacting: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
+            : CaseReport(evaluation: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
+        if let opening = events.first, !reference.records.isEmpty {
+            report.retroactive = reference.records.filter { $0.rejudges(openedAt: opened, openingRecorded: opening.recordedAt) }
         }
-        return CaseReport(evaluation: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
+        return report
     }
 }

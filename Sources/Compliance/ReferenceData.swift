@@ -12,6 +12,9 @@ public struct ReferenceData: Sendable {
     public let directoryPublications: [Publication]
     /// Events of the reference streams that could not be decoded: skipped.
     public var undecodable: [UndecodableEvent] = []
+    /// Every publication and retraction of the reference streams, with who,
+    /// when and what changed, in position order.
+    public var records: [PublicationRecord] = []
 
     public struct Publication: Sendable {
         public let version: String
@@ -56,7 +59,9 @@ public struct ReferenceData: Sendable {
         }
         return ReferenceData(policies: PolicyHistory(policies), directories: DirectoryHistory(directories),
                              policyPublications: policyPublications, directoryPublications: directoryPublications,
-                             undecodable: undecodable.sorted { $0.position < $1.position })
+                             undecodable: undecodable.sorted { $0.position < $1.position },
+                             records: PublicationRecord.records(policyStream: policyStream.events,
+                                                                directoryStream: directoryStream.events))
     }
 
     /// Reference publications retracted within their own streams.

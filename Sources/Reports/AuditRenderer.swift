@@ -97,6 +97,18 @@ public enum AuditRenderer {
         }
         heading("Policy versions published")
         table(policyHeader, policyRows(p))
+        heading("Policy and directory publications and retractions")
+        if p.publications.isEmpty {
+            out.add(html ? "<p>None in the period.</p>\n" : "None in the period.\n\n")
+        } else {
+            table(ComplianceRenderer.publicationHeader, { body in
+                for record in p.publications { body(ComplianceRenderer.publicationRow(record, tz)) }
+            })
+        }
+        if !p.retroactiveCases.isEmpty {
+            heading("Cases re-judged by retroactive publications")
+            table(["Case", "Publication event"], { body in for c in p.retroactiveCases { body([c.caseID, c.publication]) } })
+        }
         if !p.undecodable.isEmpty {
             heading(ComplianceRenderer.undecodableTitle)
             table(["Position", "Event id", "Type", "Case", "Why"], { body in
@@ -117,6 +129,7 @@ public enum AuditRenderer {
         if let d = a.digestChecked { v["digest"] = d.json; v["digest_matched"] = .bool(a.verification.digestMatched ?? false) }
         return [
             "verified": .bool(a.verification.ok),
+            "publications": .array(p.publications.map(\.json)),
             "verification": .object(v),
             "policy_publications": .array(p.policyPublications.map {
                 .object(["version": .string($0.version), "effective_from": .string(RFC3339.format($0.effectiveFrom)),

@@ -49,6 +49,23 @@ public enum ComplianceRenderer {
         return title + list.map { "- " + (markdown ? MD.cell($0.line) : $0.line) }.joined(separator: "\n") + "\n"
     }
 
+    // MARK: Retroactive publications and the publications of a period
+
+    /// One line per retroactive publication that re-judges the case.
+    static func retroactiveLines(_ list: [PublicationRecord], _ tz: TimeZone) -> [String] {
+        list.map { p in
+            "Re-judged by a retroactive publication: \(p.name), effective \(Fmt.time(p.effectiveFrom, tz)), recorded \(Fmt.time(p.recordedAt, tz)) by login \(p.login ?? "unknown") (actor \(p.actor)): \(p.retroactiveReason ?? "")"
+        }
+    }
+
+    static let publicationHeader = ["Position", "Kind", "Recorded", "Effective from", "Login", "Actor", "Retroactive", "Changes"]
+
+    static func publicationRow(_ p: PublicationRecord, _ tz: TimeZone) -> [String] {
+        [String(p.position), p.kind == .policy ? "policy v\(p.version ?? "?")" : p.kind == .retraction ? "retraction of \(p.retracts ?? "?") (\(p.stream))" : "directory",
+         Fmt.time(p.recordedAt, tz), Fmt.time(p.effectiveFrom, tz), p.login ?? "unknown", p.actor,
+         p.retroactiveReason.map { "yes: \($0)" } ?? "no", p.changes.joined(separator: "; ")]
+    }
+
     static func undecodableJSON(_ list: [UndecodableEvent], into o: inout [String: JSONValue]) {
         if !list.isEmpty { o["undecodable_events"] = .array(list.map(\.json)) }
     }
@@ -82,6 +99,7 @@ public enum ComplianceRenderer {
         out += TextTable.render(["RULE", "OCCURRENCE", "VERDICT", "DEADLINE", "EVIDENCE", "DETAIL"], rows(r))
         out += "\n\(summary(r.counts))\n"
         if !r.undecodable.isEmpty { out += "\n" + undecodableLines(r.undecodable, markdown: false) }
+        for line in retroactiveLines(r.retroactive, r.policyTimeZone) { out += line + "\n" }
         if r.evaluation.obligations.contains(where: \.attestedLate) {
             out += "attested late: the evidence was recorded in the ledger more than 24 hours after it occurred.\n"
         }
@@ -95,6 +113,7 @@ public enum ComplianceRenderer {
         out += MD.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], rows(r))
         out += "\n\(summary(r.counts))\n"
         if !r.undecodable.isEmpty { out += "\n" + undecodableLines(r.undecodable, markdown: true) }
+        for line in retroactiveLines(r.retroactive, r.policyTimeZone) { out += "\n**\(MD.cell(line))**\n" }
         return out
     }
 
@@ -105,6 +124,7 @@ public enum ComplianceRenderer {
         o["evidence_positions"] = .object(r.positions.mapValues { .int($0) })
         o["chain_check"] = chainJSON(r.chain)
         undecodableJSON(r.undecodable, into: &o)
+        if !r.retroactive.isEmpty { o["retroactive_publications"] = .array(r.retroactive.map(\.json)) }
         return .object(o)
     }
 
@@ -213,6 +233,11 @@ public enum ComplianceRenderer {
             out.add(p.unjudged.map { "- \($0.caseID): \($0.reason)" }.joined(separator: "\n") + "\n")
         }
         if !p.undecodable.isEmpty { out.add("\n" + undecodableLines(p.undecodable, markdown: markdown)) }
+        if !p.retroactiveCases.isEmpty {
+            out.add("\n" + h("Re-judged by retroactive publications"))
+            out.add(p.retroactiveCases.map { "- \(markdown ? MD.cell($0.caseID) : $0.caseID): publication \($0.publication)" }
+                .joined(separator: "\n") + "\n")
+        }
     }
 
     /// The period's top-level JSON fields but "cases", which the period
@@ -229,6 +254,9 @@ public enum ComplianceRenderer {
             "chain_check": chainJSON(p.chain),
         ]
         undecodableJSON(p.undecodable, into: &o)
+        if !p.retroactiveCases.isEmpty {
+            o["retroactive_cases"] = .array(p.retroactiveCases.map { .object(["case": .string($0.caseID), "publication": .string($0.publication)]) })
+        }
         return o
     }
 }

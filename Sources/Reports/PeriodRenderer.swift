@@ -70,6 +70,9 @@ public final class PeriodStreamRenderer {
                                     totals: report.periodTotals, unjudged: report.unjudged,
                                     policyPublications: report.policyPublications, chain: report.chain)
         summary.undecodable = report.undecodable
+        summary.publications = report.publications
+        summary.retroactiveCases = report.cases.flatMap { c in c.retroactive.map { (c.evaluation.caseID, $0.eventID) } }
+            .sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { (caseID: $0.0, publication: $0.1) }
         let out = TextSink()
         // Only a spool's file I/O throws; this one is in memory.
         try! renderer.addAll(report.cases)

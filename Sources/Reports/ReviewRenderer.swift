@@ -103,6 +103,7 @@ public enum ReviewRenderer {
         var out = "# Post-incident review: \(MD.cell(r.evaluation.caseID))\(r.title.map { " — \(MD.cell($0))" } ?? "")\n\n"
         out += "_\(MD.cell(provenance(r)))_\n\n"
         out += "**\(MD.cell(ComplianceRenderer.chainLine(r.report.chain)))**\n\n"
+        for line in ComplianceRenderer.retroactiveLines(r.report.retroactive, r.report.policyTimeZone) { out += "**\(MD.cell(line))**\n\n" }
         out += "## Summary and impact\n\n" + MD.table(["Item", "Value"], summaryRows(r)) + "\n"
         out += "## Key figures\n\n" + MD.table(["Figure", "Value"], figureRows(r)) + "\n"
         if !r.firstNotifications.isEmpty {
@@ -128,6 +129,7 @@ public enum ReviewRenderer {
         var b = "<h1>Post-incident review: \(HTML.esc(r.evaluation.caseID))\(r.title.map { " — \(HTML.esc($0))" } ?? "")</h1>\n"
         b += "<p class=\"meta\">\(HTML.esc(provenance(r)))</p>\n"
         b += "<p class=\"\(r.report.chain?.verified == true ? "ok" : "bad")\">\(HTML.esc(ComplianceRenderer.chainLine(r.report.chain)))</p>\n"
+        for line in ComplianceRenderer.retroactiveLines(r.report.retroactive, r.report.policyTimeZone) { b += "<p class=\"bad\">\(HTML.esc(line))</p>\n" }
         b += "<h2>Summary and impact</h2>\n" + HTML.keyValues(summaryRows(r))
         b += "<h2>Timeline chart</h2>\n<figure>\n" + SVGChart.timeline(r) + "<figcaption class=\"meta\">Priority bands over time; each message on its channel's lane; each deadline coloured by its verdict. Times in \(HTML.esc(tz.identifier)).</figcaption>\n</figure>\n"
         b += "<h2>Key figures</h2>\n" + HTML.keyValues(figureRows(r))
@@ -188,6 +190,7 @@ public enum ReviewRenderer {
             }),
             "ledger": r.report.digest.json,
             "chain_check": ComplianceRenderer.chainJSON(r.report.chain),
+            "retroactive_publications": .array(r.report.retroactive.map(\.json)),
         ])
     }
 }

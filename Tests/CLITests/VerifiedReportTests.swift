@@ -149,3 +149,55 @@ struct VerifiedReportTests {
         _ = try db.session().rebuildProjections()
     }
 }
+
+@Suite("Reports name publications and retroactive re-judging")
+struct PublicationReportTests {
+    @Test("a retroactive policy publication is named in compliance, review and audit; the audit lists every publication with who, when and what changed")
+    func retroactivePolicy() throws {
+        let db = try CLIComplianceTests.loaded()
+        let store = try db.store()
+        let published = try #require(try store.events(caseID: "policy").last { $0.type == "policy.published" })
+        var document = try #require(published.data["policy"]?.objectValue)
+        var rules = try #require(document["rules"]?.arrayValue)
+        let removed = try #require(rules.removeLast()["id"]?.stringValue)
+        document["rules"] = .array(rules)
+        document["version"] = .string("99")
+        let data: JSONValue = .object([
+            "effective_from": .string("2026-01-01T00:00:00Z"), "policy": .object(document),
+            "retroactive_reason": .string("sample data: published after the fact"),
+        ])
+        _ = try store.append(caseID: "policy", events: [Envelope(type: "policy.published", caseID: "policy",
+                                                                   occurredAt: Date(), actor: "isso-delegate",
+                                                                   source: .cli, key: nil, data: data)])
+        let ledger = try db.session().open()
+        var text = ""
+        _ = try ledger.compliance(caseID: VerifiedReportTests.incident, asOf: nil, format: .table) { text += $0 }
+        #expect(text.contains("Re-judged by a retroactive publication: policy v99"))
+        #expect(text.contains("sample data: published after the fact"))
+        var json = ""
+        _ = try ledger.compliance(caseID: VerifiedReportTests.incident, asOf: nil, format: .json) { json += $0 }
+        #expect(try JSONValue.parse(json)["retroactive_publications"]?.arrayValue?.first?["version"] == .string("99"))
+        #expect(try ledger.review(caseID: VerifiedReportTests.incident, asOf: nil, format: .markdown)
+            .contains("Re-judged by a retroactive publication: policy v99"))
+        var period = ""
+        _ = try ledger.compliance(from: VerifiedReportTests.from, to: VerifiedReportTests.to, asOf: nil, format: .markdown) { period += $0 }
+        #expect(period.contains("### Re-judged by retroactive publications"))
+        #expect(period.contains("- \(VerifiedReportTests.incident): publication"))
+
+        let md = try ledger.audit(from: VerifiedReportTests.from, to: VerifiedReportTests.to, asOf: nil, digest: nil, format: .markdown).text
+        #expect(md.contains("## Policy and directory publications and retractions"))
+        #expect(md.contains("yes: sample data: published after the fact"))
+        #expect(md.contains("rules removed: \(removed)"))
+        #expect(md.contains("## Cases re-judged by retroactive publications"))
+        let html = try ledger.audit(from: VerifiedReportTests.from, to: VerifiedReportTests.to, asOf: nil, digest: nil, format: .html).text
+        #expect(html.contains("Policy and directory publications and retractions"))
+        let auditJSON = try JSONValue.parse(try ledger.audit(from: VerifiedReportTests.from, to: VerifiedReportTests.to, asOf: nil,
+                                                              digest: nil, format: .json).text)
+        let records = try #require(auditJSON["publications"]?.arrayValue)
+        let record = try #require(records.first { $0["version"] == .string("99") })
+        #expect(record["retroactive"] == .bool(true))
+        #expect(record["login"] == .string("dtledger"))
+        #expect(record["actor"] == .string("isso-delegate"))
+        #expect(record["changes"]?.arrayValue?.contains(.string("rules removed: \(removed)")) == true)
+    }
+}

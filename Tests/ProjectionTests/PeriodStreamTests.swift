@@ -83,9 +83,11 @@ import TestSupport
             (.table, nil), (.markdown, nil), (.json, nil), (.csv, nil), (.json, facts), (.auditMarkdown, facts), (.auditHTML, facts),
         ]
         for report in [sample, many] {
-            let summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
+            var summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
                                         totals: report.periodTotals, unjudged: report.unjudged,
                                         policyPublications: report.policyPublications)
+            // The audit's publications section, as streamPeriod sets it.
+            summary.publications = report.publications
             for (layout, audit) in layouts {
                 let whole = PeriodStreamRenderer.render(report, layout: layout, audit: audit)
                 let streaming = PeriodStreamRenderer(layout: layout, audit: audit, spool: try Spool(file: ()))
