@@ -201,3 +201,24 @@ struct PublicationReportTests {
         #expect(record["changes"]?.arrayValue?.contains(.string("rules removed: \(removed)")) == true)
     }
 }
+
+@Suite("verify --json carries each check")
+struct VerifyJSONTests {
+    @Test("each check is in --json with its problems; the exit is 1 naming what differs")
+    func checksInJSON() throws {
+        let db = try CLIComplianceTests.loaded()
+        let owner = try db.connect()
+        try owner.execute("ALTER TABLE dtledger.events DISABLE TRIGGER events_no_truncate")
+        let report = try db.session().open().verify(digest: nil)
+        let json = VerifyCommand.json(report)
+        let checks = try #require(json["checks"]?.arrayValue)
+        #expect(checks.map { $0["name"]?.stringValue ?? "" } == ["chain", "positions", "head", "recorded_at", "streams",
+                                                                 "functions", "triggers", "grants"])
+        let triggers = try #require(checks.first { $0["name"] == .string("triggers") })
+        #expect(triggers["ok"] == .bool(false))
+        #expect(triggers["problems"]?.arrayValue?.first?.stringValue?.contains("events_no_truncate") == true)
+        let run = try CLI.run(["verify"], database: db.url)
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("events_no_truncate"))
+    }
+}
