@@ -59,7 +59,7 @@ let package = Package(
         // parsing, no printing, no process environment.
         .target(
             name: "Operations",
-            dependencies: ["Ledger", "Domain", "Events", "Compliance", "Reports", "Projections", "Ingest"]
+            dependencies: ["Ledger", "Postgres", "Domain", "Events", "Compliance", "Reports", "Projections", "Ingest"]
         ),
         // The command-line interface: parses arguments, calls Operations,
         // prints, and maps errors to exit codes (ExitCodes.swift).

@@ -19,10 +19,28 @@
 -- back with the rest when a check refuses the batch): fewer statements per
 -- single-event append.
 --
+-- Before anything is stored it refuses, for every caller (docs/ledger.md,
+-- "What the append functions refuse"): data the readers could not decode
+-- (dtledger.check_decodable: more than 1 MiB, nesting deeper than 256,
+-- numbers beyond a double), an occurred_at more than 5 minutes ahead of the
+-- database clock, and what dtledger.check_reference refuses for the
+-- 'policy' and 'directory' streams (only dtledger_publisher publishes;
+-- retroactive publications need a reason; a policy version once).
+-- Waiting for the head lock is bounded (dtledger.append_lock_timeout ms,
+-- default and at most 5000), and the transaction that holds it is ended by
+-- the server once idle for dtledger.append_idle_timeout ms (default and at
+-- most 30000; idle_in_transaction_session_timeout, until it ends). A
+-- session may shorten either, never lengthen it.
+--
 -- Called by:  dtledger_writer (EXECUTE; SECURITY DEFINER, so the writer
 --             needs no privilege on the tables).
 -- Raises:     DTL00  not READ COMMITTED; nothing to append; a key twice in
---                    one batch
+--                    one batch; undecodable data; occurred_at in the future;
+--                    a retroactive_reason that is not a non-blank text
+--             DTL05  a retroactive publication without a reason
+--             DTL06  a policy version already published
+--             42501  not dtledger_publisher, for the reference streams
+--             55P03  the head lock was not granted within the bound
 --             DTL01  the case is not at the expected version
 --             DTL03  the key was already used for another case or type
 --             DTL04  the case does not exist and the first event does not
@@ -51,6 +69,10 @@ DECLARE
     v_metadata      jsonb;
     v_hash          bytea;
     v_count         integer;
+    v_type          text;
+    v_err           text[];
+    v_setting       text;
+    v_saved         text;
     v_new_index     integer[] := '{}';
     r_id            uuid[] := '{}';
     r_position      bigint[] := '{}';
@@ -66,9 +88,42 @@ BEGIN
         RAISE EXCEPTION 'nothing to append' USING ERRCODE = 'DTL00';
     END IF;
 
+    -- What the readers could not decode, before taking the lock: nesting
+    -- (a container 256 levels below an event's data or metadata) and
+    -- numbers beyond a double; sizes are checked per event below.
+    IF jsonb_path_exists(p_events, 'strict $.**{258} ? (@.type() == "object" || @.type() == "array")')
+       OR jsonb_path_exists(p_events, 'strict $.** ? (@.type() == "number" && (@ >= 179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792 || @ <= -179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792))') THEN
+        v_err := dtledger.check_decodable(p_events);
+        RAISE EXCEPTION '%', coalesce(v_err[1], 'an event nests deeper than 256 levels or has a number beyond the range of a double')
+            USING ERRCODE = 'DTL00';
+    END IF;
+
     -- Serialise: the head row lock is held until this transaction ends.
+    -- Waiting for it is bounded, and so is idling while holding it.
+    -- Uncontended (the usual case), SKIP LOCKED takes it at once and costs
+    -- what a plain FOR UPDATE does. Otherwise the wait is bounded by
+    -- lock_timeout: 5 s, or dtledger.append_lock_timeout (ms) if the
+    -- session set it shorter; past it PostgreSQL raises 55P03, reported as
+    -- "another session holds the ledger's append lock". The session's own
+    -- lock_timeout is set back once the lock is held.
     SELECT h.position, h.hash INTO v_head_position, v_head_hash
-      FROM dtledger.head h WHERE h.singleton FOR UPDATE;
+      FROM dtledger.head h WHERE h.singleton FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        v_setting := current_setting('dtledger.append_lock_timeout', true);
+        v_saved := current_setting('lock_timeout');
+        v_setting := set_config('lock_timeout',
+            CASE WHEN v_setting IS NOT NULL AND v_setting NOT IN ('', '0') AND v_setting::integer BETWEEN 1 AND 4999
+                 THEN v_setting ELSE '5000' END, true);
+        SELECT h.position, h.hash INTO v_head_position, v_head_hash
+          FROM dtledger.head h WHERE h.singleton FOR UPDATE;
+        v_setting := set_config('lock_timeout', v_saved, true);
+    END IF;
+    -- Idle in this transaction for 30 s, or what the session set in
+    -- dtledger.append_idle_timeout (ms) if shorter, and the server ends it.
+    v_setting := current_setting('dtledger.append_idle_timeout', true);
+    v_setting := set_config('idle_in_transaction_session_timeout',
+        CASE WHEN v_setting IS NOT NULL AND v_setting NOT IN ('', '0') AND v_setting::integer BETWEEN 1 AND 29999
+             THEN v_setting ELSE '30000' END, true);
     v_now := clock_timestamp();
 
     -- Replayed keys: keep the originals' results, append the rest. Results
@@ -128,21 +183,41 @@ BEGIN
 
     FOR j IN 1..cardinality(v_new) LOOP
         v_event := v_new[j];
+        v_type := v_event->>'type';
+        v_occurred := (v_event->>'occurred_at')::timestamptz;
+        IF v_occurred > v_now + interval '5 minutes' THEN
+            RAISE EXCEPTION 'occurred_at % is more than 5 minutes in the future (the database clock says %)',
+                to_char(v_occurred AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                to_char(v_now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') USING ERRCODE = 'DTL00';
+        END IF;
+        -- pg_column_size of the extracted event is its binary size; only a
+        -- large event can have more than 1 MiB of data text.
+        IF pg_column_size(v_event) > 131072 THEN
+            v_err := dtledger.check_decodable(jsonb_build_array(v_event));
+            IF v_err IS NOT NULL THEN
+                RAISE EXCEPTION '%', replace(v_err[1], 'of event 1', 'of event ' || v_new_index[j]) USING ERRCODE = 'DTL00';
+            END IF;
+        END IF;
+        IF p_case IN ('policy', 'directory') OR v_type IN ('policy.published', 'directory.published', 'event.retracted') THEN
+            v_err := dtledger.check_reference(p_case, v_event, v_now);
+            IF v_err IS NOT NULL THEN
+                RAISE EXCEPTION '%', v_err[2] USING ERRCODE = v_err[1];
+            END IF;
+        END IF;
         v_head_position := v_head_position + 1;
         v_version := v_version + 1;
         v_id := gen_random_uuid();
-        v_occurred := (v_event->>'occurred_at')::timestamptz;
         v_metadata := coalesce(v_event->'metadata', '{}'::jsonb) || jsonb_build_object(
             'db_role', session_user::text,
             'client_addr', coalesce(host(inet_client_addr()), 'local'),
             'application_name', current_setting('application_name'),
             'tool_version', p_tool);
-        v_hash := dtledger.event_hash(v_head_hash, v_id, v_head_position, p_case, v_version, v_event->>'type',
+        v_hash := dtledger.event_hash(v_head_hash, v_id, v_head_position, p_case, v_version, v_type,
                                       v_occurred, v_now, v_event->>'actor', v_event->>'source', v_event->>'key',
                                       v_event->'data', v_metadata);
         INSERT INTO dtledger.events (position, id, case_id, version, type, occurred_at, recorded_at,
                                      actor, source, idempotency_key, data, metadata, previous_hash, hash)
-        VALUES (v_head_position, v_id, p_case, v_version, v_event->>'type', v_occurred, v_now,
+        VALUES (v_head_position, v_id, p_case, v_version, v_type, v_occurred, v_now,
                 v_event->>'actor', v_event->>'source', v_event->>'key', v_event->'data', v_metadata,
                 v_head_hash, v_hash);
         v_head_hash := v_hash;

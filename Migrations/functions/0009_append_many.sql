@@ -19,8 +19,19 @@
 -- Refusals name the offending element in DETAIL as "item N" (1-based), so a
 -- client can point at the line it came from.
 --
+-- It refuses what dtledger.append refuses (undecodable data, an
+-- occurred_at more than 5 minutes ahead, the rules of the reference
+-- streams), with DETAIL "item N", and bounds the head-lock wait and the
+-- idle time after it in the same way (see 0001_append.sql).
+--
 -- Called by:  dtledger_writer (EXECUTE; SECURITY DEFINER).
--- Raises:     DTL00  not READ COMMITTED; nothing to append
+-- Raises:     DTL00  not READ COMMITTED; nothing to append; undecodable
+--                    data; occurred_at in the future; a retroactive_reason
+--                    that is not a non-blank text; DETAIL "item N"
+--             DTL05  a retroactive publication without a reason; "item N"
+--             DTL06  a policy version already published; "item N"
+--             42501  not dtledger_publisher, for the reference streams
+--             55P03  the head lock was not granted within the bound
 --             DTL03  a key already used for another case or type (stored,
 --                    or earlier in this call); DETAIL "item N"
 --             DTL04  a case that does not exist is not opened by its first
@@ -44,6 +55,9 @@ DECLARE
     r               dtledger.append_row;
     n_previous      bytea[];
     n_hash          bytea[];
+    v_err           text[];
+    v_setting       text;
+    v_saved         text;
 BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION 'dtledger.append_many must run at READ COMMITTED isolation' USING ERRCODE = 'DTL00';
@@ -52,9 +66,41 @@ BEGIN
         RAISE EXCEPTION 'nothing to append' USING ERRCODE = 'DTL00';
     END IF;
 
+    -- What the readers could not decode (as in dtledger.append).
+    IF jsonb_path_exists(p_events, 'strict $.**{258} ? (@.type() == "object" || @.type() == "array")')
+       OR jsonb_path_exists(p_events, 'strict $.** ? (@.type() == "number" && (@ >= 179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792 || @ <= -179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792))') THEN
+        v_err := dtledger.check_decodable(p_events);
+        RAISE EXCEPTION '%', coalesce(v_err[1], 'an event nests deeper than 256 levels or has a number beyond the range of a double')
+            USING ERRCODE = 'DTL00', DETAIL = 'item ' || coalesce(v_err[2], '1');
+    END IF;
+
     -- Serialise: the head row lock is held until this transaction ends.
+    -- Waiting for it, and idling while holding it, are bounded as in
+    -- dtledger.append.
+    -- Uncontended (the usual case), SKIP LOCKED takes it at once and costs
+    -- what a plain FOR UPDATE does. Otherwise the wait is bounded by
+    -- lock_timeout: 5 s, or dtledger.append_lock_timeout (ms) if the
+    -- session set it shorter; past it PostgreSQL raises 55P03, reported as
+    -- "another session holds the ledger's append lock". The session's own
+    -- lock_timeout is set back once the lock is held.
     SELECT h.position, h.hash INTO v_head_position, v_head_hash
-      FROM dtledger.head h WHERE h.singleton FOR UPDATE;
+      FROM dtledger.head h WHERE h.singleton FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        v_setting := current_setting('dtledger.append_lock_timeout', true);
+        v_saved := current_setting('lock_timeout');
+        v_setting := set_config('lock_timeout',
+            CASE WHEN v_setting IS NOT NULL AND v_setting NOT IN ('', '0') AND v_setting::integer BETWEEN 1 AND 4999
+                 THEN v_setting ELSE '5000' END, true);
+        SELECT h.position, h.hash INTO v_head_position, v_head_hash
+          FROM dtledger.head h WHERE h.singleton FOR UPDATE;
+        v_setting := set_config('lock_timeout', v_saved, true);
+    END IF;
+    -- Idle in this transaction for 30 s, or what the session set in
+    -- dtledger.append_idle_timeout (ms) if shorter, and the server ends it.
+    v_setting := current_setting('dtledger.append_idle_timeout', true);
+    v_setting := set_config('idle_in_transaction_session_timeout',
+        CASE WHEN v_setting IS NOT NULL AND v_setting NOT IN ('', '0') AND v_setting::integer BETWEEN 1 AND 29999
+             THEN v_setting ELSE '30000' END, true);
     v_now := clock_timestamp();
     v_stamp := jsonb_build_object(
         'db_role', session_user::text,
@@ -115,6 +161,35 @@ BEGIN
 
     v_count := coalesce(cardinality(n_rows), 0);
     IF v_count > 0 THEN
+        -- The new events that need a closer look: a future occurred_at, a
+        -- large event, the reference streams. Usually none.
+        FOR v_bad IN
+            SELECT x.ord, x.c, x.type, x.occurred, x.data, x.metadata
+              FROM unnest(n_rows) AS x
+             WHERE x.occurred > v_now + interval '5 minutes'
+                OR pg_column_size(x.data) > 131072 OR pg_column_size(x.metadata) > 131072
+                OR x.c IN ('policy', 'directory') OR x.type IN ('policy.published', 'directory.published', 'event.retracted')
+             ORDER BY x.ord
+        LOOP
+            IF v_bad.occurred > v_now + interval '5 minutes' THEN
+                RAISE EXCEPTION 'occurred_at % is more than 5 minutes in the future (the database clock says %)',
+                    to_char(v_bad.occurred AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                    to_char(v_now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                    USING ERRCODE = 'DTL00', DETAIL = 'item ' || v_bad.ord;
+            END IF;
+            v_err := dtledger.check_decodable(jsonb_build_array(jsonb_build_object('data', v_bad.data, 'metadata', v_bad.metadata)));
+            IF v_err IS NOT NULL THEN
+                RAISE EXCEPTION '%', replace(v_err[1], 'of event 1', 'of event ' || v_bad.ord)
+                    USING ERRCODE = 'DTL00', DETAIL = 'item ' || v_bad.ord;
+            END IF;
+            IF v_bad.c IN ('policy', 'directory') OR v_bad.type IN ('policy.published', 'directory.published', 'event.retracted') THEN
+                v_err := dtledger.check_reference(v_bad.c, jsonb_build_object('type', v_bad.type, 'data', v_bad.data), v_now);
+                IF v_err IS NOT NULL THEN
+                    RAISE EXCEPTION '%', v_err[2] USING ERRCODE = v_err[1], DETAIL = 'item ' || v_bad.ord;
+                END IF;
+            END IF;
+        END LOOP;
+
         -- A case that does not exist yet must be opened by its first event.
         IF p_opening IS NOT NULL THEN
             SELECT x.ord, x.c INTO v_bad

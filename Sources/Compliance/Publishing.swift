@@ -15,11 +15,15 @@ public enum Publishing {
     }
 
     /// Appends a `directory.published` event. Republishing the same
-    /// directory is a no-op (its key is the content's hash).
+    /// directory is a no-op (its key is the content's hash). A directory
+    /// effective before now needs `retroactiveReason` (the append functions
+    /// refuse it without one, SQLSTATE DTL05).
     public static func publishDirectory(_ store: EventStore, yaml: String, effectiveFrom: Date?,
-                                        actor: String, now: Date = Date()) throws -> Outcome {
+                                        actor: String, retroactiveReason: String? = nil,
+                                        now: Date = Date()) throws -> Outcome {
         var directory = try Directory.parse(yaml: yaml)
         if let effectiveFrom { directory.effectiveFrom = effectiveFrom }
+        if let retroactiveReason { directory.retroactiveReason = retroactiveReason }
         let data = directory.json
         let key = "directory/\(ChainHash.sha256Hex(data.jsonText()))"
         let envelope = Envelope(type: "directory.published", caseID: Catalog.directoryStream, occurredAt: now,
@@ -32,9 +36,11 @@ public enum Publishing {
     /// Appends a `policy.published` event after checking the policy against
     /// the directory in force at its effective date. A version already
     /// published with other content or another date is refused: publish a
-    /// new version instead.
+    /// new version instead. A policy effective before now needs
+    /// `retroactiveReason` (the append functions refuse it without one).
     public static func publishPolicy(_ store: EventStore, yaml: String, effectiveFrom: Date,
-                                     actor: String, now: Date = Date()) throws -> Outcome {
+                                     actor: String, retroactiveReason: String? = nil,
+                                     now: Date = Date()) throws -> Outcome {
         let head = try store.digest()
         let reference = try ReferenceData.load(store, through: head.position)
         let policy = try Policy.parse(yaml: yaml)
@@ -53,11 +59,13 @@ public enum Publishing {
         if effectiveFrom < now {
             warnings.append("the effective date \(RFC3339.format(effectiveFrom)) is in the past: cases opened since then will be judged by version \(policy.version)")
         }
-        let data: JSONValue = .object([
+        var fields: [String: JSONValue] = [
             "effective_from": .string(RFC3339.format(effectiveFrom)),
             "policy": policy.document,
             "sha256": .string(contentHash),
-        ])
+        ]
+        if let retroactiveReason { fields["retroactive_reason"] = .string(retroactiveReason) }
+        let data: JSONValue = .object(fields)
         let key = "policy/\(policy.version)/\(contentHash)/\(RFC3339.format(effectiveFrom))"
         let envelope = Envelope(type: "policy.published", caseID: Catalog.policyStream, occurredAt: now,
                                 actor: actor, source: .cli, key: key, data: data)
@@ -66,14 +74,19 @@ public enum Publishing {
         return Outcome(result: result, warnings: warnings)
     }
 
+    /// Why `migrate` publishes the default policy effective in the past.
+    public static let defaultPolicyReason = "default policy published by dtledger migrate"
+
     /// Publishes the default policy (the seed process, Policies/default.yaml)
-    /// at its own effective date when no policy has been published yet.
-    /// Returns nil when a policy already exists.
+    /// at its own effective date when no policy has been published yet
+    /// (retroactively, with `defaultPolicyReason`). Returns nil when a
+    /// policy already exists.
     public static func publishDefaultPolicyIfNone(_ store: EventStore, actor: String) throws -> Outcome? {
         guard try store.version(caseID: Catalog.policyStream) == 0 else { return nil }
         let policy = Policy.defaultPolicy()
         guard let effective = policy.effectiveFrom else { return nil }
-        let outcome = try publishPolicy(store, yaml: Policy.defaultPolicyYAML, effectiveFrom: effective, actor: actor)
+        let outcome = try publishPolicy(store, yaml: Policy.defaultPolicyYAML, effectiveFrom: effective, actor: actor,
+                                        retroactiveReason: defaultPolicyReason)
         return Outcome(result: outcome.result, warnings: [])
     }
 }

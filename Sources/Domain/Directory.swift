@@ -58,6 +58,10 @@ public struct Directory: Sendable, Equatable {
     public var people: [Person] { didSet { box = IndexBox(Index(people: people, groups: groups)) } }
     public var groups: [Group] { didSet { box = IndexBox(Index(people: people, groups: groups)) } }
     public var products: [Product]
+    /// Why a directory effective before its recording re-judges the past
+    /// (`retroactive_reason`); the append functions refuse a retroactive
+    /// publication without one.
+    public var retroactiveReason: String? = nil
 
     /// Lookups by handle, Slack id and lowercased email, built with the
     /// lists (the rule engine resolves every audience ref of every message).

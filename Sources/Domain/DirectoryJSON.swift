@@ -30,6 +30,7 @@ extension Directory {
                                     pm: try p.optionalString("pm"), oncall: try p.optionalString("oncall")))
         }
         try self.init(effectiveFrom: effectiveFrom, roles: roles, people: people, groups: groups, products: products)
+        retroactiveReason = try r.optionalString("retroactive_reason")
     }
 
     private static func items(_ r: FieldReader, _ name: String) throws(ValidationError) -> [JSONValue] {
@@ -70,6 +71,7 @@ extension Directory {
             m.add("oncall", p.oncall)
             return m.json
         }))
+        o.add("retroactive_reason", retroactiveReason)
         return o.json
     }
 }

@@ -663,17 +663,23 @@ public struct PolicyPublished: CatalogPayload {
     /// Hex SHA-256 of the policy document's JSON text, as `Publishing` stores
     /// it beside the policy; nil when not given. Read as-is, not checked.
     public var sha256: String?
+    /// Why a publication effective before its recording re-judges the past
+    /// (`retroactive_reason`); the append functions refuse a retroactive
+    /// publication without one.
+    public var retroactiveReason: String?
 
-    public init(effectiveFrom: Date, policy: Policy, sha256: String? = nil) {
+    public init(effectiveFrom: Date, policy: Policy, sha256: String? = nil, retroactiveReason: String? = nil) {
         self.effectiveFrom = effectiveFrom
         self.policy = policy
         self.sha256 = sha256
+        self.retroactiveReason = retroactiveReason
     }
 
     public init(data: JSONValue) throws(ValidationError) {
         let r = try FieldReader(data, path: "data")
         effectiveFrom = try r.time("effective_from")
         sha256 = r.value("sha256")?.stringValue
+        retroactiveReason = try r.optionalString("retroactive_reason")
         guard let doc = r.value("policy") else { throw r.missing("policy") }
         do {
             policy = try Policy(json: doc)
@@ -687,6 +693,7 @@ public struct PolicyPublished: CatalogPayload {
         o.add("effective_from", effectiveFrom)
         o.add("policy", policy.document)
         o.add("sha256", sha256)
+        o.add("retroactive_reason", retroactiveReason)
         return o.json
     }
 }

@@ -146,7 +146,7 @@ struct FastJSON {
     private mutating func array() -> JSONValue? {
         depth += 1
         defer { depth -= 1 }
-        if depth > 256 { return nil }
+        if depth > JSONValue.maxDepth { return nil }
         i += 1
         var items: [JSONValue] = []
         skipSpace()
@@ -166,7 +166,7 @@ struct FastJSON {
     private mutating func object() -> JSONValue? {
         depth += 1
         defer { depth -= 1 }
-        if depth > 256 { return nil }
+        if depth > JSONValue.maxDepth { return nil }
         i += 1
         skipSpace()
         if i < bytes.count, bytes[i] == 0x7D { i += 1; return .object([:]) }

@@ -121,6 +121,12 @@ extension JSONValue {
         if let value = data.withUnsafeBytes({ raw in FastJSON.parse(raw.bindMemory(to: UInt8.self)) }) {
             return value
         }
+        // Deeper documents are refused before JSONDecoder sees them: it takes
+        // seconds on a few kilobytes nested hundreds of levels deep, and the
+        // database refuses them too (Migrations/functions, check_decodable).
+        if data.withUnsafeBytes({ raw in Self.nestsDeeper(than: maxDepth, raw.bindMemory(to: UInt8.self)) }) {
+            throw .malformed("arrays and objects nested more than \(maxDepth) levels deep")
+        }
         do {
             return try JSONDecoder().decode(JSONValue.self, from: data)
         } catch let DecodingError.dataCorrupted(context) {
@@ -134,6 +140,30 @@ extension JSONValue {
         } catch {
             throw .malformed(String(describing: error).replacingOccurrences(of: "\n", with: " "))
         }
+    }
+
+    /// The deepest nesting of arrays and objects a document may have.
+    public static let maxDepth = 256
+
+    /// Whether arrays and objects nest deeper than `limit` (brackets inside
+    /// strings do not count). One pass over the bytes, no allocation.
+    static func nestsDeeper(than limit: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var depth = 0, inString = false, escaped = false
+        for b in bytes {
+            if inString {
+                if escaped { escaped = false } else if b == 0x5C { escaped = true } else if b == 0x22 { inString = false }
+                continue
+            }
+            switch b {
+            case 0x22: inString = true
+            case 0x5B, 0x7B:
+                depth += 1
+                if depth > limit { return true }
+            case 0x5D, 0x7D: depth -= 1
+            default: break
+            }
+        }
+        return false
     }
 
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {

@@ -92,6 +92,10 @@ public struct ImportContext: Sendable {
     public var knownCases: [String: CaseKind]
     /// The signing secret, when signatures must be verified.
     public var secret: String?
+    /// The name of the environment variable (or config entry) that held
+    /// `secret`: kept with each verified event so the signature can be
+    /// re-verified later (`dtledger verify --signatures`). Never the secret.
+    public var secretName: String?
     /// Used when a saved payload has no `received_at`.
     public var now: Date
     /// PagerDuty: the team of an incident whose service the config does not map.
@@ -101,13 +105,15 @@ public struct ImportContext: Sendable {
 
     public init(config: IngestConfig = IngestConfig(), directories: DirectoryHistory = .empty, defaultActor: String,
                 caseOverride: String? = nil, knownCases: [String: CaseKind] = [:], secret: String? = nil,
-                now: Date = Date(), defaultTeam: Team? = nil, defaultPurpose: NotificationPurpose? = nil) {
+                secretName: String? = nil, now: Date = Date(), defaultTeam: Team? = nil,
+                defaultPurpose: NotificationPurpose? = nil) {
         self.config = config
         self.directories = directories
         self.defaultActor = defaultActor
         self.caseOverride = caseOverride
         self.knownCases = knownCases
         self.secret = secret
+        self.secretName = secretName
         self.now = now
         self.defaultTeam = defaultTeam
         self.defaultPurpose = defaultPurpose
@@ -184,20 +190,27 @@ enum Mapped {
 /// The shared import pipeline: signature, mapping, catalog validation, the
 /// never-opened check and the metadata.
 enum Pipeline {
+    /// `scheme` names how `verify` checks a signature: a verified payload
+    /// keeps what re-verifying it needs (KeptSignature).
     static func run(_ payloads: [RawPayload], source: EventSource, context: ImportContext,
-                    verify: ((RawPayload, String, Date) -> String?)?,
+                    scheme: SignatureScheme? = nil, verify: ((RawPayload, String, Date) -> String?)?,
                     map: (RawPayload, JSONValue) -> [Mapped]) -> ImportOutcome {
         var outcome = ImportOutcome()
         var opened = context.knownCases
         var keys = Set<String>()
         for payload in payloads {
             var verified = false
+            var kept: JSONValue?
             if let secret = context.secret, let verify {
-                if let problem = verify(payload, secret, payload.receivedAt ?? context.now) {
+                let receivedAt = payload.receivedAt ?? context.now
+                if let problem = verify(payload, secret, receivedAt) {
                     outcome.signatureFailures.append(Unmapped(item: payload.item, reason: "signature: \(problem)", code: .signature))
                     continue
                 }
                 verified = true
+                if let scheme {
+                    kept = KeptSignature.record(payload, scheme: scheme, secretName: context.secretName, receivedAt: receivedAt)
+                }
             }
             let body: JSONValue
             switch parsedBody(payload) {
@@ -221,6 +234,7 @@ enum Pipeline {
                         "payload_sha256": .string(payload.sha256), "signature_verified": .bool(verified),
                     ]
                     for (k, v) in d.extra { meta[k] = v }
+                    if let kept { meta["signature"] = kept }
                     let envelope = Envelope(type: d.type.rawValue, caseID: caseID, occurredAt: d.occurredAt,
                                             actor: d.actor ?? context.defaultActor, source: source, key: d.key,
                                             data: d.data)

@@ -19,7 +19,7 @@ public enum PagerDutyImporter {
     public static let supportedEventTypes = WebhookType.allCases.map(\.rawValue)
 
     public static func map(_ payloads: [RawPayload], context: ImportContext) -> ImportOutcome {
-        Pipeline.run(payloads, source: .pagerduty, context: context,
+        Pipeline.run(payloads, source: .pagerduty, context: context, scheme: .pagerDutyV1,
                      verify: { p, secret, _ in Signatures.verifyPagerDuty(body: p.body, header: p.header("X-PagerDuty-Signature"), secret: secret) },
                      map: { p, body in mapBody(body, payload: p, context: context) })
     }

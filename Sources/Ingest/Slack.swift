@@ -15,7 +15,7 @@ public enum SlackImporter {
     ]
 
     public static func map(_ payloads: [RawPayload], context: ImportContext) -> ImportOutcome {
-        Pipeline.run(payloads, source: .slack, context: context,
+        Pipeline.run(payloads, source: .slack, context: context, scheme: .slackV0,
                      verify: { p, secret, received in
                          Signatures.verifySlack(body: p.body, timestamp: p.header("X-Slack-Request-Timestamp"),
                                                 signature: p.header("X-Slack-Signature"), secret: secret, receivedAt: received)

@@ -95,6 +95,18 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         case LedgerSQLState.keyReused: return .invalid(ValidationError(field: "key", error.message), underlying: error)
         case LedgerSQLState.caseNotOpened: return .invalid(ValidationError(field: "case", error.message), underlying: error)
         case LedgerSQLState.invalid: return .invalid(ValidationError(field: nil, error.message), underlying: error)
+        case LedgerSQLState.retroactive:
+            // The message starts with "effective_from ...": no field prefix.
+            return .invalid(ValidationError(field: nil, error.message), underlying: error)
+        case LedgerSQLState.alreadyPublished:
+            return .invalid(ValidationError(field: "policy.version", error.message), underlying: error)
+        case SQLState.uniqueViolation where error.constraint == "events_policy_version":
+            // The unique index behind DTL06: one call publishing a version twice.
+            return .invalid(ValidationError(field: "policy.version", Self.republished(error)), underlying: error)
+        case SQLState.lockNotAvailable:
+            // lock_timeout inside the append functions: the head lock stayed
+            // taken for the whole bound. Nothing was appended.
+            return .versionConflict("another session holds the ledger's append lock; retry (with --key it is safe)", underlying: error)
         case SQLState.insufficientPrivilege: return .permissionDenied(error.message, underlying: error)
         case SQLState.undefinedTable, SQLState.invalidSchemaName, SQLState.undefinedFunction:
             // Undefined table, schema or function: the database was never
@@ -113,6 +125,20 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+extension LedgerError {
+    /// "policy 'NAME' version 'V' is already published; ..." from the unique
+    /// index's DETAIL, `Key (...)=(NAME, V) already exists.`
+    static func republished(_ error: PostgresError) -> String {
+        let fallback = "this policy version is already published; publish a new version"
+        guard let detail = error.detail, let open = detail.range(of: ")=("),
+              let close = detail.range(of: ") already exists", options: .backwards),
+              open.upperBound <= close.lowerBound else { return fallback }
+        let key = detail[open.upperBound..<close.lowerBound]
+        guard let comma = key.range(of: ", ", options: .backwards) else { return fallback }
+        return "policy '\(key[..<comma.lowerBound])' version '\(key[comma.upperBound...])' is already published; publish a new version"
+    }
+}
+
 /// Matches a `LedgerError` by its code: `catch LedgerError.Code.unavailable`.
 public func ~= (code: LedgerError.Code, error: any Error) -> Bool {
     (error as? LedgerError)?.code == code
@@ -123,8 +149,9 @@ public func ~= (code: LedgerError.Code, error: any Error) -> Bool {
 /// file's header lists the codes it raises.
 public enum LedgerSQLState {
     /// `DTL00`: the input or the call is invalid: not READ COMMITTED,
-    /// nothing to append, a key twice in one batch (`0001_append.sql`,
-    /// `0009_append_many.sql`), a bad case-id prefix or year
+    /// nothing to append, a key twice in one batch, data the readers could
+    /// not decode, an occurred_at more than 5 minutes ahead
+    /// (`0001_append.sql`, `0009_append_many.sql`), a bad case-id prefix or year
     /// (`0002_next_case_id.sql`). Maps to `LedgerError.Code.invalid`.
     public static let invalid = "DTL00"
     /// `DTL01`: the case is not at the expected version (`0001_append.sql`).
@@ -140,6 +167,15 @@ public enum LedgerSQLState {
     /// `DTL04`: a case that does not exist is not opened by its first event
     /// (`0001_append.sql`, `0009_append_many.sql`). Maps to `invalid`, field `case`.
     public static let caseNotOpened = "DTL04"
+    /// `DTL05`: a policy or directory publication effective more than 5
+    /// minutes before its recording without `retroactive_reason`
+    /// (`0010_check_reference.sql`, raised by `0001_append.sql`,
+    /// `0009_append_many.sql`). Maps to `invalid` (the message names `effective_from`).
+    public static let retroactive = "DTL05"
+    /// `DTL06`: a policy name and version already published
+    /// (`0010_check_reference.sql`, raised by the append functions). Maps to
+    /// `invalid`, field `policy.version`.
+    public static let alreadyPublished = "DTL06"
 }
 
 /// Runs `body`, turning libpq errors into `LedgerError`s.

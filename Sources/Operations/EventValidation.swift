@@ -12,8 +12,15 @@ public enum EventValidation {
     /// The largest `data` an event may carry, as JSON text.
     public static let maxDataBytes = 1 << 20
 
-    public static func validate(_ envelope: Envelope) throws(Events.ValidationError) {
+    /// How far ahead of the clock an `occurred_at` may be (the append
+    /// functions refuse the same, by the database clock).
+    public static let maxFutureSeconds: TimeInterval = 300
+
+    public static func validate(_ envelope: Envelope, now: Date = Date()) throws(Events.ValidationError) {
         try envelope.validate()
+        guard envelope.occurredAt.timeIntervalSince(now) <= maxFutureSeconds else {
+            throw InputError(field: "occurred_at", "\(RFC3339.format(envelope.occurredAt)) is more than 5 minutes in the future; an event records what has happened")
+        }
         let size = envelope.data.jsonByteCount
         guard size <= maxDataBytes else {
             throw InputError(field: "data", "is \(size) bytes; an event's data may be at most \(maxDataBytes) bytes (1 MiB)")

@@ -100,25 +100,26 @@ extension Session {
             config.cases[parts[0]] = parts[1]
         }
         if let c = request.caseID { try Envelope.validateCaseID(c, field: "--case") }
-        var secret: String?
+        var secret: String?, secretName: String?
         if request.verifySignature, let defaultVariable = request.source.secretVariable {
             let name = request.secretVariable ?? defaultVariable
             guard let s = environment[name], !s.isEmpty else {
                 throw OperationError.usage("--verify-signature needs the secret in the environment variable \(name)")
             }
-            secret = s
+            (secret, secretName) = (s, name)
         }
         guard let actor = request.actor ?? defaultActor else { throw OperationError.usage("missing --actor (or set DTLEDGER_ACTOR)") }
         let file = PayloadFile.read(try read(request.file))
 
         let store = try store()
-        let reference = try ReferenceData.load(store, through: try store.digest().position)
+        // Through the writer's functions: an import needs no SELECT on the ledger.
+        let directories = try WriterReads.directories(store)
         var known: [String: CaseKind] = [:]
-        for c in try store.cases() {
+        for c in try WriterReads.openedCases(store) {
             if let kind = Catalog.caseKind(forOpeningType: c.openedType) { known[c.caseID] = kind }
         }
-        let context = ImportContext(config: config, directories: reference.directories, defaultActor: actor,
-                                    caseOverride: request.caseID, knownCases: known, secret: secret, now: now())
+        let context = ImportContext(config: config, directories: directories, defaultActor: actor,
+                                    caseOverride: request.caseID, knownCases: known, secret: secret, secretName: secretName, now: now())
         var outcome = request.source.map(file.payloads, context)
         outcome.unmapped = (file.unreadable + outcome.unmapped).sorted { $0.item < $1.item }
 

@@ -168,15 +168,21 @@ extension OpenLedger {
     }
 
     /// Publishes a directory document (republishing the same one is a no-op).
-    public func publishDirectory(yaml: String, effectiveFrom: Date?, actor: String?) throws -> Publishing.Outcome {
+    /// One effective before now needs `retroactiveReason`.
+    public func publishDirectory(yaml: String, effectiveFrom: Date?, actor: String?,
+                                 retroactiveReason: String? = nil) throws -> Publishing.Outcome {
         try Publishing.publishDirectory(store, yaml: yaml, effectiveFrom: effectiveFrom,
-                                        actor: actor ?? session.defaultActor ?? "unknown")
+                                        actor: actor ?? session.defaultActor ?? "unknown",
+                                        retroactiveReason: retroactiveReason)
     }
 
     /// Publishes a policy document effective from a time, after checking it.
-    public func publishPolicy(yaml: String, effectiveFrom: Date, actor: String?) throws -> Publishing.Outcome {
+    /// One effective before now needs `retroactiveReason`.
+    public func publishPolicy(yaml: String, effectiveFrom: Date, actor: String?,
+                              retroactiveReason: String? = nil) throws -> Publishing.Outcome {
         try Publishing.publishPolicy(store, yaml: yaml, effectiveFrom: effectiveFrom,
-                                     actor: actor ?? session.defaultActor ?? "unknown")
+                                     actor: actor ?? session.defaultActor ?? "unknown",
+                                     retroactiveReason: retroactiveReason)
     }
 
     /// The directory published in the ledger and in force at `when`.

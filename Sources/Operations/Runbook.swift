@@ -70,11 +70,14 @@ extension Session {
             var envelope = envelope
             if let generate {
                 // A retry of a command that generated its id finds the original by its key.
-                if let key = context.key, let original = try store.event(key: key) {
-                    guard original.type == P.eventType else {
+                if let key = context.key, let original = try WriterReads.event(key: key, store) {
+                    guard original.type == P.eventType.rawValue else {
                         throw OperationError.invalid("key: '\(printable(key))' was already used for a \(original.type) event of case \(original.caseID)")
                     }
-                    return RecordedRunbookEvent(event: original, duplicate: true, generated: true)
+                    envelope.caseID = original.caseID
+                    let stored = try Self.readBack(envelope, id: original.id, position: original.position, version: original.version,
+                                                   hash: original.hash, recordedAt: original.recordedAt, store)
+                    return RecordedRunbookEvent(event: stored, duplicate: true, generated: true)
                 }
                 envelope.caseID = try store.nextCaseID(prefix: generate.rawValue, year: Self.caseYear(context.occurredAt))
             }
@@ -82,11 +85,29 @@ extension Session {
                 try Self.checkAudience(notification.audience, at: envelope.occurredAt, store: store)
             }
             let result = try store.append(caseID: envelope.caseID, events: [envelope], openingTypes: EventValidation.openingTypes)[0]
-            guard let stored = try store.event(caseID: envelope.caseID, position: result.position) else {
-                throw OperationError(.internal, "the appended event at position \(result.position) cannot be read back")
-            }
+            let stored = try Self.readBack(envelope, id: result.id, position: result.position, version: result.version,
+                                           hash: result.hash, recordedAt: result.recordedAt, store)
             return RecordedRunbookEvent(event: stored, duplicate: result.duplicate, generated: explicitCase == nil)
         }
+    }
+
+    /// The stored event an append answered with: read through
+    /// dtledger.own_event when this login recorded it (a writer has no
+    /// SELECT on the ledger); an event of another login (a key reused) is
+    /// read as the login may, and for a writer, which may not, shown from
+    /// what the append returned and the request's own fields.
+    static func readBack(_ envelope: Envelope, id: String, position: Int64, version: Int64, hash: String, recordedAt: Date,
+                         _ store: EventStore) throws -> RecordedEvent {
+        if let own = try WriterReads.ownEvent(position: position, store) { return own }
+        do {
+            if let stored = try store.event(caseID: envelope.caseID, position: position) { return stored }
+        } catch let error as LedgerError where error.code == .permissionDenied {
+            return RecordedEvent(id: id, position: position, caseID: envelope.caseID, version: version,
+                                 type: envelope.type, occurredAt: envelope.occurredAt, recordedAt: recordedAt,
+                                 actor: envelope.actor, source: envelope.source.rawValue, key: envelope.key,
+                                 data: envelope.data, hash: hash)
+        }
+        throw OperationError(.internal, "the appended event at position \(position) cannot be read back")
     }
 
     /// The year of a generated case id: the year in America/New_York when it happened.
@@ -100,8 +121,9 @@ extension Session {
     /// (a person, a group, a role) or an email address: a typo would
     /// otherwise silently miss a required audience.
     static func checkAudience(_ refs: [String], at occurredAt: Date, store: EventStore) throws {
-        let reference = try ReferenceData.load(store, through: try store.digest().position)
-        guard let directory = reference.directories.at(occurredAt) ?? reference.directories.directories.last else { return }
+        // Through dtledger.reference_events: a writer has no SELECT on the ledger.
+        let directories = try WriterReads.directories(store)
+        guard let directory = directories.at(occurredAt) ?? directories.directories.last else { return }
         let unknown = refs.filter { ref in
             if ref.hasPrefix("role:") { return !directory.roles.contains(String(ref.dropFirst(5))) }
             if directory.person(ref: ref) != nil || directory.group(ref: ref) != nil { return false }

@@ -68,6 +68,7 @@ public enum SQLState {
     public static let programLimitExceeded = "54000"
     /// "source database is being accessed by other users" (CREATE DATABASE ... TEMPLATE).
     public static let objectInUse = "55006"
+    public static let lockNotAvailable = "55P03"
     public static let adminShutdown = "57P01"
     public static let crashShutdown = "57P02"
     public static let cannotConnectNow = "57P03"

@@ -230,7 +230,7 @@ public enum ComplianceRenderer {
         if p.totals.totals.violations == 0 { out.add("None.\n") } else { table(violationHeader, violationRows, violationWidths) }
         if !p.unjudged.isEmpty {
             out.add("\n" + h("Not judged"))
-            out.add(p.unjudged.map { "- \($0.caseID): \($0.reason)" }.joined(separator: "\n") + "\n")
+            out.add(p.unjudged.map { "- \($0.caseID): \(Visible.escape($0.reason))" }.joined(separator: "\n") + "\n")
         }
         if !p.undecodable.isEmpty { out.add("\n" + undecodableLines(p.undecodable, markdown: markdown)) }
         if !p.retroactiveCases.isEmpty {

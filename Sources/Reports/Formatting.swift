@@ -71,13 +71,54 @@ public enum Fmt {
     }
 }
 
+/// Characters that could change what a line of a report or a terminal
+/// table shows rather than show themselves: C0 controls (carriage return,
+/// escape, backspace, ...), DEL, C1 controls (U+0080-U+009F), bidirectional
+/// marks, embeddings, overrides and isolates (U+061C, U+200E, U+200F,
+/// U+202A-U+202E, U+2066-U+2069) and the Unicode line and paragraph
+/// separators (U+2028, U+2029). They are shown escaped, as `\u{202e}`, the
+/// form `printable` gives C0 controls in messages.
+public enum Visible {
+    public static func isHostile(_ v: UInt32) -> Bool {
+        v < 0x20 || (0x7F...0x9F).contains(v) || v == 0x061C || v == 0x200E || v == 0x200F
+            || (0x2028...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+    }
+
+    /// `s` with every hostile character escaped, cut after `limit`
+    /// characters (with "…") like `printable`; printable ASCII within the
+    /// limit comes back as it is, in one pass over the bytes.
+    public static func escape(_ s: String, limit: Int = .max) -> String {
+        if s.utf8.count <= limit, s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s }
+        var out = ""
+        var count = 0
+        for scalar in s.unicodeScalars {
+            if count == limit { out += "…"; break }
+            count += 1
+            if isHostile(scalar.value) {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// Whether `s` has any hostile character (a pass over the bytes for ASCII).
+    static func needsEscape(_ s: String) -> Bool {
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return false }
+        return s.unicodeScalars.contains { isHostile($0.value) }
+    }
+}
+
 /// Markdown tables.
 enum MD {
     static func cell(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\")
+        let cell = text.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "|", with: "\\|")
             .replacingOccurrences(of: "\n", with: " ")
             .replacingOccurrences(of: "<", with: "&lt;")
+        // After the backslashes are doubled, so the escapes' own stay single.
+        return Visible.needsEscape(cell) ? Visible.escape(cell) : cell
     }
 
     /// Writes a table to `out`, the rows handed over one by one.
@@ -213,7 +254,7 @@ enum TextTable {
                 width = count
                 return
             }
-            text = printable(cell, limit: 500)
+            text = Visible.escape(cell, limit: 500)
             ascii = text.utf8.allSatisfy { $0 < 0x80 }
             width = ascii ? text.utf8.count : text.count
         }

@@ -3,6 +3,7 @@ import Events
 import Foundation
 import Ledger
 import Operations
+import Reports
 
 struct ReadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,11 +58,12 @@ struct ReadCommand: ParsableCommand {
 }
 
 enum Table {
-    /// Left-aligned columns padded to `widths` (the last column is not padded).
+    /// Left-aligned columns padded to `widths` (the last column is not
+    /// padded); controls and bidirectional overrides shown escaped (Visible).
     static func row(_ cells: [String], widths: [Int]) -> String {
         var line = ""
         for (index, cell) in cells.enumerated() {
-            let text = printable(cell, limit: 200)
+            let text = Visible.escape(cell, limit: 200)
             if index == cells.count - 1 {
                 line += text
             } else {

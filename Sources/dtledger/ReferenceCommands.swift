@@ -18,20 +18,24 @@ struct DirectoryCommand: ParsableCommand {
     struct Publish: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Publish a directory YAML file into the ledger (republishing the same file is a no-op).",
-            discussion: "The file's shape is that of ../shared/scenarios/directory.yaml. It takes effect at its effective_from (or --effective-from); the directory in force at a time is the latest published one whose effective date is not after it.")
+            discussion: "The file's shape is that of ../shared/scenarios/directory.yaml. It takes effect at its effective_from (or --effective-from); the directory in force at a time is the latest published one whose effective date is not after it. Only a dtledger_publisher login may publish; one effective before now needs --retroactive-reason.")
 
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The directory YAML file.") var file: String
         @Option(name: .customLong("effective-from"), help: "Overrides the file's effective_from (RFC 3339).")
         var effectiveFrom: String?
         @Option(help: "Who publishes it (default: DTLEDGER_ACTOR, else the login name).") var actor: String?
+        @Option(name: .customLong("retroactive-reason"),
+                help: "Why a directory effective before now re-judges the past (required then).")
+        var retroactiveReason: String?
 
         func run() throws {
             try guarded {
                 let session = connection.session()
                 let yaml = String(decoding: try session.read(file), as: UTF8.self)
                 let effective = try effectiveFrom.map { try parseTime($0, option: "--effective-from") }
-                let r = try session.open().publishDirectory(yaml: yaml, effectiveFrom: effective, actor: actor).result
+                let r = try session.open().publishDirectory(yaml: yaml, effectiveFrom: effective, actor: actor,
+                                                            retroactiveReason: retroactiveReason).result
                 print(r.duplicate ? "directory: already published at position \(r.position)"
                                   : "directory: published at position \(r.position) (event \(r.id))")
             }
@@ -112,19 +116,23 @@ struct PolicyCommand: ParsableCommand {
     struct Publish: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Publish a policy into the ledger, effective from a time.",
-            discussion: "The policy is checked first (as 'policy check', against the directory in force at its effective date). A version can be published once; publish a changed policy under a new version. Cases opened on or after --effective-from are judged by it.")
+            discussion: "The policy is checked first (as 'policy check', against the directory in force at its effective date). A version can be published once; publish a changed policy under a new version. Cases opened on or after --effective-from are judged by it. Only a dtledger_publisher login may publish; a policy effective before now needs --retroactive-reason.")
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The policy YAML file.") var file: String
         @Option(name: .customLong("effective-from"), help: "When it takes effect (RFC 3339).")
         var effectiveFrom: String
         @Option(help: "Who publishes it (default: DTLEDGER_ACTOR, else the login name).") var actor: String?
+        @Option(name: .customLong("retroactive-reason"),
+                help: "Why a policy effective before now re-judges the past (required then).")
+        var retroactiveReason: String?
 
         func run() throws {
             try guarded {
                 let session = connection.session()
                 let yaml = String(decoding: try session.read(file), as: UTF8.self)
                 let effective = try parseTime(effectiveFrom, option: "--effective-from")
-                let outcome = try session.open().publishPolicy(yaml: yaml, effectiveFrom: effective, actor: actor)
+                let outcome = try session.open().publishPolicy(yaml: yaml, effectiveFrom: effective, actor: actor,
+                                                               retroactiveReason: retroactiveReason)
                 for w in outcome.warnings { FileHandle.standardError.write(Data("dtledger: warning: \(w)\n".utf8)) }
                 let r = outcome.result
                 print(r.duplicate ? "policy: already published at position \(r.position)"

@@ -17,13 +17,24 @@ struct VerifyCommand: ParsableCommand {
             go backwards (nor, with --digest, before the digest's), that the streams table and the head row \
             match the events, and that the database functions, triggers and grants are the ones this \
             binary ships (docs/ledger.md, "Verifying"). A reader login can run every check.
-            Exit 0 when intact, 1 when tampering is found.
+            With --signatures it also re-verifies the signature of every imported event that claims one, \
+            from the payload and headers kept with the event and the secret in the environment variable \
+            the event names (PAGERDUTY_WEBHOOK_SECRET, SLACK_SIGNING_SECRET, or one allowed with \
+            --secret-env): one line per event (re-verified, FAILED, cannot check) and a summary line.
+            Exit 0 when intact, 1 when tampering is found or a signature FAILED.
             """)
 
     @OptionGroup var connection: ConnectionOptions
 
     @Option(help: "A digest JSON file from 'dtledger digest'.")
     var digest: String?
+
+    @Flag(help: "Also re-verify the signatures of imported events with the secrets in the environment.")
+    var signatures = false
+
+    @Option(name: .customLong("secret-env"),
+            help: "With --signatures: another environment variable an event may name as its secret (repeatable).")
+    var secretEnv: [String] = []
 
     @Flag(help: "Print the result as one JSON line.")
     var json = false
@@ -32,9 +43,16 @@ struct VerifyCommand: ParsableCommand {
         try guarded {
             let session = connection.session()
             let expected = try digest.map { try session.readDigest($0) }
-            let report = try session.open().verify(digest: expected)
+            let ledger = try session.open()
+            let report = try ledger.verify(digest: expected)
+            let signed = signatures ? try ledger.verifySignatures(secretVariables: secretEnv) : nil
             if json {
-                print(Self.json(report).jsonText())
+                var o = Self.json(report)
+                if let signed, case .object(var members) = o {
+                    members["signatures"] = signed.json
+                    o = .object(members)
+                }
+                print(o.jsonText())
             } else if report.ok {
                 var line = "ok: \(report.eventsChecked) events verified; chain tip at position \(report.lastPosition), hash \(report.lastHash)"
                 if let expected { line += "; extends the digest at position \(expected.position)" }
@@ -50,7 +68,11 @@ struct VerifyCommand: ParsableCommand {
                     }
                 }
             }
-            if !report.ok { throw ExitCode(1) }
+            if let signed, !json {
+                for line in signed.lines { print(line) }
+                print(signed.summaryLine)
+            }
+            if !report.ok || signed?.ok == false { throw ExitCode(1) }
         }
     }
 }

@@ -155,7 +155,7 @@ struct CLIComplianceTests {
         #expect(before.status == 65)
         #expect(before.stderr.contains("no directory was in force"))
         let yaml = try String(contentsOf: CLI.scenarios.appendingPathComponent("directory.yaml"), encoding: .utf8)
-        let again = try ledger.publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil)
+        let again = try ledger.publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil, retroactiveReason: TestDatabase.sampleReason)
         #expect(again.result.duplicate, "already published")
     }
 
@@ -178,7 +178,8 @@ struct CLIComplianceTests {
         let db = try Self.loaded()
         let before = try db.store().digest()
         let publish = InProcess.outcome {
-            _ = try db.session().open().publishPolicy(yaml: broken, effectiveFrom: try RFC3339.parse("2026-06-01T00:00:00Z"), actor: nil)
+            _ = try db.session().open().publishPolicy(yaml: broken, effectiveFrom: try RFC3339.parse("2026-06-01T00:00:00Z"), actor: nil,
+                                                      retroactiveReason: TestDatabase.sampleReason)
         }
         #expect(publish.status == 65)
         #expect(try db.store().digest() == before)
@@ -192,12 +193,14 @@ struct CLIComplianceTests {
             .replacingOccurrences(of: "version: \"1\"", with: "version: \"2\"")
             .replacingOccurrences(of: "resolved: PT4H", with: "resolved: PT8H")
         let ledger = try db.session().open()
-        let publish = try ledger.publishPolicy(yaml: v2, effectiveFrom: try RFC3339.parse("2026-04-01T00:00:00-04:00"), actor: nil)
+        let publish = try ledger.publishPolicy(yaml: v2, effectiveFrom: try RFC3339.parse("2026-04-01T00:00:00-04:00"), actor: nil,
+                                               retroactiveReason: TestDatabase.sampleReason)
         #expect(!publish.warnings.isEmpty, "publish warns")
         // Same version, other content: refused.
         let clash = InProcess.outcome {
             _ = try ledger.publishPolicy(yaml: v2.replacingOccurrences(of: "priority_update: PT1H", with: "priority_update: PT2H"),
-                                         effectiveFrom: try RFC3339.parse("2026-05-01T00:00:00-04:00"), actor: nil)
+                                         effectiveFrom: try RFC3339.parse("2026-05-01T00:00:00-04:00"), actor: nil,
+                                         retroactiveReason: TestDatabase.sampleReason)
         }
         #expect(clash.status == 65)
         #expect(clash.stderr.contains("already published"))

@@ -40,4 +40,21 @@ import Testing
             }
         }
     }
+
+    /// Documents nested deeper than JSONValue.maxDepth are refused with one
+    /// line naming the limit, before JSONDecoder (which takes seconds on a
+    /// few kilobytes nested hundreds deep); brackets inside strings do not count.
+    @Test func nestingDeeperThanTheLimitIsRefused() throws {
+        func nested(_ n: Int) -> String { String(repeating: "[", count: n) + String(repeating: "]", count: n) }
+        #expect(try JSONValue.parse(nested(JSONValue.maxDepth)) != .null)
+        for depth in [JSONValue.maxDepth + 1, 500, 100_000] {
+            #expect(throws: JSONParseError.malformed("arrays and objects nested more than 256 levels deep")) {
+                try JSONValue.parse(nested(depth))
+            }
+            let objects = String(repeating: "{\"a\":", count: depth) + "1" + String(repeating: "}", count: depth)
+            #expect(throws: JSONParseError.self) { try JSONValue.parse(Data(objects.utf8)) }
+        }
+        let inString = "{\"s\":\"" + String(repeating: "[{", count: 1_000) + "\\\"\"}"
+        #expect(try JSONValue.parse(inString)["s"]?.stringValue?.count == 2_001)
+    }
 }

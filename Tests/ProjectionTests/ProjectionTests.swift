@@ -150,7 +150,8 @@ struct ProjectionTests {
         try LegacyLedger.migrate(c, through: 7)
         #expect(try Publishing.publishDefaultPolicyIfNone(EventStore(connection: c), actor: "test-runner") != nil)
         #expect(try Self.indexes(c, "timeline").count == 2, "0003's position key and (case_id, occurred_at) index")
-        for arguments in [["directory", "publish", CLI.scenarios.appendingPathComponent("directory.yaml").path],
+        for arguments in [["directory", "publish", CLI.scenarios.appendingPathComponent("directory.yaml").path,
+                           "--retroactive-reason", TestDatabase.sampleReason],
                           ["append", "--file", CLI.scenarios.appendingPathComponent("incident-user-facing-escalated.jsonl").path],
                           ["projections", "run"]] {
             let r = try CLI.run(arguments, database: db.url)

@@ -99,8 +99,21 @@ extension TestDatabase {
         _ = try ledger.migrate(log: { _ in })
         _ = try ledger.publishDefaultPolicyIfNone()
         let yaml = try String(contentsOf: CLI.scenarios.appendingPathComponent("directory.yaml"), encoding: .utf8)
-        _ = try ledger.publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil)
+        _ = try ledger.publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil, retroactiveReason: TestDatabase.sampleReason)
         return db
+    }
+
+    /// This database's URL for another login (a personal login of a test).
+    public func url(login: String) -> String { url.replacingOccurrences(of: "user=dtledger", with: "user=\(login)") }
+
+    /// Publishes the sample directory through the Operations API (what
+    /// `dtledger directory publish` calls) as `login`; its position.
+    @discardableResult
+    public func publishSampleDirectory(login: String, retroactiveReason: String? = TestDatabase.sampleReason) throws -> Int64 {
+        let session = Session(settings: DatabaseSettings.resolve(explicit: nil, environment: ["DTLEDGER_DATABASE_URL": url(login: login)]),
+                              environment: [:], defaultActor: login, standardInput: { Data() })
+        let yaml = try String(contentsOf: CLI.scenarios.appendingPathComponent("directory.yaml"), encoding: .utf8)
+        return try session.open().publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil, retroactiveReason: retroactiveReason).result.position
     }
 
     /// `withSampleDirectory()` plus both sample scenarios appended.

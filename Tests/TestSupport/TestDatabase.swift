@@ -63,6 +63,11 @@ public struct TestDatabase: Sendable {
 
     public func connect() throws -> Connection { try Connection(conninfo: url) }
 
+    /// The reason tests give for publishing the sample directory and
+    /// policies, all effective in the past (the append functions refuse a
+    /// retroactive publication without one).
+    public static let sampleReason = "sample data: published after the fact"
+
     public func store() throws -> EventStore { EventStore(connection: try connect()) }
 }
 
