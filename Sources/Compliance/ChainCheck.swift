@@ -91,6 +91,15 @@ public final class ChainVerification: @unchecked Sendable {
         thread.start()
     }
 
+    /// Runs `body`; when it throws, waits for the verification (so its
+    /// connection is closed before the caller goes on) and rethrows.
+    public func waitingOnFailure<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            _ = result()
+            throw error
+        }
+    }
+
     /// Waits for the verification and returns it.
     public func result() -> ChainCheck {
         done.wait()

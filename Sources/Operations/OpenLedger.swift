@@ -42,7 +42,9 @@ extension OpenLedger {
                            write: (String) -> Void) throws -> ComplianceOutput {
         try Envelope.validateCaseID(caseID)
         let (head, verification) = try verifyingHead()
-        var report = try Compliance.evaluateCaseWithReference(store, caseID: caseID, asOf: asOf, at: head).report
+        var report = try verification.waitingOnFailure {
+            try Compliance.evaluateCaseWithReference(store, caseID: caseID, asOf: asOf, at: head).report
+        }
         report.chain = verification.result()
         write(ComplianceRenderer.render(report, as: format))
         return ComplianceOutput(violations: report.counts.violations)
@@ -56,10 +58,12 @@ extension OpenLedger {
         guard start < end else { throw OperationError.usage("--from must be before --to") }
         let renderer = try PeriodStreamRenderer(format: format)
         let (head, verification) = try verifyingHead()
-        var summary = try Compliance.streamPeriod(store, from: start, to: end, asOf: asOf, at: head, progress: { done, total in
-            if done % 100 == 0 || done == total { progress.update("judged \(done)/\(total) cases") }
-        }) { index, report in
-            try renderer.add(report, index: index)
+        var summary = try verification.waitingOnFailure {
+            try Compliance.streamPeriod(store, from: start, to: end, asOf: asOf, at: head, progress: { done, total in
+                if done % 100 == 0 || done == total { progress.update("judged \(done)/\(total) cases") }
+            }) { index, report in
+                try renderer.add(report, index: index)
+            }
         }
         summary.chain = verification.result()
         progress.done()
@@ -83,7 +87,7 @@ extension OpenLedger {
     public func review(caseID: String, asOf: Date?, format: ReportFormat) throws -> String {
         try Envelope.validateCaseID(caseID)
         let (head, verification) = try verifyingHead()
-        var review = try Review.build(store, caseID: caseID, asOf: asOf, at: head)
+        var review = try verification.waitingOnFailure { try Review.build(store, caseID: caseID, asOf: asOf, at: head) }
         review.report.chain = verification.result()
         return ReviewRenderer.render(review, as: format)
     }
