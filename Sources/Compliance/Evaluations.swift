@@ -45,6 +45,15 @@ public struct CaseReport: Sendable {
     public let policyTimeZone: TimeZone
     /// Event positions by id, to show evidence compactly.
     public let positions: [String: Int64]
+    /// The verification of the chain it was judged from (nil: not verified).
+    public var chain: ChainCheck?
+    /// Events of the case (and of the reference streams) that could not be
+    /// decoded: skipped, listed in the report.
+    public var undecodable: [UndecodableEvent] = []
+    /// Retroactive publications that re-judge this case (it was in the
+    /// ledger before they were recorded, and opened on or after their
+    /// effective date).
+    public var retroactive: [PublicationRecord] = []
 
     public init(evaluation: CaseEvaluation, events: [RecordedEvent], digest: Digest, policyTimeZone: TimeZone) {
         self.evaluation = evaluation
@@ -98,6 +107,13 @@ public struct PeriodReport: Sendable {
     /// Cases that could not be judged (no policy in force when opened).
     public let unjudged: [(caseID: String, reason: String)]
     public let policyPublications: [ReferenceData.Publication]
+    /// The verification of the chain it was judged from (nil: not verified).
+    public var chain: ChainCheck?
+    /// Every event skipped because it could not be decoded, by position.
+    public var undecodable: [UndecodableEvent] = []
+    /// The policy and directory publications and retractions recorded or
+    /// effective in the period.
+    public var publications: [PublicationRecord] = []
 
     /// The counts of `cases`, accumulated as a streamed period does.
     public var periodTotals: PeriodTotals {
@@ -176,9 +192,20 @@ public struct PeriodSummary: Sendable {
     /// Cases that could not be judged (no policy in force when opened).
     public let unjudged: [(caseID: String, reason: String)]
     public let policyPublications: [ReferenceData.Publication]
+    /// The verification of the chain it was judged from (nil: not verified).
+    public var chain: ChainCheck?
+    /// Every event skipped because it could not be decoded, by position.
+    public var undecodable: [UndecodableEvent] = []
+    /// The policy and directory publications and retractions recorded or
+    /// effective in the period.
+    public var publications: [PublicationRecord] = []
+    /// Cases re-judged by a retroactive publication: the case and the publication's event.
+    public var retroactiveCases: [(caseID: String, publication: String)] = []
 
     public init(from: Date, to: Date, asOf: Date, digest: Digest, totals: PeriodTotals,
-                unjudged: [(caseID: String, reason: String)], policyPublications: [ReferenceData.Publication]) {
+                unjudged: [(caseID: String, reason: String)], policyPublications: [ReferenceData.Publication],
+                chain: ChainCheck? = nil) {
+        self.chain = chain
         self.from = from
         self.to = to
         self.asOf = asOf
@@ -220,18 +247,25 @@ public enum Compliance {
     }
 
     /// `evaluateCase`, also returning the reference data it judged with.
-    public static func evaluateCaseWithReference(_ store: EventStore, caseID: String, asOf: Date? = nil) throws
+    /// `at`: the ledger position to judge at (nil: the current head).
+    public static func evaluateCaseWithReference(_ store: EventStore, caseID: String, asOf: Date? = nil,
+                                                 at: Digest? = nil) throws
         -> (report: CaseReport, reference: ReferenceData) {
-        let digest = try store.digest()
+        let digest = try at ?? store.digest()
         let reference = try ReferenceData.load(store, through: digest.position)
-        let events = try store.events(caseID: caseID, through: digest.position)
-        guard !events.isEmpty, !Catalog.referenceStreams.values.contains(caseID) else {
+        let (events, decoded, undecodable) = try UndecodableEvent.events(store, caseID: caseID, through: digest.position,
+                                                                         catalog: true)
+        guard !events.isEmpty || !undecodable.isEmpty, !Catalog.referenceStreams.values.contains(caseID) else {
             throw ComplianceError.unknownCase(caseID)
         }
-        guard let report = judge(caseID: caseID, events: events, reference: reference, digest: digest,
+        guard var report = judge(caseID: caseID, events: events, decoded: decoded, reference: reference, digest: digest,
                                  asOf: asOf ?? Date()) else {
+            if !undecodable.isEmpty {
+                throw ComplianceError(code: .noPolicy, message: "case: '\(printable(caseID))' cannot be judged: \(undecodable.map(\.line).joined(separator: "; "))")
+            }
             throw ComplianceError.noPolicy(caseID)
         }
+        report.undecodable = reference.undecodable + undecodable
         return (report, reference)
     }
 
@@ -247,26 +281,28 @@ public enum Compliance {
     }
 
     /// Every case opened in [from, to).
-    public static func evaluatePeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil,
+    public static func evaluatePeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil, at: Digest? = nil,
                                       progress: (Int, Int) -> Void = { _, _ in }) throws -> PeriodReport {
         var reports: [Int: CaseReport] = [:]
-        let summary = try streamPeriod(store, from: from, to: to, asOf: asOf, progress: progress) { index, report in
+        let summary = try streamPeriod(store, from: from, to: to, asOf: asOf, at: at, progress: progress) { index, report in
             reports[index] = report
         }
         return PeriodReport(from: from, to: to, asOf: summary.asOf, digest: summary.digest,
                             cases: reports.keys.sorted().map { reports[$0]! }, unjudged: summary.unjudged,
-                            policyPublications: summary.policyPublications)
+                            policyPublications: summary.policyPublications, undecodable: summary.undecodable,
+                            publications: summary.publications)
     }
 
     /// Every case opened in [from, to), handed to `body` as it is judged
     /// (compacted, with its index in opening order; cases come in the order
     /// their last events were appended, see `EventStore.forEachCaseInOnePass`)
     /// and not kept: memory stays flat however many cases there are.
-    public static func streamPeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil,
+    /// `at`: the ledger position to judge at (nil: the current head).
+    public static func streamPeriod(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil, at: Digest? = nil,
                                     threads: Int = Compliance.workerThreads(reserve: 0),
                                     progress: (Int, Int) -> Void = { _, _ in },
                                     _ body: (_ index: Int, _ report: CaseReport) throws -> Void) throws -> PeriodSummary {
-        let digest = try store.digest()
+        let digest = try at ?? store.digest()
         let reference = try ReferenceData.load(store, through: digest.position)
         let asOf = asOf ?? Date()
         let cases = try store.cases()
@@ -279,15 +315,22 @@ public enum Compliance {
         var done = 0
         // Cases are parsed and judged on worker threads while this one reads
         // the next ones; results come back here in the order read.
-        let judging = OrderedWork<(String, [StoredEvent]), (String, Result<CaseReport?, any Error>)>(threads: threads) { caseID, stored in
-            (caseID, Result {
-                let events = try stored.map { try $0.decoded() }
-                return judge(caseID: caseID, events: events, reference: reference, digest: digest, asOf: asOf, compact: true)
-            })
+        // Undecodable events are skipped and listed (the reference streams' first).
+        var undecodable = reference.undecodable
+        var retroactiveCases: [(caseID: String, publication: String)] = []
+        let judging = OrderedWork<(String, [StoredEvent]), (String, Result<CaseReport?, any Error>, [UndecodableEvent])>(threads: threads) { caseID, stored in
+            let (events, decoded, skipped) = UndecodableEvent.decode(stored, catalog: true)
+            return (caseID, Result {
+                judge(caseID: caseID, events: events, decoded: decoded, reference: reference, digest: digest, asOf: asOf,
+                      compact: true)
+            }, skipped)
         }
-        func consume(_ result: (String, Result<CaseReport?, any Error>)) throws {
+        func consume(_ result: (String, Result<CaseReport?, any Error>, [UndecodableEvent])) throws {
             let caseID = result.0
-            let report = try result.1.get()
+            var report = try result.1.get()
+            undecodable += result.2
+            report?.undecodable = result.2
+            for p in report?.retroactive ?? [] { retroactiveCases.append((caseID, p.eventID)) }
             if let report, let index = order[caseID] {
                 totals.add(report, index: index)
                 try body(index, report)
@@ -302,8 +345,14 @@ public enum Compliance {
             try judging.submit((caseID, stored), consume)
         }
         try judging.finish(consume)
-        return PeriodSummary(from: from, to: to, asOf: asOf, digest: digest, totals: totals, unjudged: unjudged,
-                             policyPublications: reference.policyPublications)
+        var summary = PeriodSummary(from: from, to: to, asOf: asOf, digest: digest, totals: totals, unjudged: unjudged,
+                                    policyPublications: reference.policyPublications)
+        summary.undecodable = undecodable.sorted { $0.position < $1.position }
+        summary.publications = reference.records.filter {
+            ($0.recordedAt >= from && $0.recordedAt < to) || ($0.effectiveFrom.map { $0 >= from && $0 < to } ?? false)
+        }
+        summary.retroactiveCases = retroactiveCases.sorted { ($0.caseID, $0.publication) < ($1.caseID, $1.publication) }
+        return summary
     }
 
     /// `decoded`: `decodeAll(events)`, when the caller has it.
@@ -314,9 +363,12 @@ public enum Compliance {
                                         directories: reference.directories, asOf: asOf),
               let opened = evaluation.openedAt,
               let policy = reference.policies.inForce(at: opened)?.policy else { return nil }
-        if compact {
-            return CaseReport(compacting: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
+        var report = compact
+            ? CaseReport(compacting: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
+            : CaseReport(evaluation: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
+        if let opening = events.first, !reference.records.isEmpty {
+            report.retroactive = reference.records.filter { $0.rejudges(openedAt: opened, openingRecorded: opening.recordedAt) }
         }
-        return CaseReport(evaluation: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
+        return report
     }
 }

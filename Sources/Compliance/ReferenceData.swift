@@ -10,6 +10,11 @@ public struct ReferenceData: Sendable {
     /// Every publication, for reports: version, effective date, position.
     public let policyPublications: [Publication]
     public let directoryPublications: [Publication]
+    /// Events of the reference streams that could not be decoded: skipped.
+    public var undecodable: [UndecodableEvent] = []
+    /// Every publication and retraction of the reference streams, with who,
+    /// when and what changed, in position order.
+    public var records: [PublicationRecord] = []
 
     public struct Publication: Sendable {
         public let version: String
@@ -22,12 +27,20 @@ public struct ReferenceData: Sendable {
 
     /// Loads the `policy` and `directory` streams up to `through`.
     public static func load(_ store: EventStore, through: Int64) throws -> ReferenceData {
-        let retracted = try retractedIDs(store, through: through)
+        let policyStream = try UndecodableEvent.events(store, caseID: Catalog.policyStream, through: through, catalog: false)
+        let directoryStream = try UndecodableEvent.events(store, caseID: Catalog.directoryStream, through: through, catalog: false)
+        var undecodable = policyStream.undecodable + directoryStream.undecodable
+        func skipped(_ event: RecordedEvent, _ error: any Error) {
+            undecodable.append(UndecodableEvent(caseID: event.caseID, position: event.position, id: event.id, type: event.type,
+                                                reason: "the catalog cannot decode its data: \(error)"))
+        }
+        let retracted = retractedIDs(policyStream.events + directoryStream.events)
         var policies: [PolicyPublished] = []
         var policyPublications: [Publication] = []
-        for event in try store.events(caseID: Catalog.policyStream, through: through)
+        for event in policyStream.events
         where event.type == EventType.policyPublished && !retracted.contains(event.id) {
-            let published = try PolicyPublished(data: event.data)
+            let published: PolicyPublished
+            do { published = try PolicyPublished(data: event.data) } catch { skipped(event, error); continue }
             policies.append(published)
             policyPublications.append(Publication(version: published.policy.version, effectiveFrom: published.effectiveFrom,
                                                   position: event.position, eventID: event.id,
@@ -35,25 +48,27 @@ public struct ReferenceData: Sendable {
         }
         var directories: [Directory] = []
         var directoryPublications: [Publication] = []
-        for event in try store.events(caseID: Catalog.directoryStream, through: through)
+        for event in directoryStream.events
         where event.type == EventType.directoryPublished && !retracted.contains(event.id) {
-            let directory = try Directory(json: event.data)
+            let directory: Directory
+            do { directory = try Directory(json: event.data) } catch { skipped(event, error); continue }
             directories.append(directory)
             directoryPublications.append(Publication(version: "position \(event.position)", effectiveFrom: directory.effectiveFrom,
                                                      position: event.position, eventID: event.id,
                                                      recordedAt: event.recordedAt, actor: event.actor))
         }
         return ReferenceData(policies: PolicyHistory(policies), directories: DirectoryHistory(directories),
-                             policyPublications: policyPublications, directoryPublications: directoryPublications)
+                             policyPublications: policyPublications, directoryPublications: directoryPublications,
+                             undecodable: undecodable.sorted { $0.position < $1.position },
+                             records: PublicationRecord.records(policyStream: policyStream.events,
+                                                                directoryStream: directoryStream.events))
     }
 
     /// Reference publications retracted within their own streams.
-    static func retractedIDs(_ store: EventStore, through: Int64) throws -> Set<String> {
+    static func retractedIDs(_ events: [RecordedEvent]) -> Set<String> {
         var ids = Set<String>()
-        for stream in [Catalog.policyStream, Catalog.directoryStream] {
-            for event in try store.events(caseID: stream, through: through) where event.type == EventType.eventRetracted {
-                if let id = event.data["event_id"]?.stringValue { ids.insert(id) }
-            }
+        for event in events where event.type == EventType.eventRetracted {
+            if let id = event.data["event_id"]?.stringValue { ids.insert(id) }
         }
         return ids
     }

@@ -5,7 +5,7 @@ import Domain
 
 /// Everything a post-incident review of one case needs, at one ledger position.
 public struct Review: Sendable {
-    public let report: CaseReport
+    public var report: CaseReport
     /// Events and deadlines in order of occurrence.
     public let timeline: [TimelineEntry]
     public let title: String?
@@ -40,8 +40,8 @@ public struct Review: Sendable {
     public var timeToResolveFromStart: TimeInterval? { endedAt.flatMap { e in startedAt.map { e.timeIntervalSince($0) } } }
     public var timeToResolveFromDetection: TimeInterval? { endedAt.flatMap { e in detectedAt.map { e.timeIntervalSince($0) } } }
 
-    public static func build(_ store: EventStore, caseID: String, asOf: Date? = nil) throws -> Review {
-        let (report, reference) = try Compliance.evaluateCaseWithReference(store, caseID: caseID, asOf: asOf)
+    public static func build(_ store: EventStore, caseID: String, asOf: Date? = nil, at: Digest? = nil) throws -> Review {
+        let (report, reference) = try Compliance.evaluateCaseWithReference(store, caseID: caseID, asOf: asOf, at: at)
         return build(report: report, directories: reference.directories)
     }
 
@@ -97,12 +97,21 @@ public struct Audit: Sendable {
     /// The digest the chain was verified against, when one was given.
     public let digestChecked: Digest?
 
+    /// Whether the chain verified: an unverified audit is still written,
+    /// marked UNVERIFIED in every format.
+    public var verified: Bool { verification.ok }
+
+    /// Verifies the chain first (its snapshot taken after the head was
+    /// read, so it covers every judged event), then judges the period at
+    /// that head.
     public static func build(_ store: EventStore, from: Date, to: Date, asOf: Date? = nil, digest: Digest? = nil,
                              progress: (String) -> Void = { _ in }) throws -> Audit {
-        let period = try Compliance.evaluatePeriod(store, from: from, to: to, asOf: asOf) { done, total in
+        let head = try store.digest()
+        let verification = try store.verify(digest: digest) { n in progress("verified \(n) events") }
+        var period = try Compliance.evaluatePeriod(store, from: from, to: to, asOf: asOf, at: head) { done, total in
             if done % 100 == 0 || done == total { progress("judged \(done)/\(total) cases") }
         }
-        let verification = try store.verify(digest: digest) { n in progress("verified \(n) events") }
+        period.chain = ChainCheck(verification, judged: head.position)
         return Audit(period: period, verification: verification, digestChecked: digest)
     }
 }

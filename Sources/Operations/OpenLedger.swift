@@ -28,11 +28,24 @@ public struct ComplianceOutput: Sendable {
 }
 
 extension OpenLedger {
+    /// The head to judge at, and the chain's verification through it,
+    /// started on a thread and a connection of its own (it runs while the
+    /// caller judges; `ChainVerification.result()` waits for it).
+    func verifyingHead() throws -> (head: Digest, verification: ChainVerification) {
+        let head = try store.digest()
+        let settings = session.settings
+        return (head, ChainVerification(judged: head.position) { try EventStore(settings: settings) })
+    }
+
     /// Judges one case; its report in `format` goes to `write`.
     public func compliance(caseID: String, asOf: Date?, format: ComplianceFormat,
                            write: (String) -> Void) throws -> ComplianceOutput {
         try Envelope.validateCaseID(caseID)
-        let report = try Compliance.evaluateCase(store, caseID: caseID, asOf: asOf)
+        let (head, verification) = try verifyingHead()
+        var report = try verification.waitingOnFailure {
+            try Compliance.evaluateCaseWithReference(store, caseID: caseID, asOf: asOf, at: head).report
+        }
+        report.chain = verification.result()
         write(ComplianceRenderer.render(report, as: format))
         return ComplianceOutput(violations: report.counts.violations)
     }
@@ -44,11 +57,15 @@ extension OpenLedger {
                            write: @escaping (String) -> Void) throws -> ComplianceOutput {
         guard start < end else { throw OperationError.usage("--from must be before --to") }
         let renderer = try PeriodStreamRenderer(format: format)
-        let summary = try Compliance.streamPeriod(store, from: start, to: end, asOf: asOf, progress: { done, total in
-            if done % 100 == 0 || done == total { progress.update("judged \(done)/\(total) cases") }
-        }) { index, report in
-            try renderer.add(report, index: index)
+        let (head, verification) = try verifyingHead()
+        var summary = try verification.waitingOnFailure {
+            try Compliance.streamPeriod(store, from: start, to: end, asOf: asOf, at: head, progress: { done, total in
+                if done % 100 == 0 || done == total { progress.update("judged \(done)/\(total) cases") }
+            }) { index, report in
+                try renderer.add(report, index: index)
+            }
         }
+        summary.chain = verification.result()
         progress.done()
         try renderer.finish(summary, write: write)
         return ComplianceOutput(violations: summary.totals.totals.violations)
@@ -69,7 +86,10 @@ extension OpenLedger {
     /// The post-incident review of a case.
     public func review(caseID: String, asOf: Date?, format: ReportFormat) throws -> String {
         try Envelope.validateCaseID(caseID)
-        return ReviewRenderer.render(try Review.build(store, caseID: caseID, asOf: asOf), as: format)
+        let (head, verification) = try verifyingHead()
+        var review = try verification.waitingOnFailure { try Review.build(store, caseID: caseID, asOf: asOf, at: head) }
+        review.report.chain = verification.result()
+        return ReviewRenderer.render(review, as: format)
     }
 
     /// The audit of a period, with the whole chain verified (against

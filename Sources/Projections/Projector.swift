@@ -245,7 +245,9 @@ public final class Projector {
             // while this one reads the next cases; they are written here, in
             // the order read.
             let building = OrderedWork<(String, [StoredEvent]), Result<RowBuilder.Built, any Error>>(threads: Compliance.workerThreads(reserve: 0)) { caseID, stored in
-                Result { RowBuilder.build(caseID: caseID, events: try stored.map { try $0.decoded() },
+                // An event whose stored JSON cannot be parsed is passed over
+                // (compliance reports list it), so one bad write cannot stop a rebuild.
+                Result { RowBuilder.build(caseID: caseID, events: stored.compactMap { try? $0.decoded() },
                                           reference: reference, head: head, now: now) }
             }
             func write(_ outcome: Result<RowBuilder.Built, any Error>) throws {

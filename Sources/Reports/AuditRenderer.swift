@@ -28,6 +28,9 @@ public enum AuditRenderer {
         return "TAMPERING DETECTED at position \(v.firstBadPosition ?? 0): \(v.problem ?? "")"
     }
 
+    /// The warning an audit whose chain did not verify opens with.
+    static let unverifiedBanner = "UNVERIFIED: the ledger's chain did not verify; nothing in this audit can be relied on until the tampering below is explained."
+
     static func policyRows(_ p: PeriodSummary) -> TextTable.Rows {
         let tz = ComplianceRenderer.zone(p)
         return { body in
@@ -72,10 +75,12 @@ public enum AuditRenderer {
             out.add(HTML.pageHead(title: "Compliance audit"))
             out.add("<h1>\(HTML.esc(title))</h1>\n")
             out.add("<p class=\"meta\">As of \(HTML.esc(Fmt.time(p.asOf, tz))); ledger position \(p.digest.position), hash <code>\(p.digest.hash)</code>.</p>\n")
+            if !a.verification.ok { out.add("<p class=\"bad\"><strong>\(HTML.esc(unverifiedBanner))</strong></p>\n") }
             out.add("<p class=\"\(a.verification.ok ? "ok" : "bad")\">\(HTML.esc(verificationLine(a)))</p>\n")
             out.add("<p>\(HTML.esc(overall))</p>\n")
         } else {
             out.add("# \(title)\n\n")
+            if !a.verification.ok { out.add("> **\(MD.cell(unverifiedBanner))**\n\n") }
             out.add("_As of \(Fmt.time(p.asOf, tz)); ledger position \(p.digest.position), hash \(p.digest.hash)._\n\n")
             out.add("**\(MD.cell(verificationLine(a)))**\n\n")
             out.add("\(overall)\n\n")
@@ -101,6 +106,24 @@ public enum AuditRenderer {
         }
         heading("Policy versions published")
         table(policyHeader, policyRows(p))
+        heading("Policy and directory publications and retractions")
+        if p.publications.isEmpty {
+            out.add(html ? "<p>None in the period.</p>\n" : "None in the period.\n\n")
+        } else {
+            table(ComplianceRenderer.publicationHeader, { body in
+                for record in p.publications { body(ComplianceRenderer.publicationRow(record, tz)) }
+            })
+        }
+        if !p.retroactiveCases.isEmpty {
+            heading("Cases re-judged by retroactive publications")
+            table(["Case", "Publication event"], { body in for c in p.retroactiveCases { body([c.caseID, c.publication]) } })
+        }
+        if !p.undecodable.isEmpty {
+            heading(ComplianceRenderer.undecodableTitle)
+            table(["Position", "Event id", "Type", "Case", "Why"], { body in
+                for u in p.undecodable { body([String(u.position), u.id, u.type, u.caseID, u.reason]) }
+            })
+        }
         out.add(html ? "<p class=\"meta\">\(note)</p>\n" + HTML.pageTail : "\(note)\n")
     }
 
@@ -114,6 +137,8 @@ public enum AuditRenderer {
         if let problem = a.verification.problem { v["problem"] = .string(problem) }
         if let d = a.digestChecked { v["digest"] = d.json; v["digest_matched"] = .bool(a.verification.digestMatched ?? false) }
         return [
+            "verified": .bool(a.verification.ok),
+            "publications": .array(p.publications.map(\.json)),
             "verification": .object(v),
             "policy_publications": .array(p.policyPublications.map {
                 .object(["version": .string($0.version), "effective_from": .string(RFC3339.format($0.effectiveFrom)),

@@ -18,8 +18,56 @@ public enum ComplianceRenderer {
         case .table: table(report)
         case .markdown: markdown(report)
         case .json: json(report).jsonText() + "\n"
-        case .csv: csvHeader + csvRows(report)
+        case .csv: csvHeader + csvRows(report).map { $0 + chainColumns(report.chain) + "\n" }.joined()
         }
+    }
+
+    // MARK: The chain's verification (ChainCheck), in every format
+
+    /// The text line: "Chain verified: ..." or "CHAIN NOT VERIFIED: ...".
+    static func chainLine(_ c: ChainCheck?) -> String {
+        c?.line ?? "Chain not verified: no verification was run for this report."
+    }
+
+    /// The chain columns that end each CSV row (same values on every row).
+    static func chainColumns(_ c: ChainCheck?) -> String {
+        guard let c else { return ",,,,," }
+        return "," + CSV.row([c.verified ? "true" : "false", String(c.eventsChecked), String(c.lastPosition), c.lastHash,
+                              c.problem ?? ""])
+    }
+
+    static func chainJSON(_ c: ChainCheck?) -> JSONValue { c?.json ?? .null }
+
+    // MARK: Undecodable events (skipped, listed when there are any)
+
+    static let undecodableTitle = "Undecodable events (skipped)"
+
+    /// The list as text or Markdown lines; empty when there are none.
+    static func undecodableLines(_ list: [UndecodableEvent], markdown: Bool) -> String {
+        guard !list.isEmpty else { return "" }
+        let title = markdown ? "### \(undecodableTitle)\n\n" : "\(undecodableTitle)\n\(String(repeating: "-", count: undecodableTitle.count))\n"
+        return title + list.map { "- " + (markdown ? MD.cell($0.line) : $0.line) }.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: Retroactive publications and the publications of a period
+
+    /// One line per retroactive publication that re-judges the case.
+    static func retroactiveLines(_ list: [PublicationRecord], _ tz: TimeZone) -> [String] {
+        list.map { p in
+            "Re-judged by a retroactive publication: \(p.name), effective \(Fmt.time(p.effectiveFrom, tz)), recorded \(Fmt.time(p.recordedAt, tz)) by login \(p.login ?? "unknown") (actor \(p.actor)): \(p.retroactiveReason ?? "")"
+        }
+    }
+
+    static let publicationHeader = ["Position", "Kind", "Recorded", "Effective from", "Login", "Actor", "Retroactive", "Changes"]
+
+    static func publicationRow(_ p: PublicationRecord, _ tz: TimeZone) -> [String] {
+        [String(p.position), p.kind == .policy ? "policy v\(p.version ?? "?")" : p.kind == .retraction ? "retraction of \(p.retracts ?? "?") (\(p.stream))" : "directory",
+         Fmt.time(p.recordedAt, tz), Fmt.time(p.effectiveFrom, tz), p.login ?? "unknown", p.actor,
+         p.retroactiveReason.map { "yes: \($0)" } ?? "no", p.changes.joined(separator: "; ")]
+    }
+
+    static func undecodableJSON(_ list: [UndecodableEvent], into o: inout [String: JSONValue]) {
+        if !list.isEmpty { o["undecodable_events"] = .array(list.map(\.json)) }
     }
 
     static func heading(_ r: CaseReport) -> String {
@@ -47,9 +95,11 @@ public enum ComplianceRenderer {
     }
 
     static func table(_ r: CaseReport) -> String {
-        var out = "Compliance of \(heading(r))\n\(provenance(r))\n\n"
+        var out = "Compliance of \(heading(r))\n\(provenance(r))\n\(chainLine(r.chain))\n\n"
         out += TextTable.render(["RULE", "OCCURRENCE", "VERDICT", "DEADLINE", "EVIDENCE", "DETAIL"], rows(r))
         out += "\n\(summary(r.counts))\n"
+        if !r.undecodable.isEmpty { out += "\n" + undecodableLines(r.undecodable, markdown: false) }
+        for line in retroactiveLines(r.retroactive, r.policyTimeZone) { out += line + "\n" }
         if r.evaluation.obligations.contains(where: \.attestedLate) {
             out += "attested late: the evidence was recorded in the ledger more than 24 hours after it occurred.\n"
         }
@@ -63,9 +113,12 @@ public enum ComplianceRenderer {
     static func markdown(_ r: CaseReport) -> String {
         var out = "## Compliance of \(MD.cell(heading(r)))\n\n"
         out += "_\(MD.cell(provenance(r)))_\n\n"
+        out += "**\(MD.cell(chainLine(r.chain)))**\n\n"
         out += MD.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], rows(r))
         out += "\n\(summary(r.counts))\n"
         out += findingsMarkdown(r)
+        if !r.undecodable.isEmpty { out += "\n" + undecodableLines(r.undecodable, markdown: true) }
+        for line in retroactiveLines(r.retroactive, r.policyTimeZone) { out += "\n**\(MD.cell(line))**\n" }
         return out
     }
 
@@ -81,6 +134,9 @@ public enum ComplianceRenderer {
         o["ledger"] = r.digest.json
         o["summary"] = counts(r.counts)
         o["evidence_positions"] = .object(r.positions.mapValues { .int($0) })
+        o["chain_check"] = chainJSON(r.chain)
+        undecodableJSON(r.undecodable, into: &o)
+        if !r.retroactive.isEmpty { o["retroactive_publications"] = .array(r.retroactive.map(\.json)) }
         return .object(o)
     }
 
@@ -95,24 +151,27 @@ public enum ComplianceRenderer {
 
     static let csvHeader = CSV.row(["case", "kind", "team", "policy_version", "rule", "occurrence", "verdict", "deadline",
                                     "late_by_seconds", "evidence", "missing", "reason", "attested_late",
-                                    "ledger_position", "ledger_hash", "findings"]) + "\n"
+                                    "ledger_position", "ledger_hash", "findings", "chain_verified", "chain_events_checked",
+                                    "chain_tip_position", "chain_tip_hash", "chain_problem"]) + "\n"
 
-    /// A case's CSV rows: one per obligation, then one per finding of the
-    /// case that no obligation carries (e.g. unverified provenance), with
-    /// only the case columns and `findings` filled.
-    static func csvRows(_ r: CaseReport) -> String {
-        var out = r.evaluation.obligations.map { csvRow(r, $0) }.joined()
+    /// A case's CSV rows, without the chain columns and the newline: one per
+    /// obligation, then one per finding of the case that no obligation
+    /// carries (e.g. unverified provenance), with only the case columns and
+    /// `findings` filled.
+    static func csvRows(_ r: CaseReport) -> [String] {
+        var out = r.evaluation.obligations.map { csvRow(r, $0) }
         var carried = Set<Finding>()
         for o in r.evaluation.obligations { carried.formUnion(o.findings) }
         let e = r.evaluation
         for f in e.findings where !carried.contains(f) {
-            out += CSV.row([e.caseID, e.kind?.rawValue ?? "", e.team?.rawValue ?? "", e.policyVersion, "", "", "", "", "",
-                            f.eventID ?? "", "", "", "", String(r.digest.position), r.digest.hash,
-                            Fmt.findingsCell([f])]) + "\n"
+            out.append(CSV.row([e.caseID, e.kind?.rawValue ?? "", e.team?.rawValue ?? "", e.policyVersion, "", "", "", "", "",
+                                f.eventID ?? "", "", "", "", String(r.digest.position), r.digest.hash,
+                                Fmt.findingsCell([f])]))
         }
         return out
     }
 
+    /// One obligation's CSV row, without the chain columns and the newline.
     static func csvRow(_ r: CaseReport, _ o: Obligation) -> String {
         let e = r.evaluation
         return CSV.row([
@@ -121,7 +180,7 @@ public enum ComplianceRenderer {
             o.lateBy.map { String(Int64($0.rounded())) } ?? "", o.evidence.joined(separator: " "),
             o.missing.joined(separator: "; "), o.reason ?? "", o.attestedLate ? "true" : "false",
             String(r.digest.position), r.digest.hash, Fmt.findingsCell(o.findings),
-        ]) + "\n"
+        ])
     }
 
     // MARK: A period
@@ -184,6 +243,7 @@ public enum ComplianceRenderer {
         let policies = versions.isEmpty ? "none" : versions.joined(separator: ", ")
         let line = "\(p.totals.cases) case(s) opened in the period; policy \(policies); as of \(Fmt.time(p.asOf, tz)); ledger position \(p.digest.position), hash \(p.digest.hash)"
         out.add((markdown ? "_\(MD.cell(line))_" : line) + "\n\n")
+        out.add((markdown ? "**\(MD.cell(chainLine(p.chain)))**" : chainLine(p.chain)) + "\n\n")
         out.add("Overall: \(summary(p.totals.totals))\n\n")
         out.add(h("By rule"))
         let byRule = rateRows(p.totals.ruleCounts.map { ($0.rule, $0.counts) })
@@ -207,12 +267,18 @@ public enum ComplianceRenderer {
             out.add("\n" + h("Not judged"))
             out.add(p.unjudged.map { "- \($0.caseID): \(Visible.escape($0.reason))" }.joined(separator: "\n") + "\n")
         }
+        if !p.undecodable.isEmpty { out.add("\n" + undecodableLines(p.undecodable, markdown: markdown)) }
+        if !p.retroactiveCases.isEmpty {
+            out.add("\n" + h("Re-judged by retroactive publications"))
+            out.add(p.retroactiveCases.map { "- \(markdown ? MD.cell($0.caseID) : $0.caseID): publication \($0.publication)" }
+                .joined(separator: "\n") + "\n")
+        }
     }
 
     /// The period's top-level JSON fields but "cases", which the period
     /// renderer streams in their place.
     static func jsonFields(_ p: PeriodSummary) -> [String: JSONValue] {
-        [
+        var o: [String: JSONValue] = [
             "from": .string(RFC3339.format(p.from)), "to": .string(RFC3339.format(p.to)),
             "as_of": .string(RFC3339.format(p.asOf)), "ledger": p.digest.json,
             "policy_versions": .array(p.totals.policyVersionsUsed.map(JSONValue.string)),
@@ -220,6 +286,12 @@ public enum ComplianceRenderer {
             "by_rule": .array(p.totals.ruleCounts.map { .object(["rule": .string($0.rule), "counts": counts($0.counts)]) }),
             "by_team": .array(p.totals.teamCounts.map { .object(["team": .string($0.team), "counts": counts($0.counts)]) }),
             "not_judged": .array(p.unjudged.map { .object(["case": .string($0.caseID), "reason": .string($0.reason)]) }),
+            "chain_check": chainJSON(p.chain),
         ]
+        undecodableJSON(p.undecodable, into: &o)
+        if !p.retroactiveCases.isEmpty {
+            o["retroactive_cases"] = .array(p.retroactiveCases.map { .object(["case": .string($0.caseID), "publication": .string($0.publication)]) })
+        }
+        return o
     }
 }

@@ -66,9 +66,13 @@ public final class PeriodStreamRenderer {
     /// A whole period rendered into a String: this renderer, its spool in memory.
     static func render(_ report: PeriodReport, layout: Layout, audit: AuditFacts? = nil) -> String {
         let renderer = PeriodStreamRenderer(layout: layout, audit: audit, spool: Spool())
-        let summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
+        var summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
                                     totals: report.periodTotals, unjudged: report.unjudged,
-                                    policyPublications: report.policyPublications)
+                                    policyPublications: report.policyPublications, chain: report.chain)
+        summary.undecodable = report.undecodable
+        summary.publications = report.publications
+        summary.retroactiveCases = report.cases.flatMap { c in c.retroactive.map { (c.evaluation.caseID, $0.eventID) } }
+            .sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { (caseID: $0.0, publication: $0.1) }
         let out = TextSink()
         // Only a spool's file I/O throws; this one is in memory.
         try! renderer.addAll(report.cases)
@@ -105,7 +109,8 @@ public final class PeriodStreamRenderer {
             rows = [[ComplianceRenderer.json(c).jsonText()]] + (audit == nil ? [] : findingRows(c))
             if rows.count > 1 { hasFindings = true }
         case .csv:
-            rows = [[ComplianceRenderer.csvRows(c)]]
+            // One field per CSV row (obligations, then the case's own findings): the chain columns, known at the end, follow each.
+            rows = [ComplianceRenderer.csvRows(c)]
         }
         if records.count <= index {
             records.append(contentsOf: repeatElement((offset: Int64(-1), length: 0), count: index + 1 - records.count))
@@ -205,7 +210,8 @@ public final class PeriodStreamRenderer {
             out.add("}\n")
         case .csv:
             out.add(ComplianceRenderer.csvHeader)
-            forEachCase { rows in out.add(rows[0][0]) }
+            let chain = ComplianceRenderer.chainColumns(summary.chain) + "\n"
+            forEachCase { rows in for row in rows[0] { out.add(row); out.add(chain) } }
         }
         if let failure { throw failure }
     }

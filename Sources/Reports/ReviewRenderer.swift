@@ -122,6 +122,8 @@ public enum ReviewRenderer {
     public static func markdown(_ r: Review) -> String {
         var out = "# Post-incident review: \(MD.cell(r.evaluation.caseID))\(r.title.map { " — \(MD.cell($0))" } ?? "")\n\n"
         out += "_\(MD.cell(provenance(r)))_\n\n"
+        out += "**\(MD.cell(ComplianceRenderer.chainLine(r.report.chain)))**\n\n"
+        for line in ComplianceRenderer.retroactiveLines(r.report.retroactive, r.report.policyTimeZone) { out += "**\(MD.cell(line))**\n\n" }
         out += "## Summary and impact\n\n" + MD.table(["Item", "Value"], summaryRows(r)) + "\n"
         out += "## Key figures\n\n" + MD.table(["Figure", "Value"], figureRows(r)) + "\n"
         if !r.firstNotifications.isEmpty {
@@ -135,6 +137,10 @@ public enum ReviewRenderer {
         if !findings.isEmpty {
             out += "## Findings\n\n" + findings.map { "- \(MD.cell($0))\n" }.joined() + "\n"
         }
+        if !r.report.undecodable.isEmpty {
+            out += "## \(ComplianceRenderer.undecodableTitle)\n\n"
+            out += r.report.undecodable.map { "- " + MD.cell($0.line) }.joined(separator: "\n") + "\n\n"
+        }
         out += "## Evidence appendix\n\n" + MD.table(evidenceHeader, evidenceRows(r)) + "\n"
         out += "Ledger digest at this report: `{\"position\": \(r.report.digest.position), \"hash\": \"\(r.report.digest.hash)\"}`\n"
         return out
@@ -146,6 +152,8 @@ public enum ReviewRenderer {
         let tz = r.report.policyTimeZone
         var b = "<h1>Post-incident review: \(HTML.esc(r.evaluation.caseID))\(r.title.map { " — \(HTML.esc($0))" } ?? "")</h1>\n"
         b += "<p class=\"meta\">\(HTML.esc(provenance(r)))</p>\n"
+        b += "<p class=\"\(r.report.chain?.verified == true ? "ok" : "bad")\">\(HTML.esc(ComplianceRenderer.chainLine(r.report.chain)))</p>\n"
+        for line in ComplianceRenderer.retroactiveLines(r.report.retroactive, r.report.policyTimeZone) { b += "<p class=\"bad\">\(HTML.esc(line))</p>\n" }
         b += "<h2>Summary and impact</h2>\n" + HTML.keyValues(summaryRows(r))
         b += "<h2>Timeline chart</h2>\n<figure>\n" + SVGChart.timeline(r) + "<figcaption class=\"meta\">Priority bands over time; each message on its channel's lane; each deadline coloured by its verdict. Times in \(HTML.esc(tz.identifier)).</figcaption>\n</figure>\n"
         b += "<h2>Key figures</h2>\n" + HTML.keyValues(figureRows(r))
@@ -162,6 +170,11 @@ public enum ReviewRenderer {
         let findings = findingLines(r)
         if !findings.isEmpty {
             b += "<h2>Findings</h2>\n<ul>\n" + findings.map { "<li>\(HTML.esc($0))</li>\n" }.joined() + "</ul>\n"
+        }
+        if !r.report.undecodable.isEmpty {
+            b += "<h2>\(ComplianceRenderer.undecodableTitle)</h2>\n"
+                + HTML.table(["Position", "Event id", "Type", "Case", "Why"],
+                             r.report.undecodable.map { [String($0.position), $0.id, $0.type, $0.caseID, $0.reason] })
         }
         b += "<h2>Evidence appendix</h2>\n" + HTML.table(evidenceHeader, evidenceRows(r))
         b += "<p class=\"meta\">Ledger digest at this report: <code>{\"position\": \(r.report.digest.position), \"hash\": \"\(r.report.digest.hash)\"}</code></p>\n"
@@ -205,6 +218,8 @@ public enum ReviewRenderer {
                          "hash": .string(e.hash), "previous_hash": .string(e.previousHash)])
             }),
             "ledger": r.report.digest.json,
+            "chain_check": ComplianceRenderer.chainJSON(r.report.chain),
+            "retroactive_publications": .array(r.report.retroactive.map(\.json)),
         ])
     }
 }

@@ -13,6 +13,10 @@ struct VerifyCommand: ParsableCommand {
             and names the first position that does not match. With --digest FILE (written earlier \
             by 'dtledger digest' and kept outside the database) it also proves the ledger still \
             extends that digest, which catches deleted newest events and a chain rewritten from any point.
+            It also checks that positions start at 1 and follow each other, that recording times never \
+            go backwards (nor, with --digest, before the digest's), that the streams table and the head row \
+            match the events, and that the database functions, triggers and grants are the ones this \
+            binary ships (docs/ledger.md, "Verifying"). A reader login can run every check.
             With --signatures it also re-verifies the signature of every imported event that claims one, \
             from the payload and headers kept with the event and the secret in the environment variable \
             the event names (PAGERDUTY_WEBHOOK_SECRET, SLACK_SIGNING_SECRET, or one allowed with \
@@ -56,6 +60,13 @@ struct VerifyCommand: ParsableCommand {
             } else {
                 print("TAMPERING DETECTED at position \(report.firstBadPosition ?? 0): \(report.problem ?? "")")
                 print("(\(report.eventsChecked) events before it verified)")
+                // Every other finding, check by check.
+                for check in report.checks where !check.ok {
+                    for problem in check.problems where problem != report.problem { print("\(check.name): \(problem)") }
+                    if check.problemCount > check.problems.count {
+                        print("\(check.name): and \(check.problemCount - check.problems.count) more")
+                    }
+                }
             }
             if let signed, !json {
                 for line in signed.lines { print(line) }
@@ -76,6 +87,10 @@ extension VerifyCommand {
         if let bad = report.firstBadPosition { o["first_bad_position"] = .int(bad) }
         if let problem = report.problem { o["problem"] = .string(problem) }
         if let matched = report.digestMatched { o["digest_matched"] = .bool(matched) }
+        o["checks"] = .array(report.checks.map { check in
+            .object(["name": .string(check.name), "ok": .bool(check.ok),
+                     "problems": .array(check.problems.map(JSONValue.string)), "problem_count": .int(Int64(check.problemCount))])
+        })
         return .object(o)
     }
 }

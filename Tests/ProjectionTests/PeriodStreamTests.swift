@@ -33,8 +33,10 @@ import TestSupport
         let db = try Self.loaded()
         let from = "2000-01-01T00:00:00Z", to = "2100-01-01T00:00:00Z"
         for asOf in ["2026-04-08T12:00:00Z", "2026-11-01T00:00:00Z"] {
-            let report = try Compliance.evaluatePeriod(try db.store(), from: try RFC3339.parse(from), to: try RFC3339.parse(to),
+            var report = try Compliance.evaluatePeriod(try db.store(), from: try RFC3339.parse(from), to: try RFC3339.parse(to),
                                                        asOf: try RFC3339.parse(asOf))
+            // The command carries the chain's verification (the ledger does not change meanwhile).
+            report.chain = ChainCheck(try db.store().verify(), judged: report.digest.position)
             #expect(report.cases.map(\.evaluation.caseID) == ["PD-2026-0007", "INC-2026-0001", "INC-2026-0142"])
             #expect(report.unjudged.map(\.caseID) == ["INC-2025-0001"])
             // Judged on the calling thread, and on one and two worker threads.
@@ -51,8 +53,9 @@ import TestSupport
         let db = try TestDatabase.withSamples()
         let from = "2001-01-01T00:00:00Z", to = "2002-01-01T00:00:00Z"
         let asOf = "2026-11-01T00:00:00Z"
-        let report = try Compliance.evaluatePeriod(try db.store(), from: try RFC3339.parse(from), to: try RFC3339.parse(to),
+        var report = try Compliance.evaluatePeriod(try db.store(), from: try RFC3339.parse(from), to: try RFC3339.parse(to),
                                                    asOf: try RFC3339.parse(asOf))
+        report.chain = ChainCheck(try db.store().verify(), judged: report.digest.position)
         for format in ComplianceFormat.allCases {
             let r = try CLI.run(["compliance", "--from", from, "--to", to, "--as-of", asOf,
                                  "--format", format.rawValue], database: db.url)
@@ -80,9 +83,11 @@ import TestSupport
             (.table, nil), (.markdown, nil), (.json, nil), (.csv, nil), (.json, facts), (.auditMarkdown, facts), (.auditHTML, facts),
         ]
         for report in [sample, many] {
-            let summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
+            var summary = PeriodSummary(from: report.from, to: report.to, asOf: report.asOf, digest: report.digest,
                                         totals: report.periodTotals, unjudged: report.unjudged,
                                         policyPublications: report.policyPublications)
+            // The audit's publications section, as streamPeriod sets it.
+            summary.publications = report.publications
             for (layout, audit) in layouts {
                 let whole = PeriodStreamRenderer.render(report, layout: layout, audit: audit)
                 let streaming = PeriodStreamRenderer(layout: layout, audit: audit, spool: try Spool(file: ()))
