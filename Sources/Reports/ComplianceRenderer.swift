@@ -18,7 +18,10 @@ public enum ComplianceRenderer {
         case .table: table(report)
         case .markdown: markdown(report)
         case .json: json(report).jsonText() + "\n"
-        case .csv: csvHeader + csvRows(report).map { $0 + chainColumns(report.chain) + "\n" }.joined()
+        case .csv:
+            csvHeader + (csvRows(report) + recordRows(undecodable: report.undecodable,
+                                                      retroactive: report.retroactive.map { (report.evaluation.caseID, $0.eventID) }))
+                .map { $0 + chainColumns(report.chain) + "\n" }.joined()
         }
     }
 
@@ -147,6 +150,37 @@ public enum ComplianceRenderer {
             "not_applicable": .int(Int64(c.notApplicable)), "judged": .int(Int64(c.judged)),
             "rate": c.rate.map { .double(($0 * 10000).rounded() / 10000) } ?? .null,
         ])
+    }
+
+    /// The CSV rows that are not obligations, after them, each told apart by
+    /// its `kind` column (never a case kind): `publication` or `retraction`
+    /// of the policy or directory (case = the stream), `undecodable_event`
+    /// (a stored event the readers skipped), `retroactive_rejudged` (a case
+    /// re-judged by a retroactive publication, evidence = the publication).
+    /// Without the chain columns and the newline.
+    static func recordRows(publications: [PublicationRecord] = [], undecodable: [UndecodableEvent],
+                           retroactive: [(caseID: String, publication: String)]) -> [String] {
+        func row(_ caseID: String, _ kind: String, version: String = "", evidence: String, missing: String = "",
+                 reason: String, position: String = "") -> String {
+            CSV.row([caseID, kind, "", version, "", "", "", "", "", evidence, missing, reason, "", position, "", ""])
+        }
+        var out: [String] = []
+        for p in publications {
+            var reason = "recorded \(RFC3339.format(p.recordedAt)) by login \(p.login ?? "unknown") (actor \(p.actor))"
+            if let from = p.effectiveFrom { reason += "; effective \(RFC3339.format(from))" }
+            if let r = p.retroactiveReason { reason += "; retroactive: \(r)" }
+            if let target = p.retracts { reason += "; retracts \(target)" }
+            out.append(row(p.stream, p.kind == .retraction ? "retraction" : "publication", version: p.version ?? "",
+                           evidence: p.eventID, missing: p.changes.joined(separator: "; "), reason: reason,
+                           position: String(p.position)))
+        }
+        for u in undecodable {
+            out.append(row(u.caseID, "undecodable_event", evidence: u.id, reason: "\(u.type): \(u.reason)", position: String(u.position)))
+        }
+        for r in retroactive {
+            out.append(row(r.caseID, "retroactive_rejudged", evidence: r.publication, reason: "re-judged by a retroactive publication"))
+        }
+        return out
     }
 
     static let csvHeader = CSV.row(["case", "kind", "team", "policy_version", "rule", "occurrence", "verdict", "deadline",

@@ -212,6 +212,10 @@ public final class PeriodStreamRenderer {
             out.add(ComplianceRenderer.csvHeader)
             let chain = ComplianceRenderer.chainColumns(summary.chain) + "\n"
             forEachCase { rows in for row in rows[0] { out.add(row); out.add(chain) } }
+            for row in ComplianceRenderer.recordRows(publications: summary.publications, undecodable: summary.undecodable,
+                                                     retroactive: summary.retroactiveCases) {
+                out.add(row); out.add(chain)
+            }
         }
         if let failure { throw failure }
     }

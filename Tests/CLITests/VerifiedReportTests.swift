@@ -145,6 +145,15 @@ struct VerifiedReportTests {
         #expect(audit.text.contains("## Undecodable events (skipped)"))
         let review = try ledger.review(caseID: Self.incident, asOf: nil, format: .markdown)
         #expect(review.contains("## Undecodable events (skipped)"))
+        // CSV: a row of kind undecodable_event, in the case's and the audit's CSV.
+        var csv = ""
+        _ = try ledger.compliance(caseID: Self.incident, asOf: nil, format: .csv) { csv += $0 }
+        let auditCSV = try ledger.audit(from: Self.from, to: Self.to, asOf: nil, digest: nil, format: .csv).text
+        for text in [csv, auditCSV] {
+            let row = text.split(separator: "\n").first { $0.hasPrefix("\(Self.incident),undecodable_event,") }
+            #expect(row?.contains(",\(tip.position),") == true, "\(text.suffix(400))")
+            #expect(row?.contains("note.added: ") == true)
+        }
         // The projector passes over it too.
         _ = try db.session().rebuildProjections()
     }
@@ -199,6 +208,18 @@ struct PublicationReportTests {
         #expect(record["login"] == .string("dtledger"))
         #expect(record["actor"] == .string("isso-delegate"))
         #expect(record["changes"]?.arrayValue?.contains(.string("rules removed: \(removed)")) == true)
+        // CSV: the publication (case = the stream) and the re-judged case, after the obligation rows.
+        let csv = try ledger.audit(from: VerifiedReportTests.from, to: VerifiedReportTests.to, asOf: nil, digest: nil,
+                                   format: .csv).text.split(separator: "\n")
+        let publication = try #require(csv.first { $0.hasPrefix("policy,publication,,99,") })
+        #expect(publication.contains("rules removed: \(removed)"))
+        #expect(publication.contains("by login dtledger (actor isso-delegate)"))
+        #expect(publication.contains("retroactive: sample data: published after the fact"))
+        #expect(csv.contains { $0.hasPrefix("\(VerifiedReportTests.incident),retroactive_rejudged,") })
+        #expect(csv.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count >= 21 })
+        var caseCSV = ""
+        _ = try ledger.compliance(caseID: VerifiedReportTests.incident, asOf: nil, format: .csv) { caseCSV += $0 }
+        #expect(caseCSV.contains("\(VerifiedReportTests.incident),retroactive_rejudged,"))
     }
 }
 
