@@ -56,8 +56,6 @@ DECLARE
     n_previous      bytea[];
     n_hash          bytea[];
     v_err           text[];
-    v_setting       text;
-    v_saved         text;
 BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION 'dtledger.append_many must run at READ COMMITTED isolation' USING ERRCODE = 'DTL00';
@@ -74,33 +72,9 @@ BEGIN
             USING ERRCODE = 'DTL00', DETAIL = 'item ' || coalesce(v_err[2], '1');
     END IF;
 
-    -- Serialise: the head row lock is held until this transaction ends.
-    -- Waiting for it, and idling while holding it, are bounded as in
-    -- dtledger.append.
-    -- Uncontended (the usual case), SKIP LOCKED takes it at once and costs
-    -- what a plain FOR UPDATE does. Otherwise the wait is bounded by
-    -- lock_timeout: 5 s, or dtledger.append_lock_timeout (ms) if the
-    -- session set it shorter; past it PostgreSQL raises 55P03, reported as
-    -- "another session holds the ledger's append lock". The session's own
-    -- lock_timeout is set back once the lock is held.
-    SELECT h.position, h.hash INTO v_head_position, v_head_hash
-      FROM dtledger.head h WHERE h.singleton FOR UPDATE SKIP LOCKED;
-    IF NOT FOUND THEN
-        v_setting := current_setting('dtledger.append_lock_timeout', true);
-        v_saved := current_setting('lock_timeout');
-        v_setting := set_config('lock_timeout',
-            CASE WHEN v_setting IS NOT NULL AND v_setting NOT IN ('', '0') AND v_setting::integer BETWEEN 1 AND 4999
-                 THEN v_setting ELSE '5000' END, true);
-        SELECT h.position, h.hash INTO v_head_position, v_head_hash
-          FROM dtledger.head h WHERE h.singleton FOR UPDATE;
-        v_setting := set_config('lock_timeout', v_saved, true);
-    END IF;
-    -- Idle in this transaction for 30 s, or what the session set in
-    -- dtledger.append_idle_timeout (ms) if shorter, and the server ends it.
-    v_setting := current_setting('dtledger.append_idle_timeout', true);
-    v_setting := set_config('idle_in_transaction_session_timeout',
-        CASE WHEN v_setting IS NOT NULL AND v_setting NOT IN ('', '0') AND v_setting::integer BETWEEN 1 AND 29999
-             THEN v_setting ELSE '30000' END, true);
+    -- Serialise: the head row lock is held until this transaction ends,
+    -- the wait for it and the idling while holding it bounded (lock_head).
+    SELECT l.head_position, l.head_hash INTO v_head_position, v_head_hash FROM dtledger.lock_head() l;
     v_now := clock_timestamp();
     v_stamp := jsonb_build_object(
         'db_role', session_user::text,

@@ -11,8 +11,8 @@
 --     text: the server's text without the space it writes after each ':'
 --     and ',' (the CLI counts the same text: EventValidation.maxDataBytes);
 --   - at most 256 arrays and objects nested inside one another, data's
---     own object included (the readers accept 512; the margin leaves room
---     for the envelope and exports around data);
+--     own object included (JSONValue.maxDepth: the readers refuse deeper
+--     documents too);
 --   - numbers a double can hold: magnitude below 2^1024 - 2^970 (larger
 --     ones, 1e400 or a 400-digit integer, fail to decode; tiny ones such
 --     as 1e-400 read as 0 and -0 as 0, so they are kept).
