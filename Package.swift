@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "dtledger",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "dtledger", targets: ["dtledger"]),
         .executable(name: "dtledger-bench", targets: ["dtledger-bench"]),
@@ -12,6 +12,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // dtledger serve (docs/serve.md): HTTP server, start/stop, logs,
+        // outbound calls of the pollers, Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libpq, as the system provides it (Debian: libpq-dev).
@@ -61,12 +68,37 @@ let package = Package(
             name: "Operations",
             dependencies: ["Ledger", "Postgres", "Domain", "Events", "Compliance", "Reports", "Projections", "Ingest"]
         ),
+        // What `dtledger serve` does with what it receives, without HTTP:
+        // its config, the durable receipts and the inbox, mapping receipts
+        // to events (case and purpose inference), the pollers' state. Blocking
+        // libpq code, run by Serve on its own threads.
+        .target(
+            name: "Receiving",
+            dependencies: ["Ledger", "Postgres", "Domain", "Events", "Ingest", "Operations", "Compliance"]
+        ),
+        // `dtledger serve`: the Hummingbird 2 service (routes, signatures at
+        // receipt, group commit of receipts, the mapper loop, pollers,
+        // health, metrics, graceful shutdown).
+        .target(
+            name: "Serve",
+            dependencies: [
+                "Receiving", "Ledger", "Postgres", "Domain", "Events", "Ingest",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // The command-line interface: parses arguments, calls Operations,
         // prints, and maps errors to exit codes (ExitCodes.swift).
         .executableTarget(
             name: "dtledger",
             dependencies: [
                 "Operations", "Ledger", "Domain", "Events", "Compliance", "Reports", "Projections",
+                "Receiving", "Serve",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -96,6 +128,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["Fixtures"]),
         // Faults, load, hostile input, secrets and TLS (SECURITY.md, docs/reliability.md).
+        // dtledger serve over real HTTP on loopback, with local fakes of the vendors' APIs.
+        .testTarget(name: "ServeTests", dependencies: [
+            "Serve", "Receiving", "Ingest", "Events", "Domain", "Ledger", "Postgres", "Operations", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ReliabilityTests", dependencies: ["Events", "Ledger", "Postgres", "Projections", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

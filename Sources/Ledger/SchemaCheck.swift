@@ -307,18 +307,21 @@ public enum SchemaCheck {
         }
 
         // Table privileges of the watched roles: the reader may SELECT; the
-        // writer and PUBLIC hold nothing (they append through the functions).
+        // receiver may INSERT and UPDATE the pollers' cursors (migration
+        // 0011); the writer, the receiver otherwise and PUBLIC hold nothing
+        // (they append through the functions).
         for row in try connection.query("""
             SELECT n.nspname || '.' || c.relname,
                    CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END, a.privilege_type
               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
                    aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
              WHERE n.nspname IN ('dtledger', 'dtledger_read') AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
-               AND (a.grantee = 0 OR pg_get_userbyid(a.grantee) IN ('dtledger_writer', 'dtledger_reader'))
+               AND (a.grantee = 0 OR pg_get_userbyid(a.grantee) IN ('dtledger_writer', 'dtledger_reader', 'dtledger_receiver'))
              ORDER BY 1, 2, 3
             """).rows {
             let (table, role, privilege) = (row[0] ?? "", row[1] ?? "", row[2] ?? "")
             if role == "dtledger_reader", privilege == "SELECT" { continue }
+            if role == "dtledger_receiver", table == "dtledger.poller_state", ["INSERT", "UPDATE"].contains(privilege) { continue }
             grants.add("\(role) holds \(privilege) on \(table), which this binary does not grant")
         }
         // Membership: the writer and the reader are members of no role (a

@@ -8,7 +8,7 @@ import Postgres
 /// read back, through the SECURITY DEFINER functions that give exactly that
 /// (Migrations/functions/0001_event_by_key.sql, 0001_own_event.sql,
 /// 0001_reference_events.sql). Owners and readers get the same answers.
-enum WriterReads {
+public enum WriterReads {
     /// The event stored under an idempotency key: enough to answer a retry.
     struct KeyedEvent {
         let caseID: String
@@ -44,7 +44,7 @@ enum WriterReads {
 
     /// The directories published (and not retracted) in the ledger, as the
     /// reference data gives them.
-    static func directories(_ store: EventStore) throws -> DirectoryHistory {
+    public static func directories(_ store: EventStore) throws -> DirectoryHistory {
         let rows = try query(store, "SELECT event_id, case_id, event_type, data FROM dtledger.reference_events()", [])
         var retracted = Set<String>()
         for r in rows where r[2] == EventType.eventRetracted.rawValue {
@@ -59,7 +59,7 @@ enum WriterReads {
     }
 
     /// Each case in the ledger with the type of its opening event.
-    static func openedCases(_ store: EventStore) throws -> [(caseID: String, openedType: String)] {
+    public static func openedCases(_ store: EventStore) throws -> [(caseID: String, openedType: String)] {
         try query(store, "SELECT case_id, opened_type FROM dtledger.opened_cases()", []).map { ($0[0] ?? "", $0[1] ?? "") }
     }
 

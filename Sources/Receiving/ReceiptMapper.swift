@@ -1,0 +1,257 @@
+import Domain
+import Events
+import Foundation
+import Ingest
+import Ledger
+import Operations
+import Postgres
+import Synchronization
+
+/// Where a receipt came from, as the mapper needs to know it.
+public enum ReceiptKind: Sendable, Equatable {
+    case slack, pagerDuty, serviceNow
+    /// Fetched by a poller (no signature: authenticated by the API token over TLS).
+    case polled(EventSource)
+
+    /// The header a poller sets on its receipts.
+    public static let pollerHeader = "x-dtledger-poller"
+
+    public init?(_ receipt: Receipt) {
+        let polled = receipt.headers[ReceiptKind.pollerHeader] != nil
+        switch receipt.source {
+        case EventSource.slack.rawValue: self = polled ? .polled(.slack) : .slack
+        case EventSource.pagerduty.rawValue: self = polled ? .polled(.pagerduty) : .pagerDuty
+        case EventSource.servicenow.rawValue: self = polled ? .polled(.servicenow) : .serviceNow
+        default: return nil
+        }
+    }
+}
+
+/// What one pass of the mapper did.
+public struct MapperPass: Sendable, Equatable {
+    public var receipts = 0
+    public var resolutions = 0
+    public var appended = 0
+    public var duplicates = 0
+    public var inbox = 0
+    public var ignored = 0
+    public var discarded = 0
+    public var isEmpty: Bool { receipts == 0 && resolutions == 0 }
+}
+
+/// Maps durable receipts to catalog events with the importers (Ingest) and
+/// appends them, with each receipt's outcome, in one transaction per pass:
+/// every receipt that arrived since the last pass lands together. A receipt
+/// that cannot be placed goes to the inbox with its reason; one the ledger
+/// refuses rolls back alone (a savepoint) and goes to the inbox with the
+/// refusal. Runs on the thread that owns its connection.
+public final class ReceiptMapper {
+    public let store: EventStore
+    public let receipts: ReceiptStore
+    public var config: ServeConfig
+    /// Looks up a secret by its environment variable name.
+    let secret: @Sendable (String) -> String?
+    let now: @Sendable () -> Date
+    /// Source refs -> case, from the outcomes so far (loaded on first use).
+    let refs = RefIndex()
+    var refsLoaded = false
+
+    public init(connection: Connection, config: ServeConfig, secret: @escaping @Sendable (String) -> String?,
+                now: @escaping @Sendable () -> Date = Date.init) {
+        self.store = EventStore(connection: connection)
+        self.receipts = ReceiptStore(connection: connection)
+        self.config = config
+        self.secret = secret
+        self.now = now
+    }
+
+    /// Maps up to `limit` unmapped receipts and applies every pending resolution.
+    public func pass(limit: Int = 500) throws -> MapperPass {
+        let batch = try receipts.unmapped(limit: limit)
+        let resolutions = try receipts.pendingResolutions()
+        var pass = MapperPass()
+        guard !batch.isEmpty || !resolutions.isEmpty else { return pass }
+        if !refsLoaded {
+            for (ref, caseID) in try receipts.refCases() { refs.set(ref, caseID) }
+            refsLoaded = true
+        }
+        let directories = try WriterReads.directories(store)
+        var known: [String: CaseKind] = [:]
+        for c in try WriterReads.openedCases(store) {
+            if let kind = Catalog.caseKind(forOpeningType: c.openedType) { known[c.caseID] = kind }
+        }
+        let snapshot = refs.snapshot()
+        do {
+            try store.atomically {
+                var outcomes: [ReceiptOutcome] = []
+                for receipt in batch {
+                    let outcome = try map(receipt, caseOverride: nil, directories: directories, known: &known)
+                    outcomes.append(outcome)
+                    pass.count(outcome)
+                    pass.receipts += 1
+                }
+                for resolution in resolutions {
+                    guard let receipt = try receipts.receipt(id: resolution.receiptID) else { continue }
+                    var outcome: ReceiptOutcome
+                    switch resolution.action {
+                    case .discard:
+                        outcome = ReceiptOutcome(receiptID: receipt.id, kind: .discarded, code: "discarded",
+                                                 reason: "discarded by \(resolution.actor) (login \(resolution.login)): \(resolution.reason)")
+                    case .assign:
+                        outcome = try map(receipt, caseOverride: resolution.caseID, directories: directories, known: &known)
+                    case .map:
+                        outcome = try map(receipt, caseOverride: nil, directories: directories, known: &known)
+                    }
+                    outcome.resolutionID = resolution.id
+                    outcomes.append(outcome)
+                    pass.count(outcome)
+                    pass.resolutions += 1
+                }
+                try receipts.record(outcomes)
+            }
+        } catch {
+            refs.restore(snapshot)
+            throw error
+        }
+        return pass
+    }
+
+    /// Maps one receipt and appends its events under a savepoint.
+    func map(_ receipt: Receipt, caseOverride: String?, directories: DirectoryHistory,
+             known: inout [String: CaseKind]) throws -> ReceiptOutcome {
+        guard let kind = ReceiptKind(receipt) else {
+            return ReceiptOutcome(receiptID: receipt.id, kind: .inbox, code: "unknown_source",
+                                  reason: "source \(printable(receipt.source)) is not one the service maps")
+        }
+        var context = ImportContext(config: config.ingest, directories: directories, defaultActor: config.actor,
+                                    caseOverride: caseOverride, knownCases: known, now: receipt.receivedAt)
+        let secretName: String?
+        switch kind {
+        case .slack: secretName = config.slack?.signingSecretEnv
+        case .pagerDuty: secretName = config.pagerDuty?.webhookSecretEnv
+        case .serviceNow, .polled: secretName = nil
+        }
+        if let secretName {
+            guard let value = secret(secretName), !value.isEmpty else {
+                return ReceiptOutcome(receiptID: receipt.id, kind: .inbox, code: "signature",
+                                      reason: "the secret \(secretName) is not set: the signature cannot be checked again")
+            }
+            context.secret = value
+            context.secretName = secretName
+        }
+        let payload = RawPayload(item: 1, body: receipt.body, headers: receipt.headers, receivedAt: receipt.receivedAt)
+        var outcome = run(kind, payload, context)
+        // A new PagerDuty incident with no case yet opens one: the service
+        // allocates its id as `incident open` would.
+        if caseOverride == nil, outcome.events.isEmpty, kind == .pagerDuty,
+           outcome.unmapped.count == 1, outcome.unmapped[0].code == .noCase, Self.isTrigger(receipt.body) {
+            context.caseOverride = try store.nextCaseID(prefix: "INC", year: Self.caseYear(receipt.receivedAt))
+            outcome = run(kind, payload, context)
+        }
+        if let failure = outcome.signatureFailures.first {
+            return ReceiptOutcome(receiptID: receipt.id, kind: .inbox, code: failure.code.rawValue, reason: failure.reason)
+        }
+        guard !outcome.events.isEmpty else {
+            let u = outcome.unmapped.first
+            let code = u?.code ?? .notMapped
+            let waiting: Set<Unmapped.Code> = [.noCase, .caseNotOpened, .invalidEvent, .unreadable, .signature]
+            return ReceiptOutcome(receiptID: receipt.id, kind: waiting.contains(code) ? .inbox : .ignored,
+                                  code: code.rawValue, reason: u?.reason ?? "the payload maps to no event")
+        }
+        var events = outcome.events
+        for i in events.indices {
+            events[i].metadata = Self.withReceipt(events[i].metadata, receipt: receipt, kind: kind)
+        }
+        _ = try store.connection.execute("SAVEPOINT receipt")
+        var ids: [String] = []
+        var fresh = 0
+        do {
+            var index = 0
+            while index < events.count {
+                var end = index + 1
+                while end < events.count, events[end].envelope.caseID == events[index].envelope.caseID { end += 1 }
+                let group = Array(events[index..<end])
+                let results = try store.append(caseID: group[0].envelope.caseID, events: group.map(\.envelope),
+                                               openingTypes: EventValidation.openingTypes, metadata: group.map(\.metadata))
+                ids += results.map(\.id)
+                fresh += results.filter { !$0.duplicate }.count
+                index = end
+            }
+            _ = try store.connection.execute("RELEASE SAVEPOINT receipt")
+        } catch let error as LedgerError where error.code == .invalid || error.code == .permissionDenied || error.code == .versionConflict {
+            _ = try store.connection.execute("ROLLBACK TO SAVEPOINT receipt")
+            return ReceiptOutcome(receiptID: receipt.id, kind: .inbox, code: "refused",
+                                  reason: "the ledger refused the event: \(error.message)")
+        }
+        let caseID = events[0].envelope.caseID
+        for e in events {
+            if let k = Catalog.caseKind(forOpeningType: EventType(rawValue: e.envelope.type)), known[e.envelope.caseID] == nil {
+                known[e.envelope.caseID] = k
+            }
+        }
+        for ref in receipt.refs { refs.set(ref, caseID) }
+        return ReceiptOutcome(receiptID: receipt.id, kind: fresh == 0 ? .duplicate : .appended, caseID: caseID, eventIDs: ids)
+    }
+
+    func run(_ kind: ReceiptKind, _ payload: RawPayload, _ context: ImportContext) -> ImportOutcome {
+        switch kind {
+        case .slack, .polled(.slack): SlackImporter.map([payload], context: context)
+        case .pagerDuty, .polled(.pagerduty): PagerDutyImporter.map([payload], context: context)
+        default: ServiceNowImporter.map([payload], context: context)
+        }
+    }
+
+    static func isTrigger(_ body: Data) -> Bool {
+        (try? JSONValue.parse(body))?["event"]?["event_type"]?.stringValue == "incident.triggered"
+    }
+
+    /// The event's `import` metadata gains the receipt it came from; a
+    /// payload without a kept signature (ServiceNow, polled records) keeps
+    /// its raw body here, so every mapped event's body stays in the ledger,
+    /// covered by the event's hash.
+    static func withReceipt(_ metadata: JSONValue, receipt: Receipt, kind: ReceiptKind) -> JSONValue {
+        guard case .object(var top) = metadata, case .object(var imported)? = top["import"] else { return metadata }
+        imported["receipt_id"] = .int(receipt.id)
+        imported["received_at"] = .string(RFC3339.format(receipt.receivedAt))
+        imported["received_by"] = .string("dtledger serve")
+        if case .polled = kind { imported["polled"] = .bool(true) }
+        if imported["signature"]?["payload_kept"] != .bool(true) {
+            if receipt.body.count <= KeptSignature.maxKeptPayloadBytes, let text = String(validating: receipt.body, as: UTF8.self),
+               !receipt.body.contains(0) {
+                imported["payload"] = .string(text)
+            } else if receipt.body.count <= KeptSignature.maxKeptPayloadBytes {
+                imported["payload_base64"] = .string(receipt.body.base64EncodedString())
+            }
+        }
+        top["import"] = .object(imported)
+        return .object(top)
+    }
+
+    static func caseYear(_ date: Date) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "America/New_York")!
+        return calendar.component(.year, from: date)
+    }
+}
+
+extension MapperPass {
+    mutating func count(_ o: ReceiptOutcome) {
+        switch o.kind {
+        case .appended: appended += 1
+        case .duplicate: duplicates += 1
+        case .inbox: inbox += 1
+        case .ignored: ignored += 1
+        case .discarded: discarded += 1
+        }
+    }
+}
+
+/// Source ref -> case, shared with the importers' lookups (which are
+/// Sendable closures called on the mapper's thread).
+final class RefIndex: Sendable {
+    private let map = Mutex<[String: String]>([:])
+    func set(_ ref: String, _ caseID: String) { map.withLock { $0[ref] = caseID } }
+    func get(_ ref: String) -> String? { map.withLock { $0[ref] } }
+    func snapshot() -> [String: String] { map.withLock { $0 } }
+    func restore(_ s: [String: String]) { map.withLock { $0 = s } }
+}

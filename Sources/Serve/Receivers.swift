@@ -1,0 +1,128 @@
+import Crypto
+import Events
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Ingest
+import Logging
+import Receiving
+
+/// What a receiver decided about a request before anything is stored.
+enum Admission: Sendable {
+    /// Store it: the receipt to make durable.
+    case store(IncomingReceipt, malformed: String?)
+    /// Answer it without storing (Slack's url_verification challenge).
+    case answer(Response)
+    /// Refuse it (bad signature or token): status and reason.
+    case refuse(HTTPResponse.Status, String)
+}
+
+/// The receivers' checks, one per source (docs/serve.md, "Routes"). Each
+/// works on the raw body bytes, before any parsing.
+enum Receivers {
+    /// Headers kept with a receipt: what a signature covers and what tells
+    /// a retry from a first delivery. Never Authorization or cookies.
+    static let keptHeaders: Set<String> = [
+        "content-type", "user-agent", "x-slack-signature", "x-slack-request-timestamp", "x-slack-retry-num",
+        "x-slack-retry-reason", "x-pagerduty-signature", "x-webhook-id", "x-webhook-subscription",
+        "x-forwarded-for", ReceiptKind.pollerHeader,
+    ]
+
+    static func headers(_ request: Request) -> [String: String] {
+        var out: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName.lowercased()
+            guard keptHeaders.contains(name) else { continue }
+            out[name] = out[name].map { "\($0),\(field.value)" } ?? field.value
+        }
+        return out
+    }
+
+    static func header(_ request: Request, _ name: String) -> String? {
+        HTTPField.Name(name).flatMap { request.headers[$0] }
+    }
+
+    static func sha256(_ body: Data) -> String { Hex.encode(SHA256.hash(data: body)) }
+
+    static func deliveryKey(source: EventSource, body: Data) -> String {
+        Refs.deliveryID(source: source, body: body) ?? "sha256:\(sha256(body))"
+    }
+
+    static func receipt(_ source: EventSource, _ request: Request, body: Data, at: Date) -> IncomingReceipt {
+        IncomingReceipt(source: source.rawValue, deliveryKey: deliveryKey(source: source, body: body), receivedAt: at,
+                        headers: headers(request), body: body, refs: Refs.of(source: source, body: body))
+    }
+
+    static func malformed(_ body: Data) -> String? {
+        do { _ = try JSONValue.parse(body); return nil } catch { return "the body is not JSON: \(error)" }
+    }
+
+    /// Slack Events API: `X-Slack-Signature` v0 over `v0:timestamp:body`, the
+    /// timestamp within five minutes of now; the url_verification challenge
+    /// answered (after the signature check) and not stored.
+    static func slack(_ request: Request, body: Data, secret: String, at: Date) -> Admission {
+        if let problem = Signatures.verifySlack(body: body, timestamp: header(request, "X-Slack-Request-Timestamp"),
+                                                signature: header(request, "X-Slack-Signature"), secret: secret, receivedAt: at) {
+            return .refuse(.unauthorized, problem)
+        }
+        if let json = try? JSONValue.parse(body), json["type"]?.stringValue == "url_verification" {
+            guard let challenge = json["challenge"]?.stringValue else { return .refuse(.badRequest, "url_verification without a challenge") }
+            return .answer(Responses.json(.ok, .object(["challenge": .string(challenge)])))
+        }
+        return .store(receipt(.slack, request, body: body, at: at), malformed: malformed(body))
+    }
+
+    /// PagerDuty webhooks v3: any one of the `v1=` signatures in
+    /// `X-PagerDuty-Signature` (several while a secret is rotated).
+    static func pagerDuty(_ request: Request, body: Data, secret: String, at: Date) -> Admission {
+        if let problem = Signatures.verifyPagerDuty(body: body, header: header(request, "X-PagerDuty-Signature"), secret: secret) {
+            return .refuse(.unauthorized, problem)
+        }
+        return .store(receipt(.pagerduty, request, body: body, at: at), malformed: malformed(body))
+    }
+
+    /// ServiceNow outbound REST (a business rule): ServiceNow does not sign,
+    /// so the request carries a per-source bearer token or basic auth,
+    /// compared in constant time.
+    static func serviceNow(_ request: Request, body: Data, auth: ServiceNowAuth, at: Date) -> Admission {
+        guard let given = header(request, "Authorization"), !given.isEmpty else {
+            return .refuse(.unauthorized, "no Authorization header (ServiceNow requests need the configured bearer token or basic auth)")
+        }
+        let expected: String
+        switch auth {
+        case .bearer(let token): expected = "Bearer \(token)"
+        case .basic(let user, let password): expected = "Basic \(Data("\(user):\(password)".utf8).base64EncodedString())"
+        }
+        guard constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else {
+            return .refuse(.unauthorized, "the Authorization header does not match the configured credentials")
+        }
+        return .store(receipt(.servicenow, request, body: body, at: at), malformed: malformed(body))
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var diff = UInt8(a.count == b.count ? 0 : 1)
+        for i in 0..<max(a.count, b.count) {
+            diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+        }
+        return diff == 0
+    }
+}
+
+enum ServiceNowAuth: Sendable {
+    case bearer(String)
+    case basic(user: String, password: String)
+}
+
+enum Responses {
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue, headers: HTTPFields = [:]) -> Response {
+        var h = headers
+        h[.contentType] = "application/json"
+        var text = value.jsonText()
+        text += "\n"
+        return Response(status: status, headers: h, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
+        json(status, .object(["error": .string(message)]), headers: headers)
+    }
+}
