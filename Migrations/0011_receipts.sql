@@ -93,3 +93,6 @@ CREATE TABLE dtledger.poller_state (
 REVOKE ALL ON dtledger.receipts, dtledger.receipt_outcomes, dtledger.receipt_resolutions, dtledger.poller_state FROM PUBLIC;
 GRANT SELECT ON dtledger.receipts, dtledger.receipt_outcomes, dtledger.receipt_resolutions, dtledger.poller_state TO dtledger_reader;
 GRANT INSERT, UPDATE ON dtledger.poller_state TO dtledger_receiver;
+
+-- /readyz (any reader) checks that the migrations are this binary's.
+GRANT SELECT ON dtledger.schema_migrations, dtledger.schema_functions TO dtledger_reader;
