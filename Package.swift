@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "dtledger", targets: ["dtledger"]),
         .executable(name: "dtledger-bench", targets: ["dtledger-bench"]),
+        .executable(name: "dtledger-send", targets: ["dtledger-send"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -92,6 +93,14 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // Fake vendor senders (demo, tests, docs/serve.md): a realistic incident
+        // as Slack, PagerDuty and ServiceNow send it, signed; the same incident
+        // as runbook commands. Not part of the product.
+        .target(
+            name: "VendorReplay",
+            dependencies: ["Events", "Ingest", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
+        .executableTarget(name: "dtledger-send", dependencies: ["VendorReplay"]),
         // The command-line interface: parses arguments, calls Operations,
         // prints, and maps errors to exit codes (ExitCodes.swift).
         .executableTarget(
@@ -130,7 +139,7 @@ let package = Package(
         // Faults, load, hostile input, secrets and TLS (SECURITY.md, docs/reliability.md).
         // dtledger serve over real HTTP on loopback, with local fakes of the vendors' APIs.
         .testTarget(name: "ServeTests", dependencies: [
-            "Serve", "Receiving", "Ingest", "Events", "Domain", "Ledger", "Postgres", "Operations", "TestSupport",
+            "Serve", "Receiving", "Ingest", "Events", "Domain", "Ledger", "Postgres", "Operations", "TestSupport", "VendorReplay",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
