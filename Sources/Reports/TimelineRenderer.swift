@@ -27,9 +27,13 @@ public enum TimelineRenderer {
             }()
             let who = t.actor.map { a in t.actorRoles.isEmpty ? a : "\(a) (\(t.actorRoles.joined(separator: ", ")))" } ?? ""
             var what = t.summary
+            if let rule = t.eventID.flatMap({ inferred[$0] }) {
+                // Beside the purpose ("Slack update message"), so a narrow table keeps it.
+                let mark = " (purpose inferred: \(rule))"
+                if let r = what.range(of: " message") { what.insert(contentsOf: mark, at: r.upperBound) } else { what += mark }
+            }
             if t.retracted { what = "[RETRACTED: \(t.retractionReason ?? "")] " + what }
             if t.kind == .deadline { what = "⏰ " + what }
-            if let rule = t.eventID.flatMap({ inferred[$0] }) { what += " (purpose inferred: \(rule))" }
             let audience = t.audience.isEmpty ? "" : t.audience.joined(separator: ", ")
             return [Fmt.time(t.at, tz), recorded, t.position.map { "#\($0)" } ?? "", who, what, audience]
         }
