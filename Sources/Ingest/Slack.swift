@@ -212,13 +212,19 @@ public enum SlackImporter {
     /// `incident #N` -> `pagerduty:number:N`. A bare `incident N` or
     /// `PagerDuty N` is not taken (too easily something else).
     /// URLs: `https://<sub>.pagerduty.com/incidents/<ID>` (also
-    /// `api.pagerduty.com`) -> `pagerduty:incident:<ID>`.
+    /// `api.pagerduty.com`) -> `pagerduty:incident:<ID>`. The first
+    /// `maxPagerDutyRefs` only.
     static func pagerDutyRefs(text: String, plain: String) -> [String] {
         var out: [String] = []
         for m in matches(numberPattern, in: plain) where !out.contains("pagerduty:number:\(m)") { out.append("pagerduty:number:\(m)") }
         for m in matches(urlPattern, in: text) where !out.contains("pagerduty:incident:\(m)") { out.append("pagerduty:incident:\(m)") }
-        return out
+        // Each is a lookup the receiver answers: a message listing hundreds
+        // of incidents costs no more than the first few.
+        return Array(out.prefix(maxPagerDutyRefs))
     }
+
+    /// At most this many PagerDuty refs of one message are looked up.
+    static let maxPagerDutyRefs = 10
 
     // Both require a word start and a number or id that ends there.
     static let numberPattern = try! NSRegularExpression(

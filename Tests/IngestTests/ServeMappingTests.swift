@@ -5,6 +5,7 @@ import Ingest
 import Domain
 import Ledger
 import Reports
+import Synchronization
 import Testing
 
 /// What `dtledger serve` needs of the importers (docs/importers.md, "Case
@@ -221,6 +222,51 @@ struct ServeMappingTests {
         o.caseOverride = Self.incident
         o.knownCases = Self.known
         #expect(Self.importMeta(try Self.one(Self.slack("Ev7c", "\(Self.tagged) hello"), o), "case_inferred_by") == .string("override"))
+    }
+
+    @Test("A thread_broadcast reply is a reply; an edit of an unknown reply takes its thread's case; a named case not in the ledger waits")
+    func repliesAndUnopened() throws {
+        let parent = "1775568000.000100"
+        let ctx = try Self.context(Self.lookups(refs: ["slack:\(Self.channel)/\(parent)": Self.incident]))
+        var broadcast = Self.slack("Ev20", "\(Self.tagged) also in channel", ts: "1775569000.000300", threadTS: parent)
+        var o = try JSONValue.parse(broadcast.body)
+        if case .object(var top) = o, case .object(var event)? = top["event"] {
+            event["subtype"] = "thread_broadcast"
+            top["event"] = .object(event)
+            o = .object(top)
+        }
+        broadcast = RawPayload(item: 1, body: Data(o.jsonText().utf8))
+        let b = try Self.one(broadcast, ctx)
+        #expect(b.envelope.caseID == Self.incident)
+        #expect(Self.importMeta(b, "case_inferred_by") == .string("thread"))
+        // Without lookups thread_broadcast stays an unmapped subtype.
+        var plain = ctx
+        plain.lookups = nil
+        #expect(SlackImporter.map([broadcast], context: plain).unmapped.first?.reason.contains("thread_broadcast is not imported") == true)
+
+        let editOfReply = RawPayload(item: 1, body: Data(JSONValue.object([
+            "type": "event_callback", "event_id": "Ev21", "event": .object([
+                "type": "message", "subtype": "message_changed", "channel": .string(Self.channel), "ts": "1775570000.000400",
+                "message": .object(["user": "U1000006", "text": .string("\(Self.tagged) fixed typo"), "ts": "1775569000.000300",
+                                    "thread_ts": .string(parent), "edited": .object(["user": "U1000006", "ts": "1775570000.000400"])]),
+            ]),
+        ]).jsonText().utf8))
+        #expect(try Self.one(editOfReply, ctx).envelope.caseID == Self.incident)
+
+        let unopened = SlackImporter.map([Self.slack("Ev22", "\(Self.tagged) Case: INC-2026-0999")], context: ctx)
+        #expect(unopened.unmapped.map(\.code) == [.caseNotOpened])
+        #expect(unopened.unmapped[0].code.waitsForResolution)
+    }
+
+    @Test("A message naming many PagerDuty incidents costs at most 10 lookups")
+    func boundedLookups() throws {
+        let asked = Counter()
+        let lookups = CaseLookups(caseForRef: { ref in asked.add(); return ref == "pagerduty:number:11" ? Self.incident : nil },
+                                  openCases: { _ in [:] }, inferPurpose: { _, _ in (.update, "x") })
+        let many = (1...500).map { "PD #\($0)" }.joined(separator: " ")
+        let out = SlackImporter.map([Self.slack("Ev23", "\(Self.tagged) \(many)")], context: try Self.context(lookups))
+        #expect(out.unmapped.map(\.code) == [.noCase])  // #11 is past the first 10
+        #expect(asked.value <= 10)
     }
 
     // MARK: Edits and deletions
@@ -492,11 +538,21 @@ struct ServeMappingTests {
             #expect(text.components(separatedBy: "purpose inferred").count == 2, "only the inferred one: \(format)")
         }
         #expect(TimelineRenderer.markdown(review).contains(marker))
+        // The review report's timeline too (Markdown and HTML).
+        #expect(ReviewRenderer.markdown(review).contains(marker))
+        #expect(ReviewRenderer.html(review).contains("purpose inferred: asked:"))
         let json = try JSONValue.parse(Data(TimelineRenderer.render(review, as: .json).utf8))
         let entries = try #require(json["entries"]?.arrayValue)
         #expect(entries.first { $0["event_id"] == .string("ev-1") }?["purpose_inferred"]?.stringValue?.hasPrefix("asked:") == true)
         #expect(entries.first { $0["event_id"] == .string("ev-2") }?["purpose_inferred"] == nil)
     }
+}
+
+/// Counts calls from @Sendable closures.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }
 
 extension JSONValue: ExpressibleByStringLiteral {
