@@ -377,12 +377,11 @@ extension Unmapped.Code {
     /// as they always were.
     public static let needsConfig = Unmapped.Code(rawValue: "needs_config")
 
-    /// The payload is evidence that cannot be placed yet: a receiver keeps
-    /// it for a person to resolve (`dtledger serve`'s inbox) instead of
-    /// ignoring it. `.notMapped` (not evidence: chatter, a message tagging
-    /// nobody, an event type the importers do not map) and `.signature`
-    /// (refused) are not; `.unreadable` is not either (it is kept raw).
-    public var waitsForResolution: Bool {
-        self == .noCase || self == .caseNotOpened || self == .needsConfig || self == .invalidEvent
-    }
+    /// The payload may be evidence that cannot be placed yet: a receiver
+    /// keeps it for a person to resolve (`dtledger serve`'s inbox) instead
+    /// of ignoring it. Only `.notMapped` (not evidence: chatter, a message
+    /// tagging nobody, an unchanged edit, an event type the importers do
+    /// not map) is ignored; every other code, including one a future
+    /// importer adds, waits: nothing is thrown away by default.
+    public var waitsForResolution: Bool { self != .notMapped }
 }

@@ -52,7 +52,7 @@ public enum Refs {
     }
 
     /// The Slack delivery's own id (event_id), PagerDuty event.id, ServiceNow sys_id+sys_updated_on (or sys_mod_count); nil if none.
-    /// ServiceNow: `<sys_id>@<sys_updated_on>` (else `<sys_id>#<sys_mod_count>`)
+    /// ServiceNow: `<sys_id>/<sys_updated_on>` (else `<sys_id>/<sys_mod_count>`)
     /// per record, several records joined by `,`; nil when a record has neither.
     public static func deliveryID(source: EventSource, body: Data) -> String? {
         guard let json = try? JSONValue.parse(body) else { return nil }
@@ -68,9 +68,9 @@ public enum Refs {
             for record in records {
                 guard let sysID = nonEmpty(fieldValue(record["sys_id"])) else { return nil }
                 if let updated = nonEmpty(fieldValue(record["sys_updated_on"])) {
-                    ids.append("\(sysID)@\(updated)")
+                    ids.append("\(sysID)/\(updated)")
                 } else if let count = nonEmpty(fieldValue(record["sys_mod_count"])) ?? number(record["sys_mod_count"]) {
-                    ids.append("\(sysID)#\(count)")
+                    ids.append("\(sysID)/\(count)")
                 } else {
                     return nil
                 }

@@ -368,6 +368,9 @@ struct ServeMappingTests {
         #expect(out.events.isEmpty)
         #expect(out.unmapped.map(\.code) == [.notMapped, .notMapped])
         #expect(out.unmapped.allSatisfy { $0.reason.contains("tags nobody") && !$0.code.waitsForResolution })
+        let waiting: [Unmapped.Code] = [.noCase, .caseNotOpened, .needsConfig, .invalidEvent, .unreadable, .signature,
+                                        Unmapped.Code(rawValue: "a_new_importers_code")]
+        #expect(waiting.allSatisfy { $0.waitsForResolution })
     }
 
     @Test("Without lookups nothing is inferred: the same messages are skipped as before")
@@ -473,9 +476,9 @@ struct ServeMappingTests {
         #expect(snRefs.contains("servicenow:CHG0031337"))
         #expect(snRefs.contains("servicenow:a9e30c7dc61122760116894de7bcc7bd"))
         let one = Data(#"{"sys_id": "abc", "number": "CHG1", "sys_mod_count": 3}"#.utf8)
-        #expect(Refs.deliveryID(source: .servicenow, body: one) == "abc#3")
+        #expect(Refs.deliveryID(source: .servicenow, body: one) == "abc/3")
         let updated = Data(#"{"sys_id": "abc", "sys_updated_on": "2026-03-05 15:00:00", "sys_mod_count": "3"}"#.utf8)
-        #expect(Refs.deliveryID(source: .servicenow, body: updated) == "abc@2026-03-05 15:00:00")
+        #expect(Refs.deliveryID(source: .servicenow, body: updated) == "abc/2026-03-05 15:00:00")
         #expect(Refs.deliveryID(source: .servicenow, body: Data(#"{"sys_id": "abc"}"#.utf8)) == nil)
 
         for garbage in [Data(), Data("not json".utf8), Data("[1,2]".utf8), Data(#"{"event": 5}"#.utf8), Data([0xFF, 0xFE])] {
