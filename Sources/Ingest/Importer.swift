@@ -19,6 +19,11 @@ public struct IngestConfig: Sendable, Equatable {
     public var serviceNowInstanceURL: String?
     /// Time zone of ServiceNow date-times without an offset (default UTC, as the Table API returns them).
     public var serviceNowTimeZone: TimeZone = TimeZone(identifier: "UTC")!
+    /// Slack channel id -> which open case a message in it may take when
+    /// nothing else names its case (`slack: {open_case: {C123: incident}}`):
+    /// the one open case of that kind, only when there is exactly one. Used
+    /// only with `ImportContext.lookups` (`dtledger serve`).
+    public var slackOpenCase: [String: OpenCaseRule] = [:]
 
     public struct PagerDutyService: Sendable, Equatable {
         public var team: String?
@@ -66,6 +71,13 @@ public struct IngestConfig: Sendable, Equatable {
         if let slack = root["slack"] {
             c.slackWorkspaceURL = slack["workspace_url"]?.stringValue.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
             c.slackChannels = try strings(slack["channels"], "slack.channels")
+            for (channel, v) in try strings(slack["open_case"], "slack.open_case") {
+                guard let rule = OpenCaseRule(rawValue: v) else {
+                    throw ValidationError(field: "slack.open_case.\(channel)",
+                                          "'\(printable(v))' is not one of \(OpenCaseRule.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                c.slackOpenCase[channel] = rule
+            }
         }
         if let sn = root["servicenow"] {
             c.serviceNowInstanceURL = sn["instance_url"]?.stringValue.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
@@ -77,6 +89,44 @@ public struct IngestConfig: Sendable, Equatable {
             }
         }
         return c
+    }
+}
+
+/// Which open case a Slack channel's messages may take (`slack.open_case`).
+public enum OpenCaseRule: String, Sendable, Equatable, CaseIterable {
+    case incident
+    case plannedDowntime = "planned_downtime"
+    /// An open case of either kind.
+    case any
+
+    /// Whether a case of `kind` matches the rule.
+    public func matches(_ kind: CaseKind) -> Bool {
+        switch self {
+        case .incident: kind == .incident
+        case .plannedDowntime: kind == .plannedDowntime
+        case .any: true
+        }
+    }
+}
+
+/// What a long-running receiver (`dtledger serve`) knows from the ledger and
+/// its receipts, passed in as closures so that the importers stay pure. With
+/// lookups, the importers infer a message's case and purpose
+/// (docs/importers.md, "Case and purpose inference (dtledger serve)").
+public struct CaseLookups: Sendable {
+    /// The case an earlier receipt with this ref was mapped to (see Refs).
+    public var caseForRef: @Sendable (String) -> String?
+    /// Cases open at a time (opened, not resolved/concluded/cancelled, reopened counts as open), with their kind.
+    public var openCases: @Sendable (Date) -> [String: CaseKind]
+    /// The purpose of a message sent to a case at a time, inferred from the case's state, and the rule that chose it.
+    public var inferPurpose: @Sendable (_ caseID: String, _ at: Date) -> (purpose: NotificationPurpose, rule: String)?
+
+    public init(caseForRef: @escaping @Sendable (String) -> String?,
+                openCases: @escaping @Sendable (Date) -> [String: CaseKind],
+                inferPurpose: @escaping @Sendable (_ caseID: String, _ at: Date) -> (purpose: NotificationPurpose, rule: String)?) {
+        self.caseForRef = caseForRef
+        self.openCases = openCases
+        self.inferPurpose = inferPurpose
     }
 }
 
@@ -102,11 +152,15 @@ public struct ImportContext: Sendable {
     public var defaultTeam: Team?
     /// Slack: the purpose of a message without a `Purpose:` line.
     public var defaultPurpose: NotificationPurpose?
+    /// `dtledger serve`: the ledger's and the receipts' answers, for
+    /// inferring cases and purposes. nil (every import command): the
+    /// importers infer nothing and behave as they always did.
+    public var lookups: CaseLookups?
 
     public init(config: IngestConfig = IngestConfig(), directories: DirectoryHistory = .empty, defaultActor: String,
                 caseOverride: String? = nil, knownCases: [String: CaseKind] = [:], secret: String? = nil,
                 secretName: String? = nil, now: Date = Date(), defaultTeam: Team? = nil,
-                defaultPurpose: NotificationPurpose? = nil) {
+                defaultPurpose: NotificationPurpose? = nil, lookups: CaseLookups? = nil) {
         self.config = config
         self.directories = directories
         self.defaultActor = defaultActor
@@ -117,6 +171,7 @@ public struct ImportContext: Sendable {
         self.now = now
         self.defaultTeam = defaultTeam
         self.defaultPurpose = defaultPurpose
+        self.lookups = lookups
     }
 
     /// The case for a thing with these source ids, or one named in these texts.
@@ -184,7 +239,9 @@ struct Draft {
 
 enum Mapped {
     case event(Draft)
-    case skip(sourceID: String?, reason: String)
+    /// `code`: `.notMapped` (not evidence) unless the skip waits on
+    /// something a person can fix (`.needsConfig`).
+    case skip(sourceID: String?, reason: String, code: Unmapped.Code = .notMapped)
 }
 
 /// The shared import pipeline: signature, mapping, catalog validation, the
@@ -219,8 +276,8 @@ enum Pipeline {
             }
             for mapped in map(payload, body) {
                 switch mapped {
-                case .skip(let id, let reason):
-                    outcome.unmapped.append(Unmapped(item: payload.item, sourceID: id, reason: reason))
+                case .skip(let id, let reason, let code):
+                    outcome.unmapped.append(Unmapped(item: payload.item, sourceID: id, reason: reason, code: code))
                 case .event(let d):
                     func skip(_ code: Unmapped.Code, _ reason: String) {
                         outcome.unmapped.append(Unmapped(item: payload.item, sourceID: d.sourceID, reason: reason, code: code))
@@ -309,4 +366,22 @@ extension JSONValue {
 func parseTime(_ text: String?) -> Date? {
     guard let text else { return nil }
     return try? RFC3339.parse(text)
+}
+
+// MARK: What an Unmapped code means to a receiver
+
+extension Unmapped.Code {
+    /// The payload would map once the config says more (a PagerDuty service
+    /// without a team, a priority name that is not P1..P4). Given only with
+    /// `ImportContext.lookups`: without them such skips stay `.notMapped`,
+    /// as they always were.
+    public static let needsConfig = Unmapped.Code(rawValue: "needs_config")
+
+    /// The payload may be evidence that cannot be placed yet: a receiver
+    /// keeps it for a person to resolve (`dtledger serve`'s inbox) instead
+    /// of ignoring it. Only `.notMapped` (not evidence: chatter, a message
+    /// tagging nobody, an unchanged edit, an event type the importers do
+    /// not map) is ignored; every other code, including one a future
+    /// importer adds, waits: nothing is thrown away by default.
+    public var waitsForResolution: Bool { self != .notMapped }
 }

@@ -59,8 +59,18 @@ public enum PagerDutyImporter {
         let service = serviceID.flatMap { context.config.pagerDutyServices[$0] }
         let agent = event["agent"]
         let actor = context.handle(ids: [agent?.str("id"), agent?.str("email"), agent?.str("summary")], at: occurred)
-        let caseID = context.caseFor(ids: [incidentID, serviceID], texts: [incident.str("title")])
+        var caseID = context.caseFor(ids: [incidentID, serviceID], texts: [incident.str("title")])
         var extra: [String: JSONValue] = [:]
+        // dtledger serve: the case an earlier event of this incident was
+        // mapped to. A new incident.triggered has none: the receiver
+        // allocates a case and maps it again with caseOverride.
+        if caseID == nil, let lookups = context.lookups, let incidentID, !incidentID.isEmpty,
+           let c = lookups.caseForRef("pagerduty:incident:\(incidentID)") {
+            caseID = c
+            extra["case_inferred_by"] = .string("pagerduty_incident")
+        }
+        // Skips a config change would fix wait for a person under a receiver.
+        let configCode: Unmapped.Code = context.lookups == nil ? .notMapped : .needsConfig
         if let incidentID { extra["pagerduty_incident"] = .string(incidentID) }
         if let url = incident.str("html_url") { extra["url"] = .string(url) }
         if let a = agent?.str("summary") { extra["source_actor"] = .string(a) }
@@ -69,7 +79,7 @@ public enum PagerDutyImporter {
         case .triggered:
             guard let title = incident.str("title") else { return .skip(sourceID: id, reason: "data.title is missing") }
             guard let teamName = service?.team ?? context.defaultTeam?.rawValue else {
-                return .skip(sourceID: id, reason: "no team for service \(serviceID ?? "(none)"): set pagerduty.services.\(serviceID ?? "ID").team in the config, or --team")
+                return .skip(sourceID: id, reason: "no team for service \(serviceID ?? "(none)"): set pagerduty.services.\(serviceID ?? "ID").team in the config, or --team", code: configCode)
             }
             // IngestConfig.parse refuses unknown teams; this is for a config changed in code.
             guard let team = Team(rawValue: teamName) else {
@@ -85,7 +95,7 @@ public enum PagerDutyImporter {
                 return .skip(sourceID: id, reason: "the incident has no priority (priority removed): nothing to record")
             }
             guard let p = priority(name, config: context.config) else {
-                return .skip(sourceID: id, reason: "priority '\(printable(name))' is not P1..P4: map it in pagerduty.priorities")
+                return .skip(sourceID: id, reason: "priority '\(printable(name))' is not P1..P4: map it in pagerduty.priorities", code: configCode)
             }
             payload = PrioritySet(priority: p, reason: "Priority set to \(name) in PagerDuty")
         case .acknowledged:

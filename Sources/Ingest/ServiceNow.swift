@@ -87,11 +87,17 @@ public enum ServiceNowImporter {
             let resolvedText = r.value("resolved_at") ?? r.value("closed_at")
             if let resolved = time(resolvedText, zone: zone) { fields["resolved_at"] = .string(RFC3339.format(resolved)) }
             let actor = context.handle(ids: [r.value("opened_by"), r.display("opened_by"), r.display("requested_by")], at: opened)
-            let caseID = context.caseFor(ids: [number, r.display("parent")],
+            var caseID = context.caseFor(ids: [number, r.display("parent")],
                                          texts: [r.display("correlation_id"), r.display("short_description"), r.display("description")])
+            var extra: [String: JSONValue] = ["servicenow_sys_id": .string(sysID), "servicenow_table": .string(cls!)]
+            // dtledger serve: the case an earlier delivery of this record was mapped to.
+            if caseID == nil, let c = lookedUp([number, sysID], context) {
+                caseID = c
+                extra["case_inferred_by"] = .string("servicenow_record")
+            }
             return .event(Draft(payload: ticket, caseID: caseID, occurredAt: opened, actor: actor,
                                 key: "servicenow/\(sysID)/submitted", sourceID: number, sourceFields: fields,
-                                extra: ["servicenow_sys_id": .string(sysID), "servicenow_table": .string(cls!)]))
+                                extra: extra))
         case "sysapproval_approver":
             let state = (r.value("state") ?? "").lowercased()
             guard let decision = ApprovalDecision(rawValue: state) else {
@@ -104,15 +110,32 @@ public enum ServiceNowImporter {
                 return .skip(sourceID: sysID, reason: "sys_updated_on is missing or not a ServiceNow date-time")
             }
             guard let approver = context.handle(ids: [r.value("approver"), r.display("approver")], at: when) else {
-                return .skip(sourceID: sysID, reason: "approver '\(printable(r.display("approver") ?? "(none)"))' is not in the directory (add it to the config's actors)")
+                return .skip(sourceID: sysID, reason: "approver '\(printable(r.display("approver") ?? "(none)"))' is not in the directory (add it to the config's actors)",
+                             code: context.lookups == nil ? .notMapped : .needsConfig)
             }
-            let caseID = context.caseFor(ids: [ticket], texts: [r.display("comments")])
+            var caseID = context.caseFor(ids: [ticket], texts: [r.display("comments")])
+            var extra: [String: JSONValue] = ["servicenow_sys_id": .string(sysID), "servicenow_table": .string("sysapproval_approver")]
+            // dtledger serve: the case its ticket (by number or sys_id) was mapped to.
+            if caseID == nil, let c = lookedUp([ticket, r.value("sysapproval"), r.value("document_id")], context) {
+                caseID = c
+                extra["case_inferred_by"] = .string("servicenow_ticket")
+            }
             return .event(Draft(payload: ApprovalRecorded(ticket: ticket, approver: approver, decision: decision),
                                 caseID: caseID, occurredAt: when, actor: approver, key: "servicenow/\(sysID)/\(state)",
-                                sourceID: sysID, extra: ["servicenow_sys_id": .string(sysID), "servicenow_table": .string("sysapproval_approver")]))
+                                sourceID: sysID, extra: extra))
         default:
             return .skip(sourceID: r.value("number") ?? sysID,
                          reason: "table \(printable(cls ?? "(unknown)")) is not imported (incident, change_request, sysapproval_approver)")
         }
+    }
+
+    /// The case `CaseLookups.caseForRef` gives the first of these ServiceNow
+    /// numbers or sys_ids that has one (`servicenow:<id>`); nil without lookups.
+    static func lookedUp(_ ids: [String?], _ context: ImportContext) -> String? {
+        guard let lookups = context.lookups else { return nil }
+        for id in ids.compactMap({ $0 }) where !id.isEmpty {
+            if let c = lookups.caseForRef("servicenow:\(id)") { return c }
+        }
+        return nil
     }
 }

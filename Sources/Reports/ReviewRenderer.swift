@@ -162,7 +162,7 @@ public enum ReviewRenderer {
         }
         let timelineClasses: [String?] = r.timeline.map { $0.retracted ? "retracted" : $0.kind == .deadline ? "deadline" : nil }
         b += "<h2>Timeline</h2>\n<p class=\"meta\">Times in \(HTML.esc(tz.identifier)). Retracted events are struck through; deadlines are in italics.</p>\n"
-        b += HTML.table(TimelineRenderer.header, TimelineRenderer.rows(r.timeline, tz), classes: timelineClasses)
+        b += HTML.table(TimelineRenderer.header, TimelineRenderer.rows(r.timeline, tz, inferred: TimelineRenderer.inferredPurposes(r)), classes: timelineClasses)
         b += "<h2>Compliance</h2>\n"
         let classes: [String?] = r.evaluation.obligations.map { [.missed, .partial, .late].contains($0.verdict) ? $0.verdict.rawValue : nil }
         b += HTML.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], ComplianceRenderer.rows(r.report), classes: classes)
