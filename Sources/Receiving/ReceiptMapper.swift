@@ -55,11 +55,17 @@ public final class ReceiptMapper {
     /// Source refs -> case, from the outcomes so far (loaded on first use).
     let refs = RefIndex()
     var refsLoaded = false
+    /// Which cases are open when (for `slack.open_case`), kept current by position.
+    let cases = CaseIndex()
+    /// The connection, for the importers' lookups (Sendable closures that
+    /// run synchronously on this mapper's thread, inside its transaction).
+    let box: StoreBox
 
     public init(connection: Connection, config: ServeConfig, secret: @escaping @Sendable (String) -> String?,
                 now: @escaping @Sendable () -> Date = Date.init) {
         self.store = EventStore(connection: connection)
         self.receipts = ReceiptStore(connection: connection)
+        self.box = StoreBox(store)
         self.config = config
         self.secret = secret
         self.now = now
@@ -81,6 +87,7 @@ public final class ReceiptMapper {
             if let kind = Catalog.caseKind(forOpeningType: c.openedType) { known[c.caseID] = kind }
         }
         let snapshot = refs.snapshot()
+        try cases.refresh(store)
         do {
             try store.atomically {
                 var outcomes: [ReceiptOutcome] = []
@@ -111,9 +118,23 @@ public final class ReceiptMapper {
             }
         } catch {
             refs.restore(snapshot)
+            cases.reset()
             throw error
         }
         return pass
+    }
+
+    /// The importers' lookups: refs of earlier receipts, the open cases,
+    /// and the purpose inferred from a case's events (Domain's PurposeInference).
+    var lookups: CaseLookups {
+        let refs = self.refs, cases = self.cases, box = self.box
+        return CaseLookups(
+            caseForRef: { refs.get($0) },
+            openCases: { cases.open(at: $0) },
+            inferPurpose: { caseID, at in
+                guard let events = try? box.store.events(caseID: caseID) else { return nil }
+                return PurposeInference.infer(caseID: caseID, events: events, at: at)
+            })
     }
 
     /// Maps one receipt and appends its events under a savepoint.
@@ -124,7 +145,7 @@ public final class ReceiptMapper {
                                   reason: "source \(printable(receipt.source)) is not one the service maps")
         }
         var context = ImportContext(config: config.ingest, directories: directories, defaultActor: config.actor,
-                                    caseOverride: caseOverride, knownCases: known, now: receipt.receivedAt)
+                                    caseOverride: caseOverride, knownCases: known, now: receipt.receivedAt, lookups: lookups)
         let secretName: String?
         switch kind {
         case .slack: secretName = config.slack?.signingSecretEnv
@@ -154,8 +175,11 @@ public final class ReceiptMapper {
         guard !outcome.events.isEmpty else {
             let u = outcome.unmapped.first
             let code = u?.code ?? .notMapped
-            let waiting: Set<Unmapped.Code> = [.noCase, .caseNotOpened, .invalidEvent, .unreadable, .signature]
-            return ReceiptOutcome(receiptID: receipt.id, kind: waiting.contains(code) ? .inbox : .ignored,
+            if code == .noCase, u?.reason.hasPrefix("no case: map it with --case") == true {
+                return ReceiptOutcome(receiptID: receipt.id, kind: .inbox, code: code.rawValue,
+                                      reason: "no case: nothing in it names one the service knows (a thread, a case id, a PagerDuty incident, the only open case of its channel); assign it with `dtledger inbox assign \(receipt.id) --case CASE --reason ...`, or map the source id in the config's cases and `dtledger inbox map \(receipt.id)`")
+            }
+            return ReceiptOutcome(receiptID: receipt.id, kind: code.waitsForResolution ? .inbox : .ignored,
                                   code: code.rawValue, reason: u?.reason ?? "the payload maps to no event")
         }
         var events = outcome.events
@@ -190,6 +214,7 @@ public final class ReceiptMapper {
             }
         }
         for ref in receipt.refs { refs.set(ref, caseID) }
+        try cases.refresh(store)
         return ReceiptOutcome(receiptID: receipt.id, kind: fresh == 0 ? .duplicate : .appended, caseID: caseID, eventIDs: ids)
     }
 
@@ -254,4 +279,70 @@ final class RefIndex: Sendable {
     func get(_ ref: String) -> String? { map.withLock { $0[ref] } }
     func snapshot() -> [String: String] { map.withLock { $0 } }
     func restore(_ s: [String: String]) { map.withLock { $0 = s } }
+}
+
+/// The mapper's store, for lookups that run on its own thread.
+final class StoreBox: @unchecked Sendable {
+    // @unchecked: only used synchronously by the mapper's thread, which owns the connection.
+    let store: EventStore
+    init(_ store: EventStore) { self.store = store }
+}
+
+/// Each case's kind, opening time and closures (resolved, concluded,
+/// cancelled; reopened), read incrementally by position from the events of
+/// those types, to answer "which cases are open at a time".
+final class CaseIndex: Sendable {
+    struct Info: Sendable {
+        var kind: CaseKind
+        var opened: Date
+        var closures: [(at: Date, closed: Bool)] = []
+    }
+    private struct State {
+        var cases: [String: Info] = [:]
+        var through: Int64 = 0
+    }
+    private let state = Mutex(State())
+
+    static let types: [String] = [
+        EventType.incidentOpened, .downtimePlanned, .incidentResolved, .incidentReopened, .downtimeConcluded, .downtimeCancelled,
+    ].map(\.rawValue)
+
+    func reset() { state.withLock { $0 = State() } }
+
+    /// Reads the relevant events after the last position read.
+    func refresh(_ store: EventStore) throws {
+        let after = state.withLock { $0.through }
+        let rows: [Row]
+        do {
+            rows = try store.connection.query("""
+                SELECT position, case_id, type, (extract(epoch FROM occurred_at) * 1000000)::bigint
+                  FROM dtledger.events WHERE position > $1::bigint AND type = ANY($2::text[]) ORDER BY position
+                """, [String(after), PGText.array(CaseIndex.types)]).rows
+        } catch { throw LedgerError.from(error) }
+        let head = try Int64(store.connection.query("SELECT coalesce(max(position), 0) FROM dtledger.events").scalar ?? "0") ?? 0
+        state.withLock { s in
+            for r in rows {
+                guard let caseID = r[1], let type = r[2] else { continue }
+                let at = RFC3339.date(microseconds: r.int64(3) ?? 0)
+                if let kind = Catalog.caseKind(forOpeningType: EventType(rawValue: type)) {
+                    if s.cases[caseID] == nil { s.cases[caseID] = Info(kind: kind, opened: at) }
+                } else {
+                    s.cases[caseID]?.closures.append((at, type != EventType.incidentReopened.rawValue))
+                }
+            }
+            s.through = max(s.through, head)
+        }
+    }
+
+    /// Cases opened by `at` and not closed at `at`.
+    func open(at: Date) -> [String: CaseKind] {
+        state.withLock { s in
+            var out: [String: CaseKind] = [:]
+            for (id, info) in s.cases where info.opened <= at {
+                let last = info.closures.filter { $0.at <= at }.max { $0.at < $1.at }
+                if last?.closed != true { out[id] = info.kind }
+            }
+            return out
+        }
+    }
 }
