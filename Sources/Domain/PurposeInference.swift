@@ -47,6 +47,15 @@ public enum PurposeInference {
         }
     }
 
+    /// The case's kind when it is open at `at` (opened by then, and not
+    /// resolved, concluded or cancelled since; a reopened case is open),
+    /// else nil: what a receiver's `CaseLookups.openCases` answers per case.
+    public static func openKind(caseID: String, events: [RecordedEvent], at: Date) -> CaseKind? {
+        let state = CaseState(caseID: caseID, events: events, asOf: at)
+        guard let kind = state.kind, !state.isClosed(at: at) else { return nil }
+        return kind
+    }
+
     static func incident(_ state: CaseState, at: Date) -> (purpose: NotificationPurpose, rule: String) {
         // `resolvedAt` is cleared by a later reopening.
         if state.resolvedAt != nil { return (.resolved, "incident_resolved") }

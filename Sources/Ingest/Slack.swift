@@ -46,8 +46,9 @@ public enum SlackImporter {
         case nil:
             message = event
             occurredTS = event.str("ts")
-        case "thread_broadcast" where lookups != nil:
-            // A thread reply also sent to the channel: a message like any other.
+        case "thread_broadcast" where lookups != nil, "file_share" where lookups != nil:
+            // A thread reply also sent to the channel, or a message with a
+            // file (a screenshot mid-incident): a message like any other.
             message = event
             occurredTS = event.str("ts")
         case "message_changed":

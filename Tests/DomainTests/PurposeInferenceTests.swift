@@ -156,4 +156,22 @@ struct PurposeInferenceTests {
         #expect(d.infer("2026-03-05T11:00:00Z")! == (.planning, "before_window"))
         #expect(d.infer("2026-03-05T12:30:00Z")! == (.concluded, "downtime_cancelled"))
     }
+
+    @Test("openKind: open from the opening event until resolved, concluded or cancelled; reopened is open again")
+    func openKind() {
+        var c = Self.openedIncident()
+        func kind(_ t: String) -> CaseKind? { PurposeInference.openKind(caseID: c.id, events: c.events, at: try! RFC3339.parse(t)) }
+        #expect(kind("2026-04-07T12:59:00Z") == nil)
+        #expect(kind("2026-04-07T13:00:00Z") == .incident)
+        c.add(IncidentResolved(resolution: "fixed"), "2026-04-07T15:00:00Z")
+        c.add(IncidentReopened(reason: "again"), "2026-04-07T16:00:00Z")
+        #expect(kind("2026-04-07T14:59:00Z") == .incident)
+        #expect(kind("2026-04-07T15:30:00Z") == nil)
+        #expect(kind("2026-04-07T16:00:00Z") == .incident)
+        #expect(PurposeInference.openKind(caseID: "INC-2026-9999", events: c.events, at: Date()) == nil)
+        var d = Self.plannedDowntime()
+        d.add(DowntimeCancelled(reason: "postponed"), "2026-03-05T12:00:00Z")
+        #expect(PurposeInference.openKind(caseID: d.id, events: d.events, at: try! RFC3339.parse("2026-03-04T00:00:00Z")) == .plannedDowntime)
+        #expect(PurposeInference.openKind(caseID: d.id, events: d.events, at: try! RFC3339.parse("2026-03-06T00:00:00Z")) == nil)
+    }
 }

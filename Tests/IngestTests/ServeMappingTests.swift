@@ -243,6 +243,11 @@ struct ServeMappingTests {
         var plain = ctx
         plain.lookups = nil
         #expect(SlackImporter.map([broadcast], context: plain).unmapped.first?.reason.contains("thread_broadcast is not imported") == true)
+        // A message with a file is a message too.
+        let file = RawPayload(item: 1, body: Data(String(decoding: broadcast.body, as: UTF8.self)
+            .replacingOccurrences(of: "thread_broadcast", with: "file_share").utf8))
+        #expect(try Self.one(file, ctx).envelope.caseID == Self.incident)
+        #expect(SlackImporter.map([file], context: plain).unmapped.first?.reason.contains("file_share is not imported") == true)
 
         let editOfReply = RawPayload(item: 1, body: Data(JSONValue.object([
             "type": "event_callback", "event_id": "Ev21", "event": .object([
