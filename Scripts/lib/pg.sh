@@ -85,6 +85,7 @@ ensure_packages() {
     for want in "$@"; do
         case "$want" in
             chromium) command -v chromium >/dev/null 2>&1 || need+=(chromium) ;;
+            curl) command -v curl >/dev/null 2>&1 || need+=(curl) ;;
         esac
     done
     [ ${#need[@]} -eq 0 ] && return 0

@@ -95,6 +95,13 @@ public enum ServiceNowImporter {
                 caseID = c
                 extra["case_inferred_by"] = .string("servicenow_record")
             }
+            // dtledger serve: a ticket opened by the PagerDuty integration carries
+            // the PagerDuty incident (its id, or its number) as correlation_id.
+            if caseID == nil, let lookups = context.lookups, let correlation = r.value("correlation_id"), !correlation.isEmpty,
+               let c = lookups.caseForRef("pagerduty:incident:\(correlation)") ?? lookups.caseForRef("pagerduty:number:\(correlation)") {
+                caseID = c
+                extra["case_inferred_by"] = .string("pagerduty_correlation")
+            }
             return .event(Draft(payload: ticket, caseID: caseID, occurredAt: opened, actor: actor,
                                 key: "servicenow/\(sysID)/submitted", sourceID: number, sourceFields: fields,
                                 extra: extra))

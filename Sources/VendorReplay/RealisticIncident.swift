@@ -46,9 +46,14 @@ public struct RealisticIncident: Sendable {
     public var pdNumber: Int { 4000 + (Int(run.unicodeScalars.map(\.value).reduce(0, +)) % 5000) }
     public var snIncident: String { "INC00\(pdNumber)" }
 
-    public init(start: Date, run: String = String(UInt32.random(in: 100_000...999_999))) {
+    /// Seconds of real time a minute of the scenario takes (60: as it
+    /// happened; less to replay it faster, e.g. in the demo).
+    public let minute: TimeInterval
+
+    public init(start: Date, run: String = String(UInt32.random(in: 100_000...999_999)), minute: TimeInterval = 60) {
         self.start = start
         self.run = run
+        self.minute = minute
     }
 
     /// The importer mappings the service needs for this incident (YAML,
@@ -69,7 +74,7 @@ public struct RealisticIncident: Sendable {
           instance_url: https://example.service-now.com
         """
 
-    func at(_ minutes: Double) -> Date { start.addingTimeInterval(minutes * 60) }
+    func at(_ minutes: Double) -> Date { start.addingTimeInterval(minutes * minute) }
     func ts(_ minutes: Double) -> String { String(format: "%.6f", at(minutes).timeIntervalSince1970) }
     func time(_ minutes: Double) -> String { RFC3339.format(at(minutes)) }
 
@@ -95,7 +100,7 @@ public struct RealisticIncident: Sendable {
                 "agent": .object(["id": .string(agent), "summary": .string(agentName), "type": .string("user_reference")]),
                 "client": .null, "data": data,
             ])])
-            out.append(VendorRequest(source: .pagerDuty, body: Data(body.jsonText().utf8), offset: minutes * 60, label: label))
+            out.append(VendorRequest(source: .pagerDuty, body: Data(body.jsonText().utf8), offset: minutes * minute, label: label))
         }
         func incident(status: String, priority: String? = nil, extra: [String: JSONValue] = [:]) -> JSONValue {
             var o: [String: JSONValue] = [
@@ -120,7 +125,7 @@ public struct RealisticIncident: Sendable {
                 "event": .object(event), "type": .string("event_callback"), "event_id": .string("Ev\(run)\(id)"),
                 "event_time": .int(Int64(at(minutes).timeIntervalSince1970)),
             ])
-            out.append(VendorRequest(source: .slack, body: Data(body.jsonText().utf8), offset: minutes * 60, label: label))
+            out.append(VendorRequest(source: .slack, body: Data(body.jsonText().utf8), offset: minutes * minute, label: label))
         }
         let facts = "Summary: \(Self.summary)\nEstimated user impact: \(Self.impact)\nStart time: \(startText)"
 
@@ -141,7 +146,7 @@ public struct RealisticIncident: Sendable {
             "sys_updated_on": .string(serviceNowTime(35)), "opened_by": .string("max.bell"), "state": .string("2"),
             "category": .string("software"), "priority": .string("2"),
         ])
-        out.append(VendorRequest(source: .serviceNow, body: Data(sn.jsonText().utf8), offset: 35 * 60,
+        out.append(VendorRequest(source: .serviceNow, body: Data(sn.jsonText().utf8), offset: 35 * minute,
                                  label: "ServiceNow: incident ticket (business rule)"))
         pd(60, "N", "incident.annotated", agent: "PMAXBELL", agentName: "Max Bell",
            data: .object(["incident": incident(status: "acknowledged", priority: "P2"),

@@ -7,10 +7,17 @@ import VendorReplay
 // ServiceNow would send, signed with the secrets in the environment.
 //
 //   dtledger-send incident --url http://127.0.0.1:8787 [--start-minutes-ago 120]
-//       a realistic user-facing P2 incident, every request at once (times
-//       are the messages' own, in the past)
+//       a realistic user-facing P2 incident that started that long ago,
+//       every request at once (each carries its own time, in the past)
+//   dtledger-send incident --url URL --minute-seconds 0.5
+//       the same incident starting now, each request sent at its time, a
+//       scenario minute taking that many seconds (90 minutes in 45 s)
 //   dtledger-send runbook --case CASE [--start-minutes-ago 120]
 //       prints the same incident as runbook commands (one per line)
+//   dtledger-send import-config
+//       prints the importer mappings the incident needs (the serve config's
+//       `import_config` file: PagerDuty and ServiceNow users, the PagerDuty
+//       service, the Slack channel)
 
 func fail(_ message: String, _ code: Int32 = 64) -> Never {
     FileHandle.standardError.write(Data("dtledger-send: error: \(message)\n".utf8))
@@ -29,8 +36,12 @@ while i < arguments.count {
     i += 2
 }
 let minutesAgo = Double(options["start-minutes-ago"] ?? "120") ?? 120
+let minuteSeconds = options["minute-seconds"].map { Double($0) ?? -1 }
+if let m = minuteSeconds, !(m > 0 && m <= 60) { fail("--minute-seconds must be a number of seconds above 0, at most 60") }
 let environment = ProcessInfo.processInfo.environment
-let incident = RealisticIncident(start: Date().addingTimeInterval(-minutesAgo * 60), run: options["run"] ?? String(UInt32.random(in: 100_000...999_999)))
+let started = Date()
+let incident = RealisticIncident(start: minuteSeconds == nil ? started.addingTimeInterval(-minutesAgo * 60) : started,
+                                 run: options["run"] ?? String(UInt32.random(in: 100_000...999_999)), minute: minuteSeconds ?? 60)
 
 switch command {
 case "incident":
@@ -40,6 +51,10 @@ case "incident":
     let client = HTTPClient.shared
     var failed = false
     for request in incident.requests {
+        if minuteSeconds != nil {
+            let wait = started.addingTimeInterval(request.offset).timeIntervalSinceNow
+            if wait > 0 { try? await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+        }
         do {
             let answer = try await sender.send(request, client: client)
             print("\(answer.status)  \(request.label)  \(answer.body.trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -56,6 +71,8 @@ case "runbook":
     for args in incident.runbook(caseID: caseID) {
         print(args.map { $0.contains(" ") || $0.contains("*") ? "'\($0)'" : $0 }.joined(separator: " "))
     }
+case "import-config":
+    print(RealisticIncident.importConfigYAML)
 default:
-    fail("unknown command '\(command)' (incident, runbook)")
+    fail("unknown command '\(command)' (incident, runbook, import-config)")
 }
