@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "Receiving", "Ledger", "Postgres", "Domain", "Events", "Ingest",
+                "Receiving", "Operations", "Ledger", "Postgres", "Domain", "Events", "Ingest",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -36,6 +36,8 @@ public struct MapperPass: Sendable, Equatable {
     public var inbox = 0
     public var ignored = 0
     public var discarded = 0
+    /// Inbox receipts placed by this pass's new cases and refs.
+    public var retried = 0
     public var isEmpty: Bool { receipts == 0 && resolutions == 0 }
 }
 
@@ -70,6 +72,9 @@ public final class ReceiptMapper {
         self.secret = secret
         self.now = now
     }
+
+    /// How far back an inbox receipt is tried again automatically.
+    public static let retryWindow: TimeInterval = 7 * 86_400
 
     /// Maps up to `limit` unmapped receipts and applies every pending resolution.
     public func pass(limit: Int = 500) throws -> MapperPass {
@@ -113,6 +118,23 @@ public final class ReceiptMapper {
                     outcomes.append(outcome)
                     pass.count(outcome)
                     pass.resolutions += 1
+                }
+                // A pass that placed something may have opened the case or
+                // the thread an earlier receipt was waiting for (PagerDuty
+                // does not promise to deliver in order): those try again, and
+                // an outcome is recorded only for the ones now placed.
+                if outcomes.contains(where: { $0.kind == .appended }) {
+                    let again = try receipts.waiting(codes: [Unmapped.Code.noCase.rawValue, Unmapped.Code.caseNotOpened.rawValue],
+                                                     since: now().addingTimeInterval(-Self.retryWindow), limit: 100)
+                    for receipt in again where !outcomes.contains(where: { $0.receiptID == receipt.id }) {
+                        var outcome = try map(receipt, caseOverride: nil, directories: directories, known: &known)
+                        guard outcome.kind == .appended || outcome.kind == .duplicate else { continue }
+                        outcome.code = "retried"
+                        outcome.reason = "placed when a later receipt gave its case"
+                        outcomes.append(outcome)
+                        pass.count(outcome)
+                        pass.retried += 1
+                    }
                 }
                 try receipts.record(outcomes)
             }

@@ -139,6 +139,20 @@ public final class ReceiptStore {
                      order: "r.id", limit: limit)
     }
 
+    /// Receipts whose latest outcome is `inbox` with one of `codes`, received
+    /// since `since`, with no resolution pending: what the mapper tries
+    /// again after a pass placed new cases or refs.
+    public func waiting(codes: [String], since: Date, limit: Int) throws -> [Receipt] {
+        let states = codes.map { "'inbox/\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
+        return try receipts(where: """
+            r.received_at >= to_timestamp(\(since.timeIntervalSince1970))
+            AND (SELECT o.outcome || '/' || coalesce(o.code, '') FROM dtledger.receipt_outcomes o
+                  WHERE o.receipt_id = r.id ORDER BY o.id DESC LIMIT 1) IN (\(states))
+            AND NOT EXISTS (SELECT 1 FROM dtledger.receipt_resolutions s WHERE s.receipt_id = r.id
+                              AND NOT EXISTS (SELECT 1 FROM dtledger.receipt_outcomes x WHERE x.resolution_id = s.id))
+            """, order: "r.id", limit: limit)
+    }
+
     /// One receipt.
     public func receipt(id: Int64) throws -> Receipt? {
         try receipts(where: "r.id = \(id)", order: "r.id", limit: 1).first

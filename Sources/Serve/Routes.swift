@@ -4,6 +4,7 @@ import Hummingbird
 import Ingest
 import Ledger
 import Logging
+import Operations
 import Receiving
 import Synchronization
 
@@ -112,33 +113,61 @@ extension ReceivingService {
         }
     }
 
-    /// /readyz: the database answers within 2 s and its migrations are this binary's.
+    /// /readyz: the database answers within 2 s, its migrations are this
+    /// binary's, and the service's login is a dtledger_receiver listed in the
+    /// directory in force as the importer login of every source it receives
+    /// (else what it records would be judged unverified).
     func readiness() async -> Response {
+        let state = await readinessState()
+        var o: [String: JSONValue] = ["status": .string(state.ready ? "ready" : "not ready")]
+        for (k, v) in state.details { o[k] = .string(v) }
+        return Responses.json(state.ready ? .ok : .serviceUnavailable, .object(o))
+    }
+
+    func readinessState() async -> Readiness {
+        let sources = [config.slack.map { _ in "slack" }, config.pagerDuty.map { _ in "pagerduty" },
+                       config.serviceNow.map { _ in "servicenow" }].compactMap { $0 }
         do {
-            let state = try await withTimeout(2) { [health] in
+            return try await withTimeout(2) { [health] in
                 try await health.run { connection -> Readiness in
+                    var details: [String: String] = ["database": "reachable"]
                     let migrator = Migrator()
                     try migrator.check(connection)
                     let pending = try migrator.pending(connection).map(\.name)
-                    return Readiness(current: pending.isEmpty,
-                                     detail: pending.isEmpty ? "migrations current" : "migrations not applied: \(pending.joined(separator: ", "))")
+                    details["migrations"] = pending.isEmpty ? "current" : "not applied: \(pending.joined(separator: ", "))"
+                    let row = try connection.query("SELECT session_user, pg_has_role(session_user, 'dtledger_receiver', 'MEMBER')").rows[0]
+                    let login = row[0] ?? ""
+                    details["login"] = login
+                    var ready = pending.isEmpty
+                    if row.bool(1) != true {
+                        details["role"] = "login \(login) is not a member of dtledger_receiver"
+                        ready = false
+                    }
+                    if pending.isEmpty {
+                        let directory = try WriterReads.directories(EventStore(connection: connection)).at(Date())
+                        let registered = directory?.serviceLogins.first { $0.login == login }
+                        let missing = sources.filter { !(registered?.sources.contains($0) ?? false) }
+                        if missing.isEmpty {
+                            details["registered"] = "importer login for \(sources.joined(separator: ", "))"
+                        } else {
+                            details["registered"] = "login \(login) is not the directory's importer login for \(missing.joined(separator: ", ")) (service_logins): what it records would be judged unverified"
+                            ready = false
+                        }
+                    }
+                    return Readiness(ready: ready, details: details)
                 }
             }
-            return Responses.json(state.current ? .ok : .serviceUnavailable, .object([
-                "status": .string(state.current ? "ready" : "not ready"), "database": .string("reachable"),
-                "migrations": .string(state.detail),
-            ]))
+        } catch is TimedOut {
+            return Readiness(ready: false, details: ["database": "no answer within 2 s"])
         } catch {
-            return Responses.json(.serviceUnavailable, .object([
-                "status": .string("not ready"), "database": .string("unreachable: \(error)"),
-            ]))
+            return Readiness(ready: false, details: ["database": "unreachable or refused: \(error)"])
         }
     }
 }
 
 struct Readiness: Sendable {
-    let current: Bool
-    let detail: String
+    let ready: Bool
+    let details: [String: String]
 }
 
 struct TimedOut: Error {}

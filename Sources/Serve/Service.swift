@@ -133,6 +133,11 @@ public final class ReceivingService: Sendable {
         services.append(app)
         let serviceGroup = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
         group.withLock { $0 = serviceGroup }
+        Task { [self] in
+            let state = await readinessState()
+            let details = Logger.Metadata(uniqueKeysWithValues: state.details.map { ($0.key, Logger.MetadataValue.string($0.value)) })
+            if state.ready { logger.info("ready", metadata: details) } else { logger.warning("not ready", metadata: details) }
+        }
         try await serviceGroup.run()
         health.stop()
     }

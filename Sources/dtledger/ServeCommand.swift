@@ -29,6 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("log-format"), help: "text (one key=value line per event) or json (one JSON object per line).")
+    var logFormat: String = "text"
+
     func run() async throws {
         let session = connection.session()
         var serveConfig: ServeConfig
@@ -52,7 +55,13 @@ struct ServeCommand: AsyncParsableCommand {
             printError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
             throw ExitCode(64)
         }
-        var logger = Logger(label: "dtledger.serve")
+        guard ["text", "json"].contains(logFormat) else {
+            printError("--log-format must be text or json")
+            throw ExitCode(64)
+        }
+        var logger = logFormat == "json"
+            ? Logger(label: "dtledger.serve", factory: { JSONLogHandler(label: $0) })
+            : Logger(label: "dtledger.serve")
         logger.logLevel = level
         let service: ReceivingService
         do {
