@@ -224,7 +224,10 @@ public final class ReceiptMapper {
                 index = end
             }
             _ = try store.connection.execute("RELEASE SAVEPOINT receipt")
-        } catch let error as LedgerError where error.code == .invalid || error.code == .permissionDenied || error.code == .versionConflict {
+        } catch let error as LedgerError where store.connection.isOK && error.code != .unavailable {
+            // The ledger refused this receipt's events (a check, a permission,
+            // anything but a lost connection): it alone goes to the inbox, so
+            // one bad receipt never holds back the ones after it.
             _ = try store.connection.execute("ROLLBACK TO SAVEPOINT receipt")
             return ReceiptOutcome(receiptID: receipt.id, kind: .inbox, code: "refused",
                                   reason: "the ledger refused the event: \(error.message)")

@@ -42,6 +42,8 @@ public struct ServeConfig: Sendable, Equatable {
         public var batchWindow: TimeInterval = 0.002
         /// Most receipts in one commit.
         public var maxBatch = 256
+        /// Most requests waiting for the database at once; more are answered 503.
+        public var maxPending = 10_000
         public init() {}
     }
 
@@ -139,12 +141,17 @@ public struct ServeConfig: Sendable, Equatable {
             c.actor = a
         }
         if let limits = root["limits"] {
-            guard limits.objectValue != nil else { throw ValidationError(field: "limits", "expected a mapping") }
+            guard let o = limits.objectValue else { throw ValidationError(field: "limits", "expected a mapping") }
+            let keys: Set<String> = ["max_body_bytes", "request_timeout_seconds", "durable_within_seconds", "batch_window_ms", "max_batch", "max_pending"]
+            for key in o.keys.sorted() where !keys.contains(key) {
+                throw ValidationError(field: "limits.\(key)", "unknown limit (known: \(keys.sorted().joined(separator: ", ")))")
+            }
             if let v = try number(limits["max_body_bytes"], "limits.max_body_bytes", 1...67_108_864) { c.limits.maxBodyBytes = Int(v) }
             if let v = try number(limits["request_timeout_seconds"], "limits.request_timeout_seconds", 0.1...600) { c.limits.requestTimeout = v }
             if let v = try number(limits["durable_within_seconds"], "limits.durable_within_seconds", 0.05...60) { c.limits.durableWithin = v }
             if let v = try number(limits["batch_window_ms"], "limits.batch_window_ms", 0...1000) { c.limits.batchWindow = v / 1000 }
             if let v = try number(limits["max_batch"], "limits.max_batch", 1...10_000) { c.limits.maxBatch = Int(v) }
+            if let v = try number(limits["max_pending"], "limits.max_pending", 1...1_000_000) { c.limits.maxPending = Int(v) }
         }
         if let sources = root["sources"] {
             guard let o = sources.objectValue else { throw ValidationError(field: "sources", "expected a mapping") }

@@ -63,6 +63,9 @@ final class GroupCommit: Sendable {
     let database: DatabaseThread<ReceiptStore>
     let window: Duration
     let maxBatch: Int
+    /// Requests beyond this many waiting are answered 503 at once (the
+    /// vendors retry), so a stalled database cannot make memory grow without bound.
+    let maxPending: Int
     let metrics: ServeMetrics
     let logger: Logger
 
@@ -70,6 +73,7 @@ final class GroupCommit: Sendable {
         self.database = database
         self.window = .microseconds(Int64(limits.batchWindow * 1_000_000))
         self.maxBatch = limits.maxBatch
+        self.maxPending = limits.maxPending
         self.metrics = metrics
         self.logger = logger
     }
@@ -77,13 +81,14 @@ final class GroupCommit: Sendable {
     /// Queues a receipt; its ticket completes when the receipt's batch commits.
     func submit(_ receipt: IncomingReceipt) -> Ticket {
         let ticket = Ticket()
-        let (waiter, closed) = state.withLock { s -> (CheckedContinuation<Void, Never>?, Bool) in
-            guard !s.closed else { return (nil, true) }
+        let (waiter, refused) = state.withLock { s -> (CheckedContinuation<Void, Never>?, String?) in
+            guard !s.closed else { return (nil, "the service is shutting down") }
+            guard s.pending.count < maxPending else { return (nil, "\(maxPending) receipts already wait for the database") }
             s.pending.append((receipt, ticket))
             defer { s.waiter = nil }
-            return (s.waiter, false)
+            return (s.waiter, nil)
         }
-        if closed { ticket.complete(.failed("the service is shutting down")) }
+        if let refused { ticket.complete(.failed(refused)) }
         waiter?.resume()
         return ticket
     }
