@@ -86,13 +86,10 @@ public final class ReceiptMapper {
             for (ref, caseID) in try receipts.refCases() { refs.set(ref, caseID) }
             refsLoaded = true
         }
-        let directories = try WriterReads.directories(store)
-        var known: [String: CaseKind] = [:]
-        for c in try WriterReads.openedCases(store) {
-            if let kind = Catalog.caseKind(forOpeningType: c.openedType) { known[c.caseID] = kind }
-        }
+        let directories = try currentDirectories()
         let snapshot = refs.snapshot()
         try cases.refresh(store)
+        var known = cases.kinds()
         do {
             try store.atomically {
                 var outcomes: [ReceiptOutcome] = []
@@ -144,6 +141,21 @@ public final class ReceiptMapper {
             throw error
         }
         return pass
+    }
+
+    /// The directories, read again only when the directory stream has grown.
+    var directoryCache: (version: Int64, history: DirectoryHistory)?
+
+    func currentDirectories() throws -> DirectoryHistory {
+        let version: Int64
+        do {
+            version = Int64(try store.connection.query("SELECT coalesce((SELECT version FROM dtledger.streams WHERE case_id = $1), 0)",
+                                                       [Catalog.directoryStream]).scalar ?? "0") ?? 0
+        } catch { throw LedgerError.from(error) }
+        if let cached = directoryCache, cached.version == version { return cached.history }
+        let history = try WriterReads.directories(store)
+        directoryCache = (version, history)
+        return history
     }
 
     /// The importers' lookups: refs of earlier receipts, the open cases,
@@ -358,6 +370,9 @@ final class CaseIndex: Sendable {
             s.through = max(s.through, head)
         }
     }
+
+    /// Every case's kind.
+    func kinds() -> [String: CaseKind] { state.withLock { $0.cases.mapValues(\.kind) } }
 
     /// Cases opened by `at` and not closed at `at`.
     func open(at: Date) -> [String: CaseKind] {

@@ -38,8 +38,9 @@ public struct ServeConfig: Sendable, Equatable {
         /// is answered 503 (the vendor retries): below Slack's 3 s.
         public var durableWithin: TimeInterval = 2.5
         /// How long the group commit waits after the first request of a
-        /// batch for others to join it.
-        public var batchWindow: TimeInterval = 0.002
+        /// batch for others to join it. 0 (the default): no wait; requests
+        /// that arrive while a batch commits form the next batch anyway.
+        public var batchWindow: TimeInterval = 0
         /// Most receipts in one commit.
         public var maxBatch = 256
         /// Most requests waiting for the database at once; more are answered 503.
