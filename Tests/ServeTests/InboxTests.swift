@@ -323,7 +323,7 @@ struct InboxTests {
         }
         let tables = ["dtledger.receipts", "dtledger.receipt_outcomes", "dtledger.receipt_resolutions"]
         for table in tables {
-            refused(writer, "UPDATE \(table) SET id = id", SQLState.insufficientPrivilege)
+            refused(writer, "UPDATE \(table) SET login = login", SQLState.insufficientPrivilege)
             refused(writer, "DELETE FROM \(table)", SQLState.insufficientPrivilege)
             refused(writer, "TRUNCATE \(table) CASCADE", SQLState.insufficientPrivilege)
         }
@@ -336,7 +336,7 @@ struct InboxTests {
         // The schema owner holds the privileges; the triggers refuse.
         let owner = try db.connect()
         for table in tables {
-            refused(owner, "UPDATE \(table) SET id = id", "DTL02")
+            refused(owner, "UPDATE \(table) SET login = login", "DTL02")
             refused(owner, "DELETE FROM \(table)", "DTL02")
             refused(owner, "TRUNCATE \(table) CASCADE", "DTL02")
         }
@@ -351,6 +351,9 @@ struct InboxTests {
             let now = Date()
             _ = try await Self.openCase(h, at: now)
             _ = try await Self.toInbox(h, eventID: "EvVerify1", at: now)
+            let metrics = try await h.get("/metrics").body
+            #expect(metrics.contains("dtledger_inbox_size"), "\(metrics)")
+            #expect(metrics.contains("dtledger_receipts_total"))
             let owner = try h.db.connect()
             let clean = try EventStore(connection: owner).verify()
             #expect(clean.ok, "\(clean.problem ?? "")")
