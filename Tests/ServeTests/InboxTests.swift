@@ -79,6 +79,19 @@ struct InboxTests {
          try h.count("SELECT count(*) FROM dtledger.receipt_resolutions")]
     }
 
+    /// Waits up to 20 s for the service to apply resolution `id`, polling
+    /// without blocking a thread of the cooperative pool (the service's
+    /// tasks run there).
+    static func applied(_ inbox: Inbox, _ id: Int64) async throws -> AppliedResolution {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let result = try inbox.wait(resolutionID: id, seconds: 0)
+            if result != .notYet { return result }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return .notYet
+    }
+
     /// Runs `body` and stops the service whatever happens.
     static func with(_ h: ServeHarness, _ body: () async throws -> Void) async throws {
         do { try await body() } catch {
@@ -111,7 +124,7 @@ struct InboxTests {
                                                                     reason: "posted without a Case: line", actor: "sean-good"),
                                              forWaiting: true)
             #expect(recorded.note == nil)
-            guard case .applied(let outcome) = try inbox.wait(resolutionID: recorded.id, seconds: 20) else {
+            guard case .applied(let outcome) = try await Self.applied(inbox, recorded.id) else {
                 Issue.record("the service did not apply the resolution")
                 return
             }
@@ -191,7 +204,7 @@ struct InboxTests {
             let inbox = Inbox(connection: connection, defaultActor: "sean-good")
             let recorded = try inbox.resolve(InboxResolutionRequest(receiptID: receipt, action: .map, reason: "C0NEWCHAN mapped to the case"))
             #expect(recorded.actor == "sean-good")
-            let applied = try inbox.wait(resolutionID: recorded.id, seconds: 20)
+            let applied = try await Self.applied(inbox, recorded.id)
             guard case .applied(let outcome) = applied else {
                 Issue.record("the service did not apply the resolution")
                 return
@@ -216,7 +229,7 @@ struct InboxTests {
             let eventsBefore = try h.caseEvents().count
             let recorded = try inbox.resolve(InboxResolutionRequest(receiptID: receipt, action: .discard, reason: "a test message, not evidence",
                                                                     actor: "max-bell"))
-            guard case .applied(let outcome) = try inbox.wait(resolutionID: recorded.id, seconds: 20) else {
+            guard case .applied(let outcome) = try await Self.applied(inbox, recorded.id) else {
                 Issue.record("the service did not apply the discard")
                 return
             }
