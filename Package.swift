@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain", "Events"]),
         .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Compliance", "Reports", "Ledger", "Postgres", "Events", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: [
-            "dtledger", "Operations", "Events", "Ledger", "Postgres", "Domain", "Reports", "TestSupport",
+            "dtledger", "Operations", "Events", "Ledger", "Postgres", "Domain", "Reports", "TestSupport", "Receiving",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "IngestTests", dependencies: [

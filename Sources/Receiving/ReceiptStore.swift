@@ -318,3 +318,32 @@ public final class ReceiptStore {
         do { return try body() } catch let e as PostgresError { throw LedgerError.from(e) }
     }
 }
+
+// MARK: The inbox commands (`dtledger inbox`, Inbox.swift)
+
+extension ReceiptStore {
+    /// The outcome that applied resolution `resolutionID`, with the login
+    /// that recorded it; nil while the service has not applied it.
+    public func outcome(resolutionID: Int64) throws -> (outcome: ReceiptOutcome, login: String, recordedAt: Date)? {
+        let rows = try mapped {
+            try connection.query("""
+                SELECT receipt_id FROM dtledger.receipt_outcomes WHERE resolution_id = $1::bigint ORDER BY id LIMIT 1
+                """, [String(resolutionID)]).rows
+        }
+        guard let receiptID = rows.first?.int64(0) else { return nil }
+        return try outcomes(receiptID: receiptID).first { $0.outcome.resolutionID == resolutionID }
+    }
+
+    /// Whether this login may read the receipts and their outcomes (a
+    /// dtledger_reader): `inbox list|show` and `--wait` need it.
+    public func canReadReceipts() throws -> Bool {
+        let row = try mapped {
+            try connection.query("""
+                SELECT has_table_privilege('dtledger.receipts', 'SELECT')
+                   AND has_table_privilege('dtledger.receipt_outcomes', 'SELECT')
+                   AND has_table_privilege('dtledger.receipt_resolutions', 'SELECT')
+                """)
+        }
+        return row.scalar == "t"
+    }
+}

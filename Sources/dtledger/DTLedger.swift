@@ -27,7 +27,7 @@ struct DTLedger: AsyncParsableCommand {
             DirectoryCommand.self, PolicyCommand.self,
             MigrateCommand.self, VerifyCommand.self, DigestCommand.self,
             // Receiving evidence live.
-            ServeCommand.self,
+            ServeCommand.self, InboxCommand.self,
         ]
     )
 }
