@@ -129,9 +129,9 @@ struct PollerTests {
             #expect(pw2[1].occurredMicros > pw2[0].occurredMicros)
             let metrics = try await h.get("/metrics")
             #expect(metrics.body.contains("dtledger_poller_lag_seconds{poller=\"\(Self.pdPoller)\"}"))
+            try await Self.eventually("the run's state saved") { try Self.state(h, Self.pdPoller)?["recorded"] == .int(6) }
             let state = try #require(try Self.state(h, Self.pdPoller))
             #expect(state["failures"] == .int(0))
-            #expect(state["recorded"] == .int(6))
             #expect(state["last_success"]?.stringValue != nil)
         } catch {
             await h.stop(); await fake.stop()
@@ -316,6 +316,8 @@ struct PollerTests {
             #expect(keys.contains("poll:sysapproval_approver:b0f3c4e2db8f2010a5c1f6b8ca961932:2026-03-04 21:10:00"))
             #expect(keys.contains("poll:change_request:a9e30c7dc61122760116894de7bcc7bd:2026-03-04 21:00:00"))
 
+            // The state is saved when the run ends (after its receipts are durable).
+            try await Self.eventually("the first run's state saved") { try Self.state(h, "servicenow")?["last_success"] != nil }
             let state = try #require(try Self.state(h, "servicenow"))
             #expect(state["high_water"]?["sysapproval_approver"] == .string("2026-03-04 21:10:00"))
             #expect(state["high_water"]?["change_request"] == .string("2026-03-04 21:00:00"))
@@ -337,6 +339,70 @@ struct PollerTests {
             try await h.settled()
             #expect(try Self.receipts(h, "servicenow").count == 4)
             #expect(try h.caseEvents().filter { $0.source == "servicenow" }.count == 3)
+        } catch {
+            await h.stop(); await fake.stop()
+            throw error
+        }
+        await h.stop()
+        await fake.stop()
+    }
+
+    @Test("graceful shutdown during a run: the page in flight is recorded, the next page is not asked for, the run is not counted a success or a failure")
+    func shutdownBetweenPages() async throws {
+        let fake = try await FakeVendorAPI.start(pagerDutyPageSize: 1)
+        fake.setWindows((1...3).map { VendorJSON.window(id: "PW\($0)") })
+        // The first page answers at once, the second after 1.5 s (the shutdown begins meanwhile).
+        fake.inject("pagerduty", [.delay(0), .delay(1.5)])
+        let h = try await ServeHarness.start(configYAML: Self.pagerDutyConfig(fake, interval: 600, timeout: 5), environment: Self.environment(fake))
+        try await Self.eventually("the second page asked for") {
+            let stored = try Self.receipts(h, "pagerduty").count
+            return fake.requests("pagerduty").count == 1 && stored == 1
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        await h.stop()
+        #expect(fake.requests("pagerduty").count == 2, "no third page after the shutdown began")
+        let state = try #require(try Self.state(h, Self.pdPoller))
+        #expect(state["last_success"] == nil)
+        #expect(state["failures"] == .int(0))
+        #expect(try Self.receipts(h, "pagerduty").count == 2, "the page in flight was still recorded")
+        await fake.stop()
+    }
+
+    @Test("ServiceNow: a wrong password fails the run (401 in the state, nothing stored, no high-water mark); the first run looks back initial_lookback_days")
+    func serviceNowWrongPassword() async throws {
+        let fake = try await FakeVendorAPI.start()
+        fake.addRecord("change_request", VendorJSON.change(sysID: "a9e30c7dc61122760116894de7bcc7bd", number: "CHG0031337", updated: "2026-03-04 21:00:00"))
+        let config = ServeHarness.config(extra: """
+            pollers:
+              servicenow:
+                base_url: \(fake.baseURL)
+                user_env: TEST_SN_USER
+                password_env: TEST_SN_PASSWORD
+                tables: [change_request]
+                interval_seconds: 0.1
+                initial_lookback_days: 2
+            """)
+        var env = Self.environment(fake)
+        env["TEST_SN_PASSWORD"] = "wrong-password"
+        let h = try await ServeHarness.start(configYAML: config, environment: env)
+        do {
+            try await Self.eventually("two failed runs") {
+                if case .int(let f)? = try Self.state(h, "servicenow")?["failures"] { return f >= 2 }
+                return false
+            }
+            let state = try #require(try Self.state(h, "servicenow"))
+            #expect(state["last_error"]?.stringValue?.contains("HTTP 401") == true, "\(state)")
+            #expect(state["last_error"]?.stringValue?.contains("wrong-password") == false)
+            #expect(state["high_water"] == nil)
+            #expect(try Self.receipts(h, "servicenow").isEmpty)
+            let query = try #require(fake.requests("servicenow").first?.query["sysparm_query"]?.first)
+            let since = String(query.dropFirst("sys_updated_on>=".count).prefix(19))
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
+            f.timeZone = TimeZone(identifier: "UTC")
+            f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+            let date = try #require(f.date(from: since), "\(query)")
+            #expect(abs(date.timeIntervalSinceNow + 2 * 86_400) < 60, "\(query)")
         } catch {
             await h.stop(); await fake.stop()
             throw error
