@@ -332,7 +332,7 @@ struct PagerDutyWindowsJob: PollJob {
                 let body = Data(JSONValue.object(["maintenance_window": w]).jsonText().utf8)
                 receipts.append(IncomingReceipt(
                     source: EventSource.pagerduty.rawValue,
-                    deliveryKey: "poll:window:\(id):\(Hex.encode(SHA256.hash(data: canonical)))",
+                    deliveryKey: boundedKey("poll:window:\(id):\(Hex.encode(SHA256.hash(data: canonical)))"),
                     receivedAt: fetchedAt,
                     headers: [ReceiptKind.pollerHeader: name, "x-dtledger-fetched-at": RFC3339.format(fetchedAt),
                               "content-type": "application/json"],
@@ -414,7 +414,7 @@ struct ServiceNowTableJob: PollJob {
                     }
                     let body = Data(record.jsonText().utf8)
                     receipts.append(IncomingReceipt(
-                        source: EventSource.servicenow.rawValue, deliveryKey: "poll:\(table):\(sysID):\(updated)",
+                        source: EventSource.servicenow.rawValue, deliveryKey: boundedKey("poll:\(table):\(sysID):\(updated)"),
                         receivedAt: fetchedAt,
                         headers: [ReceiptKind.pollerHeader: name, "x-dtledger-fetched-at": RFC3339.format(fetchedAt),
                                   "x-dtledger-table": table, "content-type": "application/json"],
@@ -433,6 +433,13 @@ struct ServiceNowTableJob: PollJob {
         }
         return fresh
     }
+}
+
+/// A delivery key within the receipts' 512-character limit: a key over it
+/// (an absurd id from the vendor) becomes its SHA-256, so one odd record
+/// cannot fail the group commit it shares with other receipts.
+func boundedKey(_ key: String) -> String {
+    key.utf8.count <= 512 ? key : "poll:sha256:\(Hex.encode(SHA256.hash(data: Data(key.utf8))))"
 }
 
 /// `application/x-www-form-urlencoded`-style query text, every byte but

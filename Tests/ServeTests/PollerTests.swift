@@ -253,6 +253,29 @@ struct PollerTests {
         await fake.stop()
     }
 
+    @Test("a window id of 600 characters: kept under a hashed delivery key, the windows committed with it unaffected")
+    func absurdID() async throws {
+        let fake = try await FakeVendorAPI.start()
+        let long = "PW" + String(repeating: "x", count: 600)
+        fake.setWindows([VendorJSON.window(id: "PW1"), VendorJSON.window(id: long)])
+        let h = try await ServeHarness.start(configYAML: Self.pagerDutyConfig(fake), environment: Self.environment(fake))
+        do {
+            try await Self.eventually("two receipts") { try Self.receipts(h, "pagerduty").count == 2 }
+            let keys = try Self.receipts(h, "pagerduty").map(\.key)
+            #expect(keys.contains { $0.hasPrefix("poll:window:PW1:") })
+            #expect(keys.contains { $0.hasPrefix("poll:sha256:") && $0.count == "poll:sha256:".count + 64 })
+            let seen = fake.requests("pagerduty").count
+            try await Self.eventually("two more runs") { fake.requests("pagerduty").count >= seen + 2 }
+            #expect(try Self.receipts(h, "pagerduty").count == 2)
+            #expect(try Self.state(h, Self.pdPoller)?["failures"] == .int(0))
+        } catch {
+            await h.stop(); await fake.stop()
+            throw error
+        }
+        await h.stop()
+        await fake.stop()
+    }
+
     @Test("service_ids filter: only the configured services' windows are asked for and recorded")
     func serviceFilter() async throws {
         let fake = try await FakeVendorAPI.start()
