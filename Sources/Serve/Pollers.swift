@@ -402,16 +402,14 @@ struct ServiceNowTableJob: PollJob {
                 guard let records = page["result"]?.arrayValue else { throw PollError("\(what): no result list in the answer") }
                 let fetchedAt = Date()
                 var receipts: [IncomingReceipt] = []
-                for var record in records {
+                for record in records {
                     guard let sysID = Self.value(record, "sys_id"), let updated = Self.value(record, "sys_updated_on") else {
                         context.logger.warning("record without sys_id or sys_updated_on skipped", metadata: ["poller": .string(name), "table": .string(table)])
                         continue
                     }
-                    // The importer tells the table by sys_class_name; approvals have none.
-                    if record["sys_class_name"] == nil, case .object(var o) = record {
-                        o["sys_class_name"] = .object(["value": .string(table), "display_value": .string(table)])
-                        record = .object(o)
-                    }
+                    // The record as the API returned it (the importer tells an
+                    // approval, which has no sys_class_name, by its approver
+                    // and sysapproval fields); the table is in a header.
                     let body = Data(record.jsonText().utf8)
                     receipts.append(IncomingReceipt(
                         source: EventSource.servicenow.rawValue, deliveryKey: boundedKey("poll:\(table):\(sysID):\(updated)"),
