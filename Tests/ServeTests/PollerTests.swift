@@ -79,6 +79,34 @@ struct PollerTests {
         try? await h.client.shutdown()
     }
 
+    @Test("pollers config: the time limit, the look-back and the defaults; bad values named in a one-line error")
+    func config() throws {
+        let ok = try ServeConfig.parse("""
+            pollers:
+              pagerduty_maintenance_windows: {token_env: PD_TOKEN, timeout_seconds: 5}
+              servicenow: {base_url: "https://example.service-now.com/", initial_lookback_days: 7}
+            """)
+        #expect(ok.pollers.pagerDutyWindows?.requestTimeout == 5)
+        #expect(ok.pollers.pagerDutyWindows?.interval == 60)
+        #expect(ok.pollers.pagerDutyWindows?.baseURL == "https://api.pagerduty.com")
+        #expect(ok.pollers.serviceNow?.initialLookbackDays == 7)
+        #expect(ok.pollers.serviceNow?.requestTimeout == 30)
+        #expect(ok.pollers.serviceNow?.baseURL == "https://example.service-now.com")
+        for (yaml, field) in [
+            ("pollers: {pagerduty_maintenance_windows: {timeout_seconds: 0}}", "pollers.pagerduty_maintenance_windows.timeout_seconds"),
+            ("pollers: {servicenow: {base_url: \"https://x.service-now.com\", timeout_seconds: \"fast\"}}", "pollers.servicenow.timeout_seconds"),
+            ("pollers: {servicenow: {base_url: \"https://x.service-now.com\", initial_lookback_days: -1}}", "pollers.servicenow.initial_lookback_days"),
+        ] {
+            do {
+                _ = try ServeConfig.parse(yaml)
+                Issue.record("accepted: \(yaml)")
+            } catch {
+                #expect(error.field == field, "\(error)")
+                #expect(!error.description.contains("\n"))
+            }
+        }
+    }
+
     @Test("three pages: every window once; unchanged windows add nothing; a changed window is a second maintenance_window.set dated when it was seen")
     func paginationAndChanges() async throws {
         let fake = try await FakeVendorAPI.start(pagerDutyPageSize: 2)
