@@ -79,6 +79,8 @@ public struct ServeConfig: Sendable, Equatable {
         public var interval: TimeInterval = 60
         /// Only windows of these services (empty: all).
         public var serviceIDs: [String] = []
+        /// One request's time limit (a run that exceeds it fails and backs off).
+        public var requestTimeout: TimeInterval = 30
     }
 
     public struct ServiceNowPoller: Sendable, Equatable {
@@ -88,6 +90,11 @@ public struct ServeConfig: Sendable, Equatable {
         public var passwordEnv = "SERVICENOW_PASSWORD"
         public var tables = ["change_request", "sysapproval_approver"]
         public var interval: TimeInterval = 120
+        /// One request's time limit (a run that exceeds it fails and backs off).
+        public var requestTimeout: TimeInterval = 30
+        /// The first run (no high-water mark saved yet) fetches records
+        /// updated in this many days before it.
+        public var initialLookbackDays: Double = 30
     }
 
     public init() {}
@@ -194,6 +201,7 @@ public struct ServeConfig: Sendable, Equatable {
                 if let u = try url(p["base_url"], "pollers.pagerduty_maintenance_windows.base_url") { w.baseURL = u }
                 if let v = try variable(p["token_env"], "pollers.pagerduty_maintenance_windows.token_env") { w.tokenEnv = v }
                 if let v = try number(p["interval_seconds"], "pollers.pagerduty_maintenance_windows.interval_seconds", 0.05...86_400) { w.interval = v }
+                if let v = try number(p["timeout_seconds"], "pollers.pagerduty_maintenance_windows.timeout_seconds", 0.05...600) { w.requestTimeout = v }
                 if let ids = p["service_ids"] {
                     guard let list = ids.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else {
                         throw ValidationError(field: "pollers.pagerduty_maintenance_windows.service_ids", "expected a list of service ids")
@@ -210,6 +218,8 @@ public struct ServeConfig: Sendable, Equatable {
                 if let v = try variable(p["user_env"], "pollers.servicenow.user_env") { s.userEnv = v }
                 if let v = try variable(p["password_env"], "pollers.servicenow.password_env") { s.passwordEnv = v }
                 if let v = try number(p["interval_seconds"], "pollers.servicenow.interval_seconds", 0.05...86_400) { s.interval = v }
+                if let v = try number(p["timeout_seconds"], "pollers.servicenow.timeout_seconds", 0.05...600) { s.requestTimeout = v }
+                if let v = try number(p["initial_lookback_days"], "pollers.servicenow.initial_lookback_days", 0...3650) { s.initialLookbackDays = v }
                 if let t = p["tables"] {
                     let allowed: Set<String> = ["change_request", "incident", "sysapproval_approver"]
                     guard let list = t.arrayValue?.compactMap(\.stringValue), list.count == t.arrayValue?.count, !list.isEmpty,
