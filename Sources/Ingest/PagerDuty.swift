@@ -1,3 +1,4 @@
+import Crypto
 import Events
 import Foundation
 import Domain
@@ -157,7 +158,18 @@ public enum PagerDutyImporter {
         return .event(Draft(
             payload: MaintenanceWindowSet(system: "pagerduty", windowID: id, window: TimeWindow(start: start, end: end), services: names),
             caseID: caseID, occurredAt: setAt, actor: actor,
-            key: "pagerduty/maintenance_window/\(id)/\(RFC3339.format(start))/\(RFC3339.format(end))",
+            key: windowKey(id: id, start: start, end: end, services: names, serve: context.lookups != nil),
             sourceID: id, extra: extra))
+    }
+
+    /// A window version's idempotency key: its id and times (as every import
+    /// has keyed it) and, for `dtledger serve` (whose poller records a window
+    /// again when anything of it changes), the services it covers too, so a
+    /// window extended to another service is a new `maintenance_window.set`.
+    static func windowKey(id: String, start: Date, end: Date, services: [String], serve: Bool) -> String {
+        let base = "pagerduty/maintenance_window/\(id)/\(RFC3339.format(start))/\(RFC3339.format(end))"
+        guard serve else { return base }
+        let digest = SHA256.hash(data: Data(services.sorted().joined(separator: "\n").utf8))
+        return base + "/" + Hex.encode(digest).prefix(16)
     }
 }

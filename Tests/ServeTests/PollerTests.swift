@@ -155,9 +155,23 @@ struct PollerTests {
                     == (try RFC3339.parse("2026-03-15T03:30:00-04:00")))
             #expect(RFC3339.date(microseconds: pw2[1].occurredMicros) >= changedAt.addingTimeInterval(-0.001))
             #expect(pw2[1].occurredMicros > pw2[0].occurredMicros)
+
+            // PW3 now covers a second service, same times: the services are part of a window's
+            // version, so a third new receipt is a new maintenance_window.set, not a duplicate.
+            guard case .object(var pw3) = VendorJSON.window(id: "PW3") else { Issue.record("window JSON"); return }
+            pw3["services"] = .array([
+                .object(["id": .string("PMHVAPI"), "type": .string("service_reference"), "summary": .string("MHV API")]),
+                .object(["id": .string("PMHVWEB"), "type": .string("service_reference"), "summary": .string("MHV Web")]),
+            ])
+            fake.upsertWindow(.object(pw3))
+            try await Self.eventually("the widened window's receipt") { try Self.receipts(h, "pagerduty").count == 7 }
+            try await h.settled()
+            let pw3Events = try Self.windowEvents(h).filter { try JSONValue.parse($0.dataText)["window_id"] == .string("PW3") }
+            #expect(pw3Events.count == 2)
+            #expect(try JSONValue.parse(pw3Events[1].dataText)["services"]?.arrayValue?.count == 2)
             let metrics = try await h.get("/metrics")
             #expect(metrics.body.contains("dtledger_poller_lag_seconds{poller=\"\(Self.pdPoller)\"}"))
-            try await Self.eventually("the run's state saved") { try Self.state(h, Self.pdPoller)?["recorded"] == .int(6) }
+            try await Self.eventually("the run's state saved") { try Self.state(h, Self.pdPoller)?["recorded"] == .int(7) }
             let state = try #require(try Self.state(h, Self.pdPoller))
             #expect(state["failures"] == .int(0))
             #expect(state["last_success"]?.stringValue != nil)
