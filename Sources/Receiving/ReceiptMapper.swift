@@ -107,9 +107,11 @@ public final class ReceiptMapper {
                         outcome = ReceiptOutcome(receiptID: receipt.id, kind: .discarded, code: "discarded",
                                                  reason: "discarded by \(resolution.actor) (login \(resolution.login)): \(resolution.reason)")
                     case .assign:
-                        outcome = try map(receipt, caseOverride: resolution.caseID, directories: directories, known: &known)
+                        outcome = try map(receipt, caseOverride: resolution.caseID, directories: directories, known: &known,
+                                          resolution: resolution)
                     case .map:
-                        outcome = try map(receipt, caseOverride: nil, directories: directories, known: &known)
+                        outcome = try map(receipt, caseOverride: nil, directories: directories, known: &known,
+                                          resolution: resolution)
                     }
                     outcome.resolutionID = resolution.id
                     outcomes.append(outcome)
@@ -172,8 +174,11 @@ public final class ReceiptMapper {
     }
 
     /// Maps one receipt and appends its events under a savepoint.
+    /// `resolution`: the person's inbox resolution being applied; it is
+    /// kept in each event's `import.resolution` (covered by the event's
+    /// hash), so a report shows who placed the evidence in its case.
     func map(_ receipt: Receipt, caseOverride: String?, directories: DirectoryHistory,
-             known: inout [String: CaseKind]) throws -> ReceiptOutcome {
+             known: inout [String: CaseKind], resolution: Resolution? = nil) throws -> ReceiptOutcome {
         guard let kind = ReceiptKind(receipt) else {
             return ReceiptOutcome(receiptID: receipt.id, kind: .inbox, code: "unknown_source",
                                   reason: "source \(printable(receipt.source)) is not one the service maps")
@@ -218,7 +223,7 @@ public final class ReceiptMapper {
         }
         var events = outcome.events
         for i in events.indices {
-            events[i].metadata = Self.withReceipt(events[i].metadata, receipt: receipt, kind: kind)
+            events[i].metadata = Self.withReceipt(events[i].metadata, receipt: receipt, kind: kind, resolution: resolution)
         }
         _ = try store.connection.execute("SAVEPOINT receipt")
         var ids: [String] = []
@@ -271,8 +276,16 @@ public final class ReceiptMapper {
     /// payload without a kept signature (ServiceNow, polled records) keeps
     /// its raw body here, so every mapped event's body stays in the ledger,
     /// covered by the event's hash.
-    static func withReceipt(_ metadata: JSONValue, receipt: Receipt, kind: ReceiptKind) -> JSONValue {
+    static func withReceipt(_ metadata: JSONValue, receipt: Receipt, kind: ReceiptKind, resolution: Resolution? = nil) -> JSONValue {
         guard case .object(var top) = metadata, case .object(var imported)? = top["import"] else { return metadata }
+        if let r = resolution {
+            var o: [String: JSONValue] = [
+                "id": .int(r.id), "action": .string(r.action.rawValue), "actor": .string(r.actor),
+                "login": .string(r.login), "reason": .string(r.reason), "recorded_at": .string(RFC3339.format(r.recordedAt)),
+            ]
+            if let c = r.caseID { o["case"] = .string(c) }
+            imported["resolution"] = .object(o)
+        }
         imported["receipt_id"] = .int(receipt.id)
         imported["received_at"] = .string(RFC3339.format(receipt.receivedAt))
         imported["received_by"] = .string("dtledger serve")

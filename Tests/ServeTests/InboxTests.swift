@@ -143,6 +143,11 @@ struct InboxTests {
             #expect(metadata["db_role"]?.stringValue == h.login)
             #expect(metadata["import"]?["signature_verified"] == .bool(true))
             #expect(metadata["import"]?["receipt_id"]?.intValue == receipt)
+            // Who placed it in the case, kept with the event (covered by its hash).
+            #expect(metadata["import"]?["resolution"]?["id"]?.intValue == recorded.id)
+            #expect(metadata["import"]?["resolution"]?["action"] == .string("assign"))
+            #expect(metadata["import"]?["resolution"]?["case"] == .string(caseID))
+            #expect(metadata["import"]?["resolution"]?["login"]?.stringValue?.isEmpty == false)
             let review = try JSONValue.parse(try h.db.session().open().review(caseID: caseID, asOf: nil, format: .json))
             let evidence = try #require(review["evidence"]?.arrayValue?.first { $0["id"]?.stringValue == event.id })
             #expect(evidence["signature_verified"] == .bool(true), "\(evidence)")
