@@ -16,36 +16,19 @@ enum Durability: Sendable, Equatable {
 
 /// One request's place in the group commit: completed once, by the commit or by its deadline.
 final class Ticket: Sendable {
-    private struct State {
-        var result: Durability?
-        var waiter: CheckedContinuation<Durability, Never>?
-    }
-    private let state = Mutex(State())
+    private let result = Once<Durability>()
 
-    func complete(_ result: Durability) {
-        let waiter = state.withLock { s -> CheckedContinuation<Durability, Never>? in
-            guard s.result == nil else { return nil }
-            s.result = result
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume(returning: result)
-    }
+    func complete(_ value: Durability) { result.complete(value) }
 
     /// The result, or `.timedOut` after `timeout`, whichever comes first.
     func wait(timeout: Duration) async -> Durability {
-        await withCheckedContinuation { (c: CheckedContinuation<Durability, Never>) in
-            let done = state.withLock { s -> Durability? in
-                if let r = s.result { return r }
-                s.waiter = c
-                return nil
-            }
-            if let done { c.resume(returning: done); return }
-            Task { [self] in
-                try? await Task.sleep(for: timeout)
-                complete(.timedOut)
-            }
+        let timer = Task { [result] in
+            try? await Task.sleep(for: timeout)
+            result.complete(.timedOut)
         }
+        let value = await result.value()
+        timer.cancel()
+        return value
     }
 }
 
