@@ -64,8 +64,20 @@ final class ServeHarness: Sendable {
         let service = try ReceivingService(config: config, settings: settings,
                                            environment: environment.merging(extra) { _, b in b }, logger: logger)
         let ready = Once<Int>()
-        let task = Task { try await service.run(signals: []) { port in ready.set(port) } }
-        guard let port = await ready.wait(seconds: 30) else {
+        let failed = Once<String>()
+        let task = Task {
+            do { try await service.run(signals: []) { port in ready.set(port) } } catch {
+                failed.set("\(error)")
+                throw error
+            }
+        }
+        let deadline = Date().addingTimeInterval(30)
+        var port: Int?
+        while port == nil, Date() < deadline {
+            if let why = failed.current { throw HarnessError("the service did not start: \(why)") }
+            port = await ready.wait(seconds: 0.05)
+        }
+        guard let port else {
             task.cancel()
             throw HarnessError("the service did not start listening within 30 s")
         }
@@ -211,6 +223,8 @@ final class Once<Value: Sendable>: Sendable {
     private let state = Locked<Value?>(nil)
 
     func set(_ value: Value) { state.withLock { if $0 == nil { $0 = value } } }
+
+    var current: Value? { state.current }
 
     func wait(seconds: Double) async -> Value? {
         let deadline = Date().addingTimeInterval(seconds)
