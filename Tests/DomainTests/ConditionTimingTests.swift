@@ -275,13 +275,13 @@ struct ConditionTimingTests {
 
     // MARK: priorities as the condition
 
-    @Test("A priority condition on a window rule: judged at the occasion too")
-    func priorityOnDayBefore() throws {
-        // Priorities are incident-only in the catalog; the same machinery
-        // judges them. Here the flag's counterpart on an incident rule:
-        // a P1/P2 rule after resolution, the case P3 again by then.
+    @Test("A priority condition is judged at the occasion too: a P1/P2 rule after resolution, the case P3 again by then")
+    func priorityAtAnchor() throws {
+        // Priorities are set on incidents only (the window forms are for
+        // planned downtime); the same per-occasion check judges them.
         let yaml = Self.policyYAML.replacingOccurrences(of: "applies_when: {kind: incident, impacts_mobile: true}\n    requires: {notification: {channels: [slack]}}\n    due: {within: PT4H, after: incident.resolved}",
                                                         with: "applies_when: {kind: incident, priority: [P1, P2]}\n    requires: {notification: {channels: [slack]}}\n    due: {within: PT4H, after: incident.resolved}")
+        #expect(yaml != Self.policyYAML, "the rule was rewritten")
         let p = try Policy.parse(yaml: yaml)
         let s = try Scenario.incident().appending("incident.priority_set", at: "2026-04-09T12:00:00-04:00", key: "p3-again",
                                                   data: obj(["priority": "P3", "reason": "contained"]))
