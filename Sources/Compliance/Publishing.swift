@@ -12,6 +12,8 @@ public enum Publishing {
     public struct Outcome: Sendable {
         public let result: AppendResult
         public let warnings: [String]
+        /// The effective date published (given, or the file's).
+        public let effectiveFrom: Date
     }
 
     /// Appends a `directory.published` event. Republishing the same
@@ -32,7 +34,7 @@ public enum Publishing {
         let result = try store.append(caseID: envelope.caseID, events: [envelope], openingTypes: openingTypes)[0]
         // A shared login is published (the directory says what it says) but
         // never trusted by the engine; say so now.
-        return Outcome(result: result, warnings: directory.loginProblems)
+        return Outcome(result: result, warnings: directory.loginProblems, effectiveFrom: directory.effectiveFrom)
     }
 
     /// Appends a `policy.published` event after checking the policy against
@@ -40,21 +42,31 @@ public enum Publishing {
     /// published with other content or another date is refused: publish a
     /// new version instead. A policy effective before now needs
     /// `retroactiveReason` (the append functions refuse it without one).
-    public static func publishPolicy(_ store: EventStore, yaml: String, effectiveFrom: Date,
+    ///
+    /// `effectiveFrom` nil: the file's `effective_from` (as for a
+    /// directory); a policy with neither is refused. Every refusal names
+    /// the policy ("policy NAME version V: ...").
+    public static func publishPolicy(_ store: EventStore, yaml: String, effectiveFrom given: Date?,
                                      actor: String, retroactiveReason: String? = nil,
                                      now: Date = Date()) throws -> Outcome {
         let head = try store.digest()
         let reference = try ReferenceData.load(store, through: head.position)
         let policy = try Policy.parse(yaml: yaml)
+        let which = "policy \(policy.name) version \(policy.version)"
+        guard let effectiveFrom = given ?? policy.effectiveFrom else {
+            throw ValidationError(field: "effective_from", "\(which): no effective date: give --effective-from or effective_from in the file")
+        }
         let problems = policy.problems(directory: reference.directories.at(effectiveFrom) ?? reference.directories.directories.last)
         guard problems.isEmpty else {
-            throw ValidationError(field: "policy", "\(problems.count) problem(s): " + problems.joined(separator: "; "))
+            throw ValidationError(field: "policy", "\(which): \(problems.count) problem(s): " + problems.joined(separator: "; "))
         }
         let contentHash = ChainHash.sha256Hex(policy.document.jsonText())
-        for entry in reference.policies.entries where entry.version == policy.version {
+        // A version is unique per policy name (the unique index of
+        // migration 0010 says the same): another policy may have its own v1.
+        for entry in reference.policies.entries where entry.policy.name == policy.name && entry.version == policy.version {
             let sameContent = ChainHash.sha256Hex(entry.policy.document.jsonText()) == contentHash
             if !(sameContent && entry.effectiveFrom == effectiveFrom) {
-                throw ValidationError(field: "policy.version", "version \(policy.version) of \(policy.name) is already published (effective \(RFC3339.format(entry.effectiveFrom))); give the changed policy a new version")
+                throw ValidationError(field: "policy.version", "\(which) is already published (effective \(RFC3339.format(entry.effectiveFrom))); give the changed policy a new version")
             }
         }
         var warnings: [String] = []
@@ -73,7 +85,7 @@ public enum Publishing {
                                 actor: actor, source: .cli, key: key, data: data)
         try Catalog.validate(envelope)
         let result = try store.append(caseID: envelope.caseID, events: [envelope], openingTypes: openingTypes)[0]
-        return Outcome(result: result, warnings: warnings)
+        return Outcome(result: result, warnings: warnings, effectiveFrom: effectiveFrom)
     }
 
     /// Why `migrate` publishes the default policy effective in the past.
@@ -89,6 +101,6 @@ public enum Publishing {
         guard let effective = policy.effectiveFrom else { return nil }
         let outcome = try publishPolicy(store, yaml: Policy.defaultPolicyYAML, effectiveFrom: effective, actor: actor,
                                         retroactiveReason: defaultPolicyReason)
-        return Outcome(result: outcome.result, warnings: [])
+        return Outcome(result: outcome.result, warnings: [], effectiveFrom: outcome.effectiveFrom)
     }
 }

@@ -152,6 +152,72 @@ struct CaseState: Sendable {
         return true
     }
 
+    /// Whether the condition holds just before `t`: changes at `t` itself
+    /// do not count yet (a flag set at the local midnight that starts the
+    /// window's day was set on that day, not on the day before).
+    func holds(_ a: Applicability, justBefore t: Date) -> Bool {
+        if let ps = a.priorities {
+            guard let p = priorities.last(where: { $0.at < t })?.priority, ps.contains(p) else { return false }
+        }
+        for (f, v) in a.flags where (flagChanges[f]?.last { $0.0 < t }?.1 ?? false) != v { return false }
+        return true
+    }
+
+    /// Times at which the parts of `a` changed (priority changes and
+    /// changes of its flags), ascending, once each.
+    func changeTimes(_ a: Applicability) -> [Date] {
+        var times: [Date] = []
+        if a.priorities != nil { times += priorities.map(\.at) }
+        for f in a.flags.keys { times += (flagChanges[f] ?? []).map(\.0) }
+        return Array(Set(times)).sorted()
+    }
+
+    /// When the stretch of `a` holding just before `t` began: the last time
+    /// the case entered the condition (or its opening) before `t`. Nil when
+    /// the condition does not hold just before `t`.
+    func stretchStart(_ a: Applicability, before t: Date) -> Date? {
+        guard holds(a, justBefore: t) else { return nil }
+        var start: Date?
+        for x in ([openedAt].compactMap { $0 } + changeTimes(a)) where x < t {
+            if holds(a, at: x) { if start == nil { start = x } } else { start = nil }
+        }
+        return start ?? openedAt
+    }
+
+    /// The last time before `t` the condition stopped holding (it held up
+    /// to then), or nil when it never held before `t`.
+    func lastExit(from a: Applicability, before t: Date) -> Date? {
+        var held = openedAt.map { holds(a, at: $0) } ?? false
+        var exit: Date?
+        for x in changeTimes(a) where x < t {
+            let now = holds(a, at: x)
+            if held && !now { exit = x }
+            held = now
+        }
+        return exit
+    }
+
+    /// What changed at `x` that made the condition start (`entering`) or
+    /// stop holding: "impacts_mobile became true", "priority became P3".
+    func changeText(_ a: Applicability, at x: Date, entering: Bool) -> String {
+        var parts: [String] = []
+        if let ps = a.priorities {
+            let before = priorities.last(where: { $0.at < x })?.priority
+            let after = priority(at: x)
+            let inBefore = before.map(ps.contains) ?? false, inAfter = after.map(ps.contains) ?? false
+            if inBefore != inAfter && inAfter == entering {
+                parts.append("priority became \(after?.rawValue ?? "unset")")
+            }
+        }
+        for (f, v) in a.flags.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let before = flagChanges[f]?.last { $0.0 < x }?.1 ?? false
+            let after = flag(f, at: x)
+            if before != after && (after == v) == entering { parts.append("\(f.rawValue) became \(after)") }
+        }
+        if parts.isEmpty { return entering ? "the condition (\(conditionText(a))) began to hold" : "the condition (\(conditionText(a))) stopped holding" }
+        return parts.joined(separator: " and ")
+    }
+
     /// The first time at or after `t` when the condition holds.
     func entry(into a: Applicability, from t: Date) -> Date? {
         if holds(a, at: t) { return t }

@@ -99,6 +99,7 @@ struct RuleEvaluator {
         let candidates = finder.candidates()
         for c in candidates where !c.findings.isEmpty { found += c.findings }
         let resolver = audience
+        let what = rule.requirement.missingText
         var out: [Obligation] = []
         let slots = limitToNext(rule.due.flatMap { occurrences(rule, $0) })
         for slot in slots {
@@ -106,7 +107,8 @@ struct RuleEvaluator {
                 case .judge(let occ):
                     let at = min(occ.deadline, asOf)
                     out.append(Judge.judge(occ, candidates: candidates, targets: targets.count,
-                                           label: { resolver.label(targets[$0], at: at) }, asOf: asOf, base: base))
+                                           label: { resolver.label(targets[$0], at: at) }, asOf: asOf, base: base,
+                                           requirement: what))
                 case .notApplicable(let label, let reason):
                     out.append(notApplicable(base, label, reason))
                 case .waiting(let label, let reason):
@@ -214,17 +216,36 @@ struct RuleEvaluator {
             }
 
         case .before(let edge):
-            if let no = windowless(cond, label) { return [no] }
+            if let no = windowless(label) { return [no] }
             let t = edgeTime(edge)!
-            return [.judge(Occurrence(label: label, from: .distantPast, deadline: t))]
+            // The occasion is the deadline: the rule applies when its
+            // condition holds just before it, and evidence counts from when
+            // the case entered the condition (as for an opening anchor).
+            var from = Date.distantPast
+            if cond.hasCondition {
+                guard let since = state.stretchStart(cond, before: t) else {
+                    return [.notApplicable(label, conditionMissed(cond, at: t, occasion: "\(edge.rawValue) (\(RFC3339.format(t)))",
+                                                                  dayForm: false))]
+                }
+                from = since
+            }
+            return [.judge(Occurrence(label: label, from: from, deadline: t))]
 
         case .dayBefore(let edge):
-            if let no = windowless(cond, label) { return [no] }
+            if let no = windowless(label) { return [no] }
             let t = edgeTime(edge)!
             let dayEnd = days.startOfDay(t)
             let dayStart = days.startOfPreviousDay(t)
             if let opened = state.openedAt, opened >= dayStart {
                 return [.notApplicable(label, "planning started on or after the day before (\(days.label(dayStart)))")]
+            }
+            // The occasion is the day before: the rule applies when its
+            // condition holds at the end of that day (as a daily rule is
+            // judged by the end of each day); the whole day's messages count.
+            if cond.hasCondition, state.stretchStart(cond, before: dayEnd) == nil {
+                return [.notApplicable(label, conditionMissed(cond, at: dayEnd,
+                                                              occasion: "the day before the window (\(days.label(dayStart)))",
+                                                              dayForm: true))]
             }
             return [.judge(Occurrence(label: label ?? days.label(dayStart), from: dayStart, deadline: dayEnd,
                                       lateLimit: t, exclusiveLimit: true))]
@@ -260,14 +281,29 @@ struct RuleEvaluator {
         return edge == .start ? w.start : w.end
     }
 
-    /// Why a window-anchored rule does not apply, or nil when it does.
-    func windowless(_ cond: Applicability, _ label: String?) -> Slot? {
+    /// Why a window-anchored rule does not apply (cancelled, no window),
+    /// or nil when it may; its condition is judged at its occasion.
+    func windowless(_ label: String?) -> Slot? {
         if state.cancelledAt != nil { return .notApplicable(label, "the downtime was cancelled") }
         if state.window == nil { return .notApplicable(label, "the case has no downtime window") }
-        if cond.hasCondition, state.entry(into: cond, from: state.openedAt ?? .distantPast) == nil {
-            return .notApplicable(label, "the case has not met the condition (\(state.conditionText(cond)))")
-        }
         return nil
+    }
+
+    /// Why a window rule's condition did not hold just before `t`, its
+    /// occasion: it stopped holding before ("impacts_mobile became false on
+    /// 2026-04-28, before the day before the window (2026-05-01)"), it began
+    /// only after ("... became true on 2026-05-02, after ..."), or never held.
+    /// `dayForm`: name the local day of the change, else its time.
+    func conditionMissed(_ cond: Applicability, at t: Date, occasion: String, dayForm: Bool) -> String {
+        func when(_ x: Date) -> String { dayForm ? "on \(days.label(x))" : "at \(RFC3339.format(x))" }
+        if let exit = state.lastExit(from: cond, before: t) {
+            let end = dayForm ? "before the end of \(occasion)" : "before \(occasion)"
+            return "\(state.changeText(cond, at: exit, entering: false)) \(when(exit)), \(end)"
+        }
+        if let entry = state.changeTimes(cond).first(where: { $0 >= t && state.holds(cond, at: $0) }) {
+            return "\(state.changeText(cond, at: entry, entering: true)) \(when(entry)), after \(occasion)"
+        }
+        return "the case has not met the condition (\(state.conditionText(cond)))"
     }
 
     /// Each local day the case is unresolved at its end (and in the

@@ -239,3 +239,32 @@ struct EvidenceFinder: Sendable {
         return order.compactMap { latest[$0] }
     }
 }
+
+extension Requirement {
+    /// What the requirement asks for, as a missed obligation's `missing`
+    /// names it: "ticket.submitted (snow, downtime_approval) approved by
+    /// role:system-owner", "incident.milestone group_chat_convened".
+    public var missingText: String {
+        switch self {
+        case .notification(let n):
+            var text = "notification.sent on \(n.channels.map(\.rawValue).joined(separator: " or "))"
+            if let d = n.destination { text += " to \(d)" }
+            if !n.audience.isEmpty { text += " reaching \(n.audience.joined(separator: ", "))" }
+            return text
+        case .ticket(let t):
+            return "ticket.submitted (\(t.system), \(t.purpose.rawValue))" + (t.approvedBy.map { " approved by role:\($0)" } ?? "")
+        case .maintenanceWindow(let system, let covers):
+            return "maintenance_window.set in \(system)" + (covers ? " covering the downtime window" : "")
+        case .maintenanceWindowVerified(let system):
+            return "maintenance_window.verified of a window set in \(system)"
+        case .escalation(let to):
+            return "escalation.requested to \(to)"
+        case .milestone(let kind):
+            return "incident.milestone \(kind.rawValue)"
+        case .everyMessageContent(let kind):
+            return "the \(kind.rawValue) content in every message"
+        case .invalid:
+            return "a valid rule"
+        }
+    }
+}

@@ -18,8 +18,10 @@ struct Judge {
 
     /// `targets`: how many audience targets there are; `label` names target
     /// i in a verdict (only asked for the targets that are missing).
+    /// `requirement`: what the rule asks for (`Requirement.missingText`),
+    /// the `missing` of a missed obligation that has no audience to name.
     static func judge(_ occ: Occurrence, candidates: [Candidate], targets: Int, label: (Int) -> String, asOf: Date,
-                      base: Obligation) -> Obligation {
+                      base: Obligation, requirement: String) -> Obligation {
         var o = base
         o.occurrence = occ.label
         o.deadline = occ.deadline
@@ -69,6 +71,10 @@ struct Judge {
             o.verdict = asOf < occ.deadline ? .pending : .missed
             if o.verdict == .pending { o.reason = "due by \(RFC3339.format(occ.deadline))" }
             o.missing = (0..<targets).map(label)
+            // A missed obligation always says what was missing: with no
+            // audience to name (a ticket, a milestone, a notification to
+            // anyone), the requirement itself.
+            if o.verdict == .missed && o.missing.isEmpty { o.missing = [requirement] }
             return o
         }
         o.evidence = ids(usable)

@@ -13,15 +13,17 @@ extension Policy {
         }
         for (name, refs) in audiences.sorted(by: { $0.key < $1.key }) {
             for ref in refs {
-                if let p = refProblem(ref, directory: directory, visiting: [name]) {
+                for p in refProblems(ref, directory: directory, visiting: [name]) {
                     out.append("audience \(name): \(p)")
                 }
             }
         }
         for rule in rules {
             if case .notification(let n) = rule.requirement {
+                var named: [String] = []
                 for ref in n.audience {
-                    if let p = refProblem(ref, directory: directory, visiting: []) {
+                    for p in refProblems(ref, directory: directory, visiting: []) where !named.contains(p) {
+                        named.append(p)
                         out.append("rule \(rule.id): \(p)")
                     }
                 }
@@ -59,14 +61,22 @@ extension Policy {
         return directory.roles.contains(role) ? nil : "unknown role '\(role)'"
     }
 
-    private func refProblem(_ ref: String, directory: Directory?, visiting: Set<String>) -> String? {
-        if let named = audiences[ref] {
-            guard !visiting.contains(ref) else { return "audience '\(ref)' includes itself" }
-            for inner in named {
-                if let p = refProblem(inner, directory: directory, visiting: visiting.union([ref])) { return p }
+    /// Every problem of an audience ref: a named audience's refs are all
+    /// checked (every unknown person, group or role is named, once each).
+    private func refProblems(_ ref: String, directory: Directory?, visiting: Set<String>) -> [String] {
+        guard let named = audiences[ref] else { return refProblem(ref, directory: directory).map { [$0] } ?? [] }
+        guard !visiting.contains(ref) else { return ["audience '\(ref)' includes itself"] }
+        var out: [String] = []
+        for inner in named {
+            for p in refProblems(inner, directory: directory, visiting: visiting.union([ref])) where !out.contains(p) {
+                out.append(p)
             }
-            return nil
         }
+        return out
+    }
+
+    /// The problem of a ref that is not a named audience, or nil.
+    private func refProblem(_ ref: String, directory: Directory?) -> String? {
         guard let colon = ref.firstIndex(of: ":") else { return "unknown audience '\(ref)'" }
         let scheme = String(ref[..<colon])
         let value = String(ref[ref.index(after: colon)...])

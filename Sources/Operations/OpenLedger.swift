@@ -180,9 +180,10 @@ extension OpenLedger {
                                         retroactiveReason: retroactiveReason)
     }
 
-    /// Publishes a policy document effective from a time, after checking it.
-    /// One effective before now needs `retroactiveReason`.
-    public func publishPolicy(yaml: String, effectiveFrom: Date, actor: String?,
+    /// Publishes a policy document effective from a time (nil: the file's
+    /// `effective_from`), after checking it. One effective before now needs
+    /// `retroactiveReason`.
+    public func publishPolicy(yaml: String, effectiveFrom: Date?, actor: String?,
                               retroactiveReason: String? = nil) throws -> Publishing.Outcome {
         try Publishing.publishPolicy(store, yaml: yaml, effectiveFrom: effectiveFrom,
                                      actor: actor ?? session.defaultActor ?? "unknown",

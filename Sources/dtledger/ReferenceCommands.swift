@@ -116,11 +116,11 @@ struct PolicyCommand: ParsableCommand {
     struct Publish: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Publish a policy into the ledger, effective from a time.",
-            discussion: "The policy is checked first (as 'policy check', against the directory in force at its effective date). A version can be published once; publish a changed policy under a new version. Cases opened on or after --effective-from are judged by it. Only a dtledger_publisher login may publish; a policy effective before now needs --retroactive-reason.")
+            discussion: "The policy is checked first (as 'policy check', against the directory in force at its effective date). A version can be published once; publish a changed policy under a new version. It takes effect at --effective-from, else at the file's effective_from; cases opened on or after then are judged by it. Only a dtledger_publisher login may publish; a policy effective before now needs --retroactive-reason.")
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The policy YAML file.") var file: String
-        @Option(name: .customLong("effective-from"), help: "When it takes effect (RFC 3339).")
-        var effectiveFrom: String
+        @Option(name: .customLong("effective-from"), help: "When it takes effect (RFC 3339); overrides the file's effective_from.")
+        var effectiveFrom: String?
         @Option(help: "Who publishes it (default: DTLEDGER_ACTOR, else the login name).") var actor: String?
         @Option(name: .customLong("retroactive-reason"),
                 help: "Why a policy effective before now re-judges the past (required then).")
@@ -130,9 +130,10 @@ struct PolicyCommand: ParsableCommand {
             try guarded {
                 let session = connection.session()
                 let yaml = String(decoding: try session.read(file), as: UTF8.self)
-                let effective = try parseTime(effectiveFrom, option: "--effective-from")
-                let outcome = try session.open().publishPolicy(yaml: yaml, effectiveFrom: effective, actor: actor,
+                let given = try effectiveFrom.map { try parseTime($0, option: "--effective-from") }
+                let outcome = try session.open().publishPolicy(yaml: yaml, effectiveFrom: given, actor: actor,
                                                                retroactiveReason: retroactiveReason)
+                let effective = outcome.effectiveFrom
                 for w in outcome.warnings { FileHandle.standardError.write(Data("dtledger: warning: \(w)\n".utf8)) }
                 let r = outcome.result
                 print(r.duplicate ? "policy: already published at position \(r.position)"
