@@ -38,7 +38,7 @@ final class ServeProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first(where: { $0.contains("listening") }),
+            if let line = text.split(separator: "\n").first(where: { $0.contains("listening") && $0.contains("address=") }),
                let range = line.range(of: #"address=127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
                let bound = Int(line[range].split(separator: ":").last ?? "") {
                 return ServeProcess(process: process, logFile: log, port: bound)
@@ -149,8 +149,8 @@ struct CrashTests {
         let (db, login) = try Self.prepare()
         let url = ServeHarness.url(db, login)
         let config = ServeHarness.config(importYAML: ReceiverTests.importYAML)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
         var first = try await ServeProcess.start(configYAML: config, databaseURL: url)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let port = first.port
         do {
             let caseID = try await Self.openCase(client, port: port, db: db)
@@ -199,7 +199,13 @@ struct CrashTests {
             first.signal(SIGKILL)
             #expect(await first.exit(within: 10) != nil)
             let atKill = acknowledged.current.count
-            first = try await ServeProcess.start(configYAML: config, databaseURL: url, port: port)
+            do {
+                first = try await ServeProcess.start(configYAML: config, databaseURL: url, port: port)
+            } catch {
+                burst.cancel()
+                await burst.value
+                throw error
+            }
             await burst.value
 
             let all = plan.flatMap { $0 }
@@ -322,8 +328,19 @@ struct CrashTests {
             let body = SlackBody.message(eventID: forged, text: "Summary: \(forged)", ts: String(format: "%.6f", Date().timeIntervalSince1970))
             let (status, _) = try await Self.post(client, port: service.port, Delivery(source: "slack", key: forged, body: body), attempt: 2)
             #expect(status == 200)
-            let (bad, _) = try await Self.post(client, port: service.port, Delivery(source: "pagerduty", key: "-", body: body + Data("\r\n".utf8)), attempt: 0)
-            #expect(bad == 401)
+            // An id that is storable as it is (no control character) but would reorder a terminal line.
+            let rlo = "Ev\u{202E}exe.gpj"
+            let rloBody = SlackBody.message(eventID: rlo, text: "hello", ts: String(format: "%.6f", Date().timeIntervalSince1970))
+            let (rloStatus, _) = try await Self.post(client, port: service.port, Delivery(source: "slack", key: rlo, body: rloBody), attempt: 0)
+            #expect(rloStatus == 200)
+            #expect(try Self.count(db, "SELECT count(*) FROM dtledger.receipts WHERE delivery_key = 'Ev' || chr(8238) || 'exe.gpj'") == 1)
+            // Refused (a signature from another secret): logged, with the body's hash, not its text.
+            var refused = HTTPClientRequest(url: "http://127.0.0.1:\(service.port)/pagerduty/webhook")
+            refused.method = .POST
+            refused.headers.add(name: "X-PagerDuty-Signature", value: Signatures.pagerDutySignature(body: body, secret: "another-secret"))
+            refused.body = .bytes(ByteBuffer(bytes: body))
+            let bad = try await client.execute(refused, timeout: .seconds(10))
+            #expect(bad.status.code == 401)
             try await Self.settled(db)
             await service.stop()
             let log = service.log

@@ -320,7 +320,7 @@ struct ReceiverTests {
             let hostile = "Ev\r\nlevel=critical msg=forged\u{202E}gpj.exe\u{0}end"
             let text = "Case: \(caseID)\nPurpose: update\nSummary: pwned\r\nfake: line\u{202E}\u{0} tail\n<!subteam^S0UFONCALL>"
             let body = SlackBody.message(eventID: hostile, text: text, ts: String(format: "%.6f", Date().timeIntervalSince1970 - 5))
-            #expect(body.contains(0x0D))
+            #expect(try JSONValue.parse(body)["event_id"]?.stringValue?.contains("\r\n") == true)
             // Sent together with a well-formed one, so they likely share a batch.
             async let other = h.slack(Self.notification(eventID: "EvPlain", caseID: caseID))
             let a = try await h.slack(body)
@@ -349,6 +349,27 @@ struct ReceiverTests {
             #expect(try h.outcome(try #require(b.json?["receipt"]?.intValue))?.outcome == "appended")
             let verify = try CLI.run(["verify"], database: h.db.url)
             #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        }
+    }
+
+    @Test("A delivery id that cannot be a key (600 bytes, empty) is keyed by the body's hash; requests in the same batch are unaffected")
+    func unstorableDeliveryIDs() async throws {
+        try await Self.run(try await ServeHarness.start(configYAML: Self.config())) { (h: ServeHarness) async throws in
+            let ts = String(format: "%.6f", Date().timeIntervalSince1970)
+            let long = SlackBody.message(eventID: String(repeating: "E", count: 600), text: "long id", ts: ts)
+            let empty = SlackBody.message(eventID: "", text: "empty id", ts: ts)
+            let answers = try await withThrowingTaskGroup(of: ServeHarness.Answer.self) { group in
+                for body in [long, empty] + (0..<6).map({ SlackBody.message(eventID: "EvNeighbour\($0)", text: "n", ts: ts) }) {
+                    group.addTask { try await h.slack(body) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers.allSatisfy { $0.status == 200 }, "\(answers.map(\.body))")
+            #expect(try Self.receipts(h) == 8)
+            #expect(try h.count("SELECT count(*) FROM dtledger.receipts WHERE delivery_key LIKE 'sha256:%'") == 2)
+            // A retry of the long one is the same receipt.
+            #expect(try await h.slack(long).json?["duplicate"] == .bool(true))
+            #expect(try Self.receipts(h) == 8)
         }
     }
 
