@@ -114,10 +114,15 @@ let package = Package(
             ]
         ),
         // The measuring tool behind Scripts/bench (docs/benchmarks.md): library
-        // appends and raw libpq baselines in-process. Not part of the CLI.
+        // appends and raw libpq baselines in-process, and dtledger serve over
+        // HTTP on loopback (ServeBench.swift). Not part of the CLI.
         .executableTarget(
             name: "dtledger-bench",
-            dependencies: ["Ledger", "Postgres", "Events", "Compliance"]
+            dependencies: [
+                "Ledger", "Postgres", "Events", "Compliance", "Serve", "Receiving", "Ingest",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Build tool that turns Migrations/*.sql and policies/*.yaml into
         // string constants, so the binary carries them.

@@ -62,7 +62,13 @@ final class MapperLoop: Sendable {
         var mapper: ReceiptMapper?
         var backoff = 1.0
         let environment = self.environment
-        while !stopping.load(ordering: .relaxed) {
+        // Once stopped, passes go on until one finds nothing, so every
+        // receipt committed before the shutdown is mapped before the
+        // process exits (a failure then ends the loop: the receipts stay
+        // durable and the next start maps them).
+        var draining = false
+        while true {
+            if !draining && stopping.load(ordering: .relaxed) { draining = true }
             do {
                 if mapper == nil {
                     let connection = try Connect.connection(settings)
@@ -86,8 +92,13 @@ final class MapperLoop: Sendable {
                     continue  // more may be waiting
                 }
                 backoff = 1
+                if draining { return }
                 _ = try mapper!.store.connection.waitForNotification(timeout: idle)
             } catch {
+                if draining {
+                    logger.error("mapper pass failed while stopping; the next start maps the rest", metadata: ["error": "\(error)"])
+                    return
+                }
                 logger.error("mapper pass failed; retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(backoff)"])
                 if let m = mapper, !m.store.connection.isOK { mapper = nil }
                 var waited = 0.0

@@ -44,13 +44,42 @@ enum Receivers {
 
     static func sha256(_ body: Data) -> String { Hex.encode(SHA256.hash(data: body)) }
 
+    /// The vendor's delivery id when it can be stored as a key (1-200
+    /// bytes, no control characters: PostgreSQL text cannot hold a NUL, and
+    /// one unstorable key would fail the whole batch it is committed with),
+    /// else the body's SHA-256 (a vendor's retry repeats the body byte for byte).
     static func deliveryKey(source: EventSource, body: Data) -> String {
-        Refs.deliveryID(source: source, body: body) ?? "sha256:\(sha256(body))"
+        if let id = Refs.deliveryID(source: source, body: body), storable(id, maxBytes: 200) { return id }
+        return "sha256:\(sha256(body))"
+    }
+
+    /// Whether `text` can go into a text column as it is: not empty, at most
+    /// `maxBytes`, no control characters.
+    static func storable(_ text: String, maxBytes: Int) -> Bool {
+        !text.isEmpty && text.utf8.count <= maxBytes && !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    }
+
+    /// A request-controlled value for a log line: control characters, bidi
+    /// overrides and line separators escaped (so it can neither end the line
+    /// nor reorder it on a terminal), at most 200 characters.
+    static func loggable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(200) {
+            switch scalar.value {
+            case 0..<0x20, 0x7F, 0x80..<0xA0, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        if text.unicodeScalars.count > 200 { out += "..." }
+        return out
     }
 
     static func receipt(_ source: EventSource, _ request: Request, body: Data, at: Date) -> IncomingReceipt {
         IncomingReceipt(source: source.rawValue, deliveryKey: deliveryKey(source: source, body: body), receivedAt: at,
-                        headers: headers(request), body: body, refs: Refs.of(source: source, body: body))
+                        headers: headers(request), body: body,
+                        refs: Refs.of(source: source, body: body).filter { storable($0, maxBytes: 1000) })
     }
 
     static func malformed(_ body: Data) -> String? {

@@ -59,7 +59,7 @@ extension ReceivingService {
         if let peer = context.remoteAddress?.ipAddress { log[metadataKey: "peer"] = .string(peer) }
         if let forwarded = Receivers.header(request, "X-Forwarded-For"), let peer = context.remoteAddress?.ipAddress,
            config.trustedProxies.contains(peer) {
-            log[metadataKey: "client"] = .string(forwarded)
+            log[metadataKey: "client"] = .string(Receivers.loggable(forwarded))
         }
         if let length = Receivers.header(request, "Content-Length").flatMap(Int.init), length > config.limits.maxBodyBytes {
             log.warning("refused", metadata: ["status": "413", "reason": "body of \(length) bytes over the limit"])
@@ -94,8 +94,8 @@ extension ReceivingService {
             switch await ticket.wait(timeout: .milliseconds(Int64(config.limits.durableWithin * 1000))) {
             case .durable(let id, let duplicate):
                 metrics.received(source: receipt.source, duplicate: duplicate)
-                log.info("received", metadata: ["receipt": "\(id)", "duplicate": "\(duplicate)", "delivery": .string(receipt.deliveryKey),
-                                                "retry": .string(receipt.headers["x-slack-retry-num"] ?? "")])
+                log.info("received", metadata: ["receipt": "\(id)", "duplicate": "\(duplicate)", "delivery": .string(Receivers.loggable(receipt.deliveryKey)),
+                                                "retry": .string(Receivers.loggable(receipt.headers["x-slack-retry-num"] ?? ""))])
                 if let malformed {
                     return Responses.json(.badRequest, .object([
                         "error": .string(malformed), "receipt": .int(id), "kept": .bool(true),
@@ -132,9 +132,11 @@ extension ReceivingService {
                 try await health.run { connection -> Readiness in
                     var details: [String: String] = ["database": "reachable"]
                     let migrator = Migrator()
-                    try migrator.check(connection)
+                    // pending() first: on a database never migrated check()
+                    // fails on the missing table, which is not "unreachable".
                     let pending = try migrator.pending(connection).map(\.name)
-                    details["migrations"] = pending.isEmpty ? "current" : "not applied: \(pending.joined(separator: ", "))"
+                    if pending.count < Migration.all.count { try migrator.check(connection) }
+                    details["migrations"] = pending.isEmpty ? "current" : "migrations not applied: \(pending.joined(separator: ", "))"
                     let row = try connection.query("SELECT session_user, pg_has_role(session_user, 'dtledger_receiver', 'MEMBER')").rows[0]
                     let login = row[0] ?? ""
                     details["login"] = login

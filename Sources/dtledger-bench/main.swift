@@ -8,6 +8,7 @@
 //   dtledger-bench copy-in --url URL --file FILE      COPY of the file's rows into bench.raw_import
 //   dtledger-bench copy-out --url URL --sql SELECT    COPY (SELECT) TO STDOUT, discarded
 //   dtledger-bench select --url URL --sql SELECT      single-row-mode read of every row, discarded
+//   dtledger-bench serve-ingest|serve-memory ...      dtledger serve over HTTP (ServeBench.swift)
 //
 // Each measuring command prints one line: "<count> <seconds>".
 import Compliance
@@ -272,8 +273,10 @@ do {
     case "copy-in": try copyIn(args)
     case "copy-out": try copyOut(args)
     case "select": try select(args)
+    case "serve-ingest": try ServeBench.ingest(args)
+    case "serve-memory": try ServeBench.memory(args)
     default:
-        FileHandle.standardError.write(Data("usage: dtledger-bench generate|append|copy-in|copy-out|select ...\n".utf8))
+        FileHandle.standardError.write(Data("usage: dtledger-bench generate|append|copy-in|copy-out|select|serve-ingest|serve-memory ...\n".utf8))
         exit(64)
     }
 } catch {
