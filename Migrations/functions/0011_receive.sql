@@ -4,7 +4,9 @@
 -- {source, delivery_key, received_at, headers, body (base64), refs}. A
 -- delivery already received (same source and delivery_key: a vendor's
 -- retry) is not added again: its existing id is returned with duplicate.
--- Rows are stamped with session_user. Returns one row per item, in order.
+-- Rows are stamped with session_user. Returns one row per item, in order,
+-- and NOTIFYs dtledger_receipts (delivered when the statement's transaction
+-- commits), so one statement makes a batch durable and wakes the mapper.
 --
 -- Called by:  dtledger_receiver (EXECUTE; SECURITY DEFINER).
 -- Raises:     DTL00  an item is missing a field or is malformed
@@ -49,6 +51,7 @@ BEGIN
         RETURN NEXT;
         v_id := NULL;
     END LOOP;
+    PERFORM pg_notify('dtledger_receipts', 'receipt');
 END;
 $$;
 

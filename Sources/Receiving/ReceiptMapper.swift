@@ -256,7 +256,8 @@ public final class ReceiptMapper {
             }
         }
         for ref in receipt.refs { refs.set(ref, caseID) }
-        try cases.refresh(store)
+        // Only an opening or closing event changes which cases are open.
+        if events.contains(where: { CaseIndex.types.contains($0.envelope.type) }) { try cases.refresh(store) }
         return ReceiptOutcome(receiptID: receipt.id, kind: fresh == 0 ? .duplicate : .appended, caseID: caseID, eventIDs: ids)
     }
 

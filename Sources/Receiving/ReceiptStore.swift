@@ -123,12 +123,10 @@ public final class ReceiptStore {
                 "refs": .array(r.refs.map(JSONValue.string)),
             ])
         })
+        // One statement, so one round trip and one commit: dtledger.receive
+        // also NOTIFYs the mapper.
         let rows = try mapped {
-            try connection.transaction { c in
-                let result = try c.query("SELECT item, receipt_id, duplicate FROM dtledger.receive($1::jsonb)", [array.jsonText()])
-                _ = try c.query("SELECT pg_notify($1, 'receipt')", [ReceiptStore.channel])
-                return result.rows
-            }
+            try connection.query("SELECT item, receipt_id, duplicate FROM dtledger.receive($1::jsonb)", [array.jsonText()]).rows
         }
         return rows.map { ($0.int64(1) ?? 0, $0.bool(2) ?? false) }
     }

@@ -61,6 +61,13 @@ final class MapperLoop: Sendable {
     private func loop() {
         var mapper: ReceiptMapper?
         var backoff = 1.0
+        var lastCounted = ContinuousClock.now - .seconds(60)
+        var stale = false
+        func count(_ m: ReceiptMapper) throws {
+            let counts = try m.receipts.counts()
+            metrics.inbox.set(Double(counts.inbox))
+            metrics.unmapped.set(Double(counts.unmapped))
+        }
         let environment = self.environment
         // Once stopped, passes go on until one finds nothing, so every
         // receipt committed before the shutdown is mapped before the
@@ -85,11 +92,21 @@ final class MapperLoop: Sendable {
                         "duplicates": "\(pass.duplicates)", "inbox": "\(pass.inbox)", "ignored": "\(pass.ignored)",
                         "discarded": "\(pass.discarded)",
                     ])
-                    let counts = try mapper!.receipts.counts()
-                    metrics.inbox.set(Double(counts.inbox))
-                    metrics.unmapped.set(Double(counts.unmapped))
+                    // The gauges scan every receipt: at most every 5 s, not per pass.
+                    if ContinuousClock.now - lastCounted > .seconds(5) {
+                        try count(mapper!)
+                        lastCounted = ContinuousClock.now
+                        stale = false
+                    } else {
+                        stale = true
+                    }
                     backoff = 1
                     continue  // more may be waiting
+                }
+                if stale {  // caught up: the gauges as they now stand
+                    try count(mapper!)
+                    lastCounted = ContinuousClock.now
+                    stale = false
                 }
                 backoff = 1
                 if draining { return }

@@ -112,17 +112,7 @@ struct CrashTests {
 
     /// Waits until every receipt has an outcome.
     static func settled(_ db: TestDatabase, seconds: Double = 60) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        let c = try db.connect()
-        while Date() < deadline {
-            let pending = try c.query("""
-                SELECT count(*) FROM dtledger.receipts r
-                 WHERE NOT EXISTS (SELECT 1 FROM dtledger.receipt_outcomes o WHERE o.receipt_id = r.id)
-                """).scalar
-            if pending == "0" { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw HarnessError("receipts still unmapped after \(seconds) s")
+        try await ServeHarness.settled(db, seconds: seconds)
     }
 
     static func count(_ db: TestDatabase, _ sql: String) throws -> Int { Int(try db.connect().query(sql).scalar ?? "0") ?? 0 }

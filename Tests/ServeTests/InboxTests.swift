@@ -16,13 +16,7 @@ import TestSupport
 /// receipts or outcomes, and `verify` names a receipts trigger switched off.
 @Suite("dtledger serve: the inbox and its resolution (PostgreSQL, HTTP on loopback)")
 struct InboxTests {
-    static let services = """
-        pagerduty:
-          services:
-            PSVC1: {team: user-facing, product: medications, name: VA.gov Medications}
-        slack:
-          channels: {C0COORD: "#mhv-coordination"}
-        """
+    static let services = ServeHarness.sampleImportYAML
 
     /// A person's own login (writer and reader, as an on-call engineer has),
     /// or with only the `roles` given.

@@ -17,13 +17,7 @@ import TestSupport
 @Suite("dtledger serve: receivers (signatures, limits, retries, a slow database)")
 struct ReceiverTests {
     /// The import mappings every test here uses: PagerDuty's PSVC1 and Slack's C0COORD.
-    static let importYAML = """
-        pagerduty:
-          services:
-            PSVC1: {team: user-facing, product: medications, name: VA.gov Medications}
-        slack:
-          channels: {C0COORD: "#mhv-coordination"}
-        """
+    static let importYAML = ServeHarness.sampleImportYAML
 
     /// Small limits, so oversized bodies and slow commits are quick to show.
     static func config(maxBody: Int = 4096, durableWithin: Double = 2.5) -> String {

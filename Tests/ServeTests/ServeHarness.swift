@@ -50,6 +50,15 @@ final class ServeHarness: Sendable {
         return yaml
     }
 
+    /// Import mappings most tests use: PagerDuty's service PSVC1 and Slack's channel C0COORD.
+    static let sampleImportYAML = """
+        pagerduty:
+          services:
+            PSVC1: {team: user-facing, product: medications, name: VA.gov Medications}
+        slack:
+          channels: {C0COORD: "#mhv-coordination"}
+        """
+
     static let environment = ["TEST_SLACK_SECRET": slackSecret, "TEST_PD_SECRET": pagerDutySecret, "TEST_SN_TOKEN": serviceNowToken]
 
     /// Starts a service on a new database (or `database`, already set up).
@@ -178,6 +187,12 @@ final class ServeHarness: Sendable {
 
     /// Waits until every receipt has an outcome (the mapper caught up), up to `seconds`.
     func settled(seconds: Double = 20) async throws {
+        try await Self.settled(db, seconds: seconds)
+    }
+
+    /// Waits until every receipt of `db` has an outcome and every resolution
+    /// has been applied, up to `seconds` (also for a service run as a child process).
+    static func settled(_ db: TestDatabase, seconds: Double = 20) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         let c = try db.connect()
         while Date() < deadline {
