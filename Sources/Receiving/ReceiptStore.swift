@@ -141,11 +141,15 @@ public final class ReceiptStore {
     /// since `since`, with no resolution pending: what the mapper tries
     /// again after a pass placed new cases or refs.
     public func waiting(codes: [String], since: Date, limit: Int) throws -> [Receipt] {
-        let states = codes.map { "'inbox/\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
+        // Driven from the inbox outcomes (a partial index), not from every
+        // receipt of the window: the mapper asks this after every pass that
+        // appended something, so under a burst it must not scan the receipts.
+        let list = codes.map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
         return try receipts(where: """
-            r.received_at >= to_timestamp(\(since.timeIntervalSince1970))
-            AND (SELECT o.outcome || '/' || coalesce(o.code, '') FROM dtledger.receipt_outcomes o
-                  WHERE o.receipt_id = r.id ORDER BY o.id DESC LIMIT 1) IN (\(states))
+            r.id IN (SELECT o.receipt_id FROM dtledger.receipt_outcomes o
+                      WHERE o.outcome = 'inbox' AND o.code IN (\(list))
+                        AND NOT EXISTS (SELECT 1 FROM dtledger.receipt_outcomes x WHERE x.receipt_id = o.receipt_id AND x.id > o.id))
+            AND r.received_at >= to_timestamp(\(since.timeIntervalSince1970))
             AND NOT EXISTS (SELECT 1 FROM dtledger.receipt_resolutions s WHERE s.receipt_id = r.id
                               AND NOT EXISTS (SELECT 1 FROM dtledger.receipt_outcomes x WHERE x.resolution_id = s.id))
             """, order: "r.id", limit: limit)
