@@ -5,7 +5,7 @@ import Domain
 
 /// Counts of verdicts, and the compliance rate they give.
 public struct VerdictCounts: Sendable, Equatable {
-    public var met = 0, late = 0, partial = 0, missed = 0, pending = 0, notApplicable = 0
+    public var met = 0, late = 0, partial = 0, missed = 0, pending = 0, notApplicable = 0, violated = 0
 
     public init() {}
 
@@ -17,6 +17,7 @@ public struct VerdictCounts: Sendable, Equatable {
         case .missed: missed += 1
         case .pending: pending += 1
         case .notApplicable: notApplicable += 1
+        case .violated: violated += 1
         }
     }
 
@@ -24,11 +25,12 @@ public struct VerdictCounts: Sendable, Equatable {
     public mutating func add(_ other: VerdictCounts) {
         met += other.met; late += other.late; partial += other.partial
         missed += other.missed; pending += other.pending; notApplicable += other.notApplicable
+        violated += other.violated
     }
 
-    /// Obligations whose outcome is known: met, late, partial or missed.
-    public var judged: Int { met + late + partial + missed }
-    public var violations: Int { late + partial + missed }
+    /// Obligations whose outcome is known: met, late, partial, missed or violated.
+    public var judged: Int { met + late + partial + missed + violated }
+    public var violations: Int { late + partial + missed + violated }
 
     /// Share of judged obligations that were met in full and on time; nil
     /// when nothing was judged. Late and partial count against the rate.

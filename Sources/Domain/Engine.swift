@@ -87,7 +87,8 @@ struct RuleEvaluator {
     /// `obligations(for:targets:)`, adding the findings of every candidate
     /// considered to `found`.
     func obligations(for rule: Rule, targets: [AudienceTarget], found: inout [Finding]) -> [Obligation] {
-        let base = Obligation(ruleID: rule.id, title: rule.title, quote: rule.quote, verdict: .pending)
+        var base = Obligation(ruleID: rule.id, title: rule.title, quote: rule.quote, verdict: .pending)
+        base.level = rule.level
         if case .everyMessageContent(let kind) = rule.requirement {
             return [content(rule, kind: kind, base: base)]
         }

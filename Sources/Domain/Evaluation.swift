@@ -4,6 +4,15 @@ import Foundation
 public enum Verdict: String, Sendable, CaseIterable, Codable {
     case met, late, partial, missed, pending
     case notApplicable = "not_applicable"
+    /// A prohibition was broken (content that must not appear did): judged,
+    /// and a violation, like missed.
+    case violated
+}
+
+/// How binding a rule is: a `should` obligation is judged and reported but
+/// not counted in the compliance rate (docs/policy.md, "Levels").
+public enum RuleLevel: String, Sendable, CaseIterable, Codable {
+    case must, should
 }
 
 /// One obligation of one rule (a rule with several occurrences, such as a
@@ -27,6 +36,12 @@ public struct Obligation: Sendable, Equatable {
     /// What the report must say about this obligation's evidence (logins,
     /// provenance, late recording), once each.
     public var findings: [Finding] = []
+    /// The rule's level: `should` obligations are not counted in the rate.
+    public var level: RuleLevel = .must
+    /// For a requirement on a value (a priority matrix): the value the
+    /// policy expects and the value the case gave (nil: none given).
+    public var expected: String?
+    public var given: String?
 
     public init(ruleID: String, title: String, quote: String, occurrence: String? = nil, verdict: Verdict,
                 deadline: Date? = nil, lateBy: TimeInterval? = nil, evidence: [String] = [], missing: [String] = [],
@@ -58,6 +73,9 @@ public struct Obligation: Sendable, Equatable {
         o["late_by"] = lateBy.map { .int(Int64($0.rounded())) } ?? .null
         o["late_by_text"] = lateBy.map { .string(ISODuration.format($0)) } ?? .null
         o["reason"] = reason.map(JSONValue.string) ?? .null
+        o["level"] = .string(level.rawValue)
+        if let expected { o["expected"] = .string(expected) }
+        if let given { o["given"] = .string(given) }
         return .object(o)
     }
 }

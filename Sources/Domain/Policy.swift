@@ -97,9 +97,12 @@ public final class Rule: Sendable {
     /// Roles allowed to do it (`communication_owner` = the case's communication owner).
     public let by: [String]
     public let due: [Due]
+    /// `must` (default) or `should`: a `should` rule is judged and reported
+    /// but not counted in the compliance rate.
+    public let level: RuleLevel
 
     init(id: String, title: String, quote: String, appliesWhen: Applicability, requirement: Requirement,
-         by: [String], due: [Due]) {
+         by: [String], due: [Due], level: RuleLevel = .must) {
         self.id = id
         self.title = title
         self.quote = quote
@@ -107,6 +110,7 @@ public final class Rule: Sendable {
         self.requirement = requirement
         self.by = by
         self.due = due
+        self.level = level
     }
 }
 

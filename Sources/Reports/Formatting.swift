@@ -101,6 +101,7 @@ public enum Fmt {
         case .missed: "MISSED"
         case .pending: "pending"
         case .notApplicable: "n/a"
+        case .violated: "VIOLATED"
         }
     }
 }
