@@ -193,25 +193,62 @@ public struct Migrator {
             var done: [Migration] = []
             for migration in migrations where applied[migration.version] == nil {
                 while let function = stale.first, function.migration < migration.version {
-                    try connection.transaction { c in try apply(function, c) }
+                    try Migrator.retryingClusterRaces { try connection.transaction { c in try apply(function, c) } }
                     stale.removeFirst()
                 }
                 progress("applying \(migration.name)")
-                try connection.transaction { c in
+                try Migrator.retryingClusterRaces {
+                  try connection.transaction { c in
                     try c.execute(migration.sql)
                     try c.query("INSERT INTO dtledger.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                                 [String(migration.version), migration.name, migration.checksum])
-                    while let function = stale.first, function.migration == migration.version {
+                    var pending = stale
+                    while let function = pending.first, function.migration == migration.version {
                         try apply(function, c)
-                        stale.removeFirst()
+                        pending.removeFirst()
                     }
+                    stale = pending
+                  }
                 }
                 done.append(migration)
             }
             for function in stale {
-                try connection.transaction { c in try apply(function, c) }
+                try Migrator.retryingClusterRaces { try connection.transaction { c in try apply(function, c) } }
             }
             return done
+        }
+    }
+
+    /// Roles are cluster-wide, and the advisory lock that serialises
+    /// migrations is per database: two databases of one cluster migrated at
+    /// once (a test run, two environments on one server) race on creating
+    /// and granting the same roles. The loser's transaction fails with
+    /// "role ... does not exist" (its catalog lookup ran before the winner
+    /// committed), a unique violation on the shared catalog, or "tuple
+    /// concurrently updated"; it rolled back whole, so applying it again,
+    /// once the winner has committed, is safe. Other errors, and the same
+    /// error after `attempts`, are thrown as they are.
+    static func retryingClusterRaces(attempts: Int = 5, _ body: () throws -> Void) throws {
+        var attempt = 1
+        while true {
+            do {
+                return try body()
+            } catch let error as PostgresError where attempt < attempts && Migrator.isClusterRace(error) {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+            }
+        }
+    }
+
+    static func isClusterRace(_ error: PostgresError) -> Bool {
+        switch error.sqlState {
+        case SQLState.undefinedObject?, SQLState.uniqueViolation?, SQLState.serializationFailure?,
+             SQLState.deadlockDetected?:
+            true
+        case SQLState.internalError?:
+            error.message.contains("tuple concurrently updated")
+        default:
+            false
         }
     }
 

@@ -63,6 +63,9 @@ public enum SQLState {
     public static let deadlockDetected = "40P01"
     public static let insufficientPrivilege = "42501"
     public static let undefinedFunction = "42883"
+    /// "role ... does not exist" and other missing objects.
+    public static let undefinedObject = "42704"
+    public static let internalError = "XX000"
     public static let undefinedTable = "42P01"
     public static let tooManyConnections = "53300"
     public static let programLimitExceeded = "54000"

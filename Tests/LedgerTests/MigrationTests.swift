@@ -59,4 +59,53 @@ struct MigrationTests {
             #expect(error.description.contains("was changed after it was applied"))
         }
     }
+    /// A migration whose SQL fails with `sqlState` on its first `failures`
+    /// attempts (a sequence counts the attempts: it is not rolled back).
+    static func racing(failures: Int, sqlState: String) -> Migration {
+        let sql = """
+            DO $$ BEGIN
+                IF nextval('public.race_attempts') <= \(failures) THEN
+                    RAISE EXCEPTION 'role "dtledger_racer" does not exist' USING ERRCODE = '\(sqlState)';
+                END IF;
+            END $$;
+            CREATE TABLE public.race_done (x integer);
+            """
+        return Migration(version: 1, name: "0001_racing", sql: sql, checksum: ChainHash.sha256Hex(sql))
+    }
+
+    @Test("a migration that lost a race on the cluster's roles to another database's migration is applied again")
+    func clusterRaceRetried() throws {
+        let db = try TestDatabase.makeEmpty()
+        let connection = try db.connect()
+        try connection.execute("CREATE SEQUENCE public.race_attempts")
+        let done = try Migrator(migrations: [Self.racing(failures: 2, sqlState: "42704")], functions: []).migrate(connection)
+        #expect(done.map(\.name) == ["0001_racing"])
+        #expect(try connection.query("SELECT currval('public.race_attempts')").scalar == "3")
+        #expect(try connection.query("SELECT to_regclass('public.race_done') IS NOT NULL").scalar == "t")
+    }
+
+    @Test("a race that never ends is reported after five attempts, and nothing is applied")
+    func clusterRaceGivesUp() throws {
+        let db = try TestDatabase.makeEmpty()
+        let connection = try db.connect()
+        try connection.execute("CREATE SEQUENCE public.race_attempts")
+        #expect(throws: LedgerError.self) {
+            _ = try Migrator(migrations: [Self.racing(failures: 100, sqlState: "23505")], functions: []).migrate(connection)
+        }
+        #expect(try connection.query("SELECT currval('public.race_attempts')").scalar == "5")
+        #expect(try connection.query("SELECT count(*) FROM dtledger.schema_migrations").scalar == "0")
+    }
+
+    @Test("a migration failing for another reason is not tried again")
+    func otherFailureNotRetried() throws {
+        let db = try TestDatabase.makeEmpty()
+        let connection = try db.connect()
+        try connection.execute("CREATE SEQUENCE public.race_attempts")
+        #expect(throws: LedgerError.self) {
+            _ = try Migrator(migrations: [Self.racing(failures: 100, sqlState: "23514")], functions: []).migrate(connection)
+        }
+        #expect(try connection.query("SELECT currval('public.race_attempts')").scalar == "1")
+        #expect(try connection.query("SELECT to_regclass('public.race_done') IS NULL").scalar == "t")
+    }
 }
+
