@@ -723,7 +723,7 @@ public struct CaseOpened: CatalogPayload, Equatable {
         kind = try r.openValue("kind", CaseKind.self, what: "case kind")
         if kind.isBuiltIn {
             throw ValidationError(field: r.field("kind"),
-                                  "a \(kind.rawValue) case is opened by \(Catalog.openingType(of: kind).rawValue), not \(EventType.caseOpened.rawValue)")
+                                  "\(kind == .incident ? "an" : "a") \(kind.rawValue) case is opened by \(Catalog.openingType(of: kind).rawValue), not \(EventType.caseOpened.rawValue)")
         }
         title = try r.string("title")
         team = try r.optionalEnum("team", Team.self)

@@ -70,6 +70,11 @@ extension Session {
         // With a key, a lost connection is retried safely (AppendRetry; README, "Retries").
         return try retrying(idempotent: context.key != nil) { store -> RecordedRunbookEvent in
             var envelope = envelope
+            // Before a case id is generated: a refused kind uses no number.
+            if let notification = payload as? NotificationSent, !notification.channel.isBuiltIn {
+                try Self.checkDeclared(channel: notification.channel, store: store)
+            }
+            if let opened = payload as? CaseOpened { try Self.checkDeclared(kind: opened.kind, store: store) }
             if let generate {
                 // A retry of a command that generated its id finds the original by its key.
                 if let key = context.key, let original = try WriterReads.event(key: key, store) {
@@ -85,9 +90,7 @@ extension Session {
             }
             if let notification = payload as? NotificationSent {
                 try Self.checkAudience(notification.audience, at: envelope.occurredAt, store: store)
-                if !notification.channel.isBuiltIn { try Self.checkDeclared(channel: notification.channel, store: store) }
             }
-            if let opened = payload as? CaseOpened { try Self.checkDeclared(kind: opened.kind, store: store) }
             let result = try store.append(caseID: envelope.caseID, events: [envelope], openingTypes: EventValidation.openingTypes)[0]
             let stored = try Self.readBack(envelope, id: result.id, position: result.position, version: result.version,
                                            hash: result.hash, recordedAt: result.recordedAt, store)

@@ -120,7 +120,7 @@ struct OpenSetsTests {
                 _ = try Catalog.decode(type: .caseOpened, data: obj(["kind": .string(kind), "title": "t"]))
             } throws: { error in
                 let e = error as? ValidationError
-                return e?.field == "data.kind" && e?.message == "a \(kind) case is opened by \(event), not case.opened"
+                return e?.field == "data.kind" && e?.message == "\(kind == "incident" ? "an" : "a") \(kind) case is opened by \(event), not case.opened"
             }
         }
         #expect(throws: ValidationError.self) { try Catalog.decode(type: .caseOpened, data: obj(["kind": "Vendor Outage", "title": "t"])) }
@@ -220,6 +220,19 @@ struct OpenSetsTests {
         let closedOnlyByItsEvents = try Fixtures.judge(Scenario.incident().removing("INC-2026-0142/resolved")
             .appending("case.closed", at: "2026-04-09T15:00:00-04:00", key: "cc", data: obj([:])), policy: policy)
         #expect(closedOnlyByItsEvents.closedAt == nil && closedOnlyByItsEvents.resolvedAt == nil)
+    }
+
+    @Test("Purpose inference for a case of a declared kind: initial, update, concluded once closed")
+    func purposes() throws {
+        let events = try Self.evaluation().events()
+        func purpose(_ t: String) -> String? {
+            PurposeInference.infer(caseID: Self.caseID, events: events, at: Fixtures.time(t)).map { "\($0.purpose.rawValue)/\($0.rule)" }
+        }
+        #expect(purpose("2026-05-04T10:40:00-04:00") == "initial/first_message")
+        #expect(purpose("2026-05-04T10:50:00-04:00") == "update/case_open")
+        #expect(purpose("2026-05-04T11:10:00-04:00") == "concluded/case_closed")
+        #expect(PurposeInference.openKind(caseID: Self.caseID, events: events, at: Fixtures.time("2026-05-04T10:50:00-04:00"))
+            == CaseKind(rawValue: "vendor_outage_evaluation"))
     }
 
     // MARK: Policy check
