@@ -59,6 +59,8 @@ public struct Review: Sendable {
             case .downtimePlanned(let d):
                 title = d.title; summary = d.reason; impact = d.anticipatedImpact
                 product = d.product; started = d.window.start
+            case .caseOpened(let o):
+                title = o.title; product = o.product; started = first.occurredAt
             default: break
             }
         }
@@ -82,7 +84,7 @@ public struct Review: Sendable {
         let updateObligations = e.obligations.filter { $0.ruleID.contains("-UPDATE-") && $0.verdict != .notApplicable }
         return Review(
             report: report, timeline: timeline, title: title, summary: summary, impact: impact, product: product,
-            startedAt: started, detectedAt: e.openedAt, endedAt: e.resolvedAt ?? e.concludedAt ?? e.cancelledAt,
+            startedAt: started, detectedAt: e.openedAt, endedAt: e.resolvedAt ?? e.concludedAt ?? e.cancelledAt ?? e.closedAt,
             firstNotifications: firsts, updatesSent: sent, updatesRequired: updateObligations.count,
             updatesMet: updateObligations.filter { $0.verdict == .met || $0.verdict == .late }.count,
             provenance: Dictionary(events.map { ($0.id, Provenance.of($0, directories: directories)) }) { first, _ in first })

@@ -140,7 +140,7 @@ public enum TimelineBuilder {
             entry.destination = n.destination
             entry.audience = n.audience
             let what = n.edits != nil ? "edit of an earlier message" : "\(n.purpose.rawValue) message"
-            entry.summary = "\(n.channel == .slack ? "Slack" : "Email") \(what) to \(n.destination)"
+            entry.summary = "\(n.channel.displayName) \(what) to \(n.destination)"
         case .ticketSubmitted(let t): entry.summary = "Ticket submitted: \(t.system.uppercased()) \(t.number) (\(t.purpose.rawValue))"
         case .approvalRecorded(let a): entry.summary = "Approval: \(a.approver) \(a.decision.rawValue) \(a.ticket)"
         case .maintenanceWindowSet(let w):
@@ -151,6 +151,11 @@ public enum TimelineBuilder {
         case .eventRetracted(let r): entry.summary = "Retracted event \(r.eventID): \(r.reason)"
         case .directoryPublished: entry.summary = "Directory published"
         case .policyPublished(let p): entry.summary = "Policy \(p.policy.name) v\(p.policy.version) published"
+        case .caseOpened(let o): entry.summary = "Case opened (\(o.kind.rawValue.replacingOccurrences(of: "_", with: " "))): \(o.title)"
+        case .caseClosed(let c):
+            entry.summary = "Case closed" + (c.outcome.map { ": \($0)" } ?? "") + (c.note.map { " — \($0)" } ?? "")
+        case .decisionRecorded(let d):
+            entry.summary = "Decision \(d.decision): \(d.outcome)" + (d.rationale.map { " — \($0)" } ?? "")
         }
         return entry
     }

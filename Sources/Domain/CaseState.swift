@@ -34,6 +34,8 @@ struct CaseState: Sendable {
     var resolvedAt: Date?
     var concludedAt: Date?
     var cancelledAt: Date?
+    /// When `case.closed` closed a case of a declared kind.
+    var caseClosedAt: Date?
     /// Retractions' login findings (a retraction counts only when its
     /// login is its actor's, as for any restricted action).
     var findings: [Finding] = []
@@ -72,7 +74,9 @@ struct CaseState: Sendable {
             guard let decoded else { continue }
             if kind == nil {
                 // Nothing counts before the case is opened.
-                guard let k = Catalog.caseKind(forOpeningType: e.type) else { continue }
+                let opening: CaseKind?
+                if case .caseOpened(let o) = decoded { opening = o.kind } else { opening = Catalog.caseKind(forOpeningType: e.type) }
+                guard let k = opening else { continue }
                 kind = k
                 openedAt = e.occurredAt
             }
@@ -117,6 +121,16 @@ struct CaseState: Sendable {
         case .downtimeCancelled:
             closures.append((e.time, true))
             cancelledAt = e.time
+        case .caseOpened(let o):
+            team = o.team
+            product = o.product
+            communicationOwner = o.communicationOwner
+        case .caseClosed:
+            // Closes a case of a declared kind; an incident or a downtime
+            // closes by its own events (resolved, concluded, cancelled).
+            guard let kind, !kind.isBuiltIn else { break }
+            closures.append((e.time, true))
+            caseClosedAt = e.time
         default:
             break
         }

@@ -26,6 +26,9 @@ public enum CatalogEvent: Sendable {
     case eventRetracted(EventRetracted)
     case directoryPublished(Directory)
     case policyPublished(PolicyPublished)
+    case caseOpened(CaseOpened)
+    case caseClosed(CaseClosed)
+    case decisionRecorded(DecisionRecorded)
 
     /// The event's data as its payload type (the text-only cases as
     /// `DowntimeCancelled`, `IncidentResolved`, `IncidentReopened`, `NoteAdded`;
@@ -53,6 +56,9 @@ public enum CatalogEvent: Sendable {
         case .eventRetracted(let p): p
         case .directoryPublished(let p): p
         case .policyPublished(let p): p
+        case .caseOpened(let p): p
+        case .caseClosed(let p): p
+        case .decisionRecorded(let p): p
         }
     }
 
@@ -83,20 +89,23 @@ public enum Catalog {
     /// The stream a reference-data type must be appended to; nil for case events.
     public static func referenceStream(of type: EventType) -> String? { referenceStreams[type.rawValue] }
 
-    /// The types that may start a stream that does not exist yet: the two
+    /// The types that may start a stream that does not exist yet: the
     /// case-opening types and the two reference-data types (what the ledger's
     /// append takes as `openingTypes`).
     public static let streamOpeningTypes: [EventType] = [
-        .downtimePlanned, .incidentOpened, .directoryPublished, .policyPublished,
+        .downtimePlanned, .incidentOpened, .directoryPublished, .policyPublished, .caseOpened,
     ]
 
-    /// True for the two events that open a case.
+    /// True for the events that open a case: `downtime.planned`,
+    /// `incident.opened` and `case.opened` (a declared kind).
     public static func opensCase(_ type: String) -> Bool {
-        caseKind(forOpeningType: type) != nil
+        caseKind(forOpeningType: type) != nil || type == EventType.caseOpened
     }
 
     public static func opensCase(_ type: EventType) -> Bool { opensCase(type.rawValue) }
 
+    /// The kind a built-in opening type opens; nil for `case.opened`, whose
+    /// kind is in its data (`caseKind(forOpeningType:data:)`), and for other types.
     public static func caseKind(forOpeningType type: String) -> CaseKind? {
         switch type {
         case EventType.downtimePlanned: .plannedDowntime
@@ -107,11 +116,19 @@ public enum Catalog {
 
     public static func caseKind(forOpeningType type: EventType) -> CaseKind? { caseKind(forOpeningType: type.rawValue) }
 
-    /// The opening type of each case kind.
+    /// The kind an opening event opens, `case.opened`'s from its data (nil
+    /// when that does not validate); nil for events that do not open a case.
+    public static func caseKind(forOpeningType type: String, data: JSONValue) -> CaseKind? {
+        if type == EventType.caseOpened { return (try? CaseOpened(data: data))?.kind }
+        return caseKind(forOpeningType: type)
+    }
+
+    /// The opening type of each case kind (`case.opened` for a declared kind).
     public static func openingType(of kind: CaseKind) -> EventType {
         switch kind {
         case .plannedDowntime: .downtimePlanned
         case .incident: .incidentOpened
+        default: .caseOpened
         }
     }
 
@@ -178,6 +195,9 @@ public enum Catalog {
         entry(EventRetracted.self, CatalogEvent.eventRetracted),
         entry(Directory.self, CatalogEvent.directoryPublished),
         entry(PolicyPublished.self, CatalogEvent.policyPublished),
+        entry(CaseOpened.self, CatalogEvent.caseOpened),
+        entry(CaseClosed.self, CatalogEvent.caseClosed),
+        entry(DecisionRecorded.self, CatalogEvent.decisionRecorded),
     ]
 
     /// `catalog` by type name: an event's decoder found with one lookup (a

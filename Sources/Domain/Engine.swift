@@ -16,14 +16,15 @@ func evaluate(state: CaseState, caseID: String, policy: Policy, policyVersion: S
         caseID: caseID, kind: state.kind, team: state.team, openedAt: state.openedAt,
         currentPriority: state.currentPriority, priorityHistory: state.priorities,
         resolvedAt: state.isClosed ? state.resolvedAt : nil, concludedAt: state.concludedAt,
-        cancelledAt: state.cancelledAt, window: state.window,
+        cancelledAt: state.cancelledAt, closedAt: state.isClosed ? state.caseClosedAt : nil, window: state.window,
         policyName: policy.name, policyVersion: policyVersion, asOf: asOf, obligations: [])
     guard let kind = state.kind else { return result }
     let engine = RuleEvaluator(policy: policy, state: state, directories: directories, asOf: asOf)
     var found = state.findings
     for (index, rule) in policy.rules.enumerated() {
         if let k = rule.appliesWhen.kind, k != kind { continue }
-        if let teams = rule.appliesWhen.teams, let team = state.team, !teams.contains(team) { continue }
+        // A case without a team (a declared kind may have none) has none of a rule's teams.
+        if let teams = rule.appliesWhen.teams, !(state.team.map(teams.contains) ?? false) { continue }
         result.obligations += engine.obligations(for: rule, targets: policy.ruleTargets[index], found: &found)
     }
     // Each obligation's findings (late recording) and every candidate's

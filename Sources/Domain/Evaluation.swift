@@ -97,6 +97,8 @@ public struct CaseEvaluation: Sendable {
     public var resolvedAt: Date?
     public var concludedAt: Date?
     public var cancelledAt: Date?
+    /// When `case.closed` closed a case of a declared kind (nil while open).
+    public var closedAt: Date? = nil
     public var window: TimeWindow?
     public var policyName: String
     public var policyVersion: String
@@ -126,6 +128,7 @@ public struct CaseEvaluation: Sendable {
             "obligations": .array(obligations.map(\.json)),
             "findings": .array(findings.map(\.json)),
         ]
+        if let closedAt { o["closed_at"] = t(closedAt) }
         if let window {
             o["window"] = .object(["start": .string(RFC3339.format(window.start)), "end": .string(RFC3339.format(window.end))])
         }

@@ -3,7 +3,7 @@ import Foundation
 
 /// The name of an event type (DOMAIN.md §2), e.g. `EventType.incidentOpened`.
 ///
-/// The 21 catalog types are the constants below: code names a type by its
+/// The catalog types are the constants below: code names a type by its
 /// constant, never by a string literal, so a misspelt name fails to compile.
 /// Not `ExpressibleByStringLiteral` for the same reason: `EventType("...")`
 /// is the one way in from text (an envelope's `type`, a policy's `after:`),
@@ -44,6 +44,11 @@ public struct EventType: RawRepresentable, Hashable, Comparable, Sendable, Custo
     public static let eventRetracted = EventType(rawValue: "event.retracted")
     public static let directoryPublished = EventType(rawValue: "directory.published")
     public static let policyPublished = EventType(rawValue: "policy.published")
+
+    // Cases of the kinds a policy declares, and decisions (issue 17)
+    public static let caseOpened = EventType(rawValue: "case.opened")
+    public static let caseClosed = EventType(rawValue: "case.closed")
+    public static let decisionRecorded = EventType(rawValue: "decision.recorded")
 }
 
 // Comparisons with the String `type` of stored envelopes and events.

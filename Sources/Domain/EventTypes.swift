@@ -394,7 +394,7 @@ public struct NotificationSent: CatalogPayload, Equatable {
 
     public init(data: JSONValue) throws(ValidationError) {
         let r = try FieldReader(data, path: "data")
-        channel = try r.enumValue("channel", Channel.self)
+        channel = try r.openValue("channel", Channel.self, what: "channel")
         destination = try r.string("destination")
         audience = try r.stringArray("audience")
         purpose = try r.enumValue("purpose", NotificationPurpose.self)
@@ -694,6 +694,114 @@ public struct PolicyPublished: CatalogPayload {
         o.add("policy", policy.document)
         o.add("sha256", sha256)
         o.add("retroactive_reason", retroactiveReason)
+        return o.json
+    }
+}
+
+/// `case.opened`: opens a case of a kind a policy declares (`case_kinds:`),
+/// e.g. `vendor_outage_evaluation`. The two built-in kinds have their own
+/// opening events, so naming one of them here is refused.
+public struct CaseOpened: CatalogPayload, Equatable {
+    public static let eventType = EventType.caseOpened
+
+    public var kind: CaseKind
+    public var title: String
+    public var team: Team?
+    public var product: String?
+    public var communicationOwner: String?
+
+    public init(kind: CaseKind, title: String, team: Team? = nil, product: String? = nil, communicationOwner: String? = nil) {
+        self.kind = kind
+        self.title = title
+        self.team = team
+        self.product = product
+        self.communicationOwner = communicationOwner
+    }
+
+    public init(data: JSONValue) throws(ValidationError) {
+        let r = try FieldReader(data, path: "data")
+        kind = try r.openValue("kind", CaseKind.self, what: "case kind")
+        if kind.isBuiltIn {
+            throw ValidationError(field: r.field("kind"),
+                                  "\(kind == .incident ? "an" : "a") \(kind.rawValue) case is opened by \(Catalog.openingType(of: kind).rawValue), not \(EventType.caseOpened.rawValue)")
+        }
+        title = try r.string("title")
+        team = try r.optionalEnum("team", Team.self)
+        product = try r.optionalString("product")
+        communicationOwner = try r.optionalString("communication_owner")
+    }
+
+    public var json: JSONValue {
+        var o = JSONObjectBuilder()
+        o.add("kind", kind)
+        o.add("title", title)
+        o.add("team", team)
+        o.add("product", product)
+        o.add("communication_owner", communicationOwner)
+        return o.json
+    }
+}
+
+/// `case.closed`: closes a case opened by `case.opened` (`outcome` is free
+/// text, e.g. "no impact on us").
+public struct CaseClosed: CatalogPayload, Equatable {
+    public static let eventType = EventType.caseClosed
+
+    public var outcome: String?
+    public var note: String?
+
+    public init(outcome: String? = nil, note: String? = nil) {
+        self.outcome = outcome
+        self.note = note
+    }
+
+    public init(data: JSONValue) throws(ValidationError) {
+        let r = try FieldReader(data, path: "data")
+        outcome = try r.optionalString("outcome")
+        note = try r.optionalString("note")
+    }
+
+    public var json: JSONValue {
+        var o = JSONObjectBuilder()
+        o.add("outcome", outcome)
+        o.add("note", note)
+        return o.json
+    }
+}
+
+/// `decision.recorded`: a decision of the case and its outcome (`decision:
+/// affects_us, outcome: "no"`), in a case of any kind; the actor decided.
+/// `decision` is a lowercase identifier (a policy names it); `outcome` is
+/// text, compared with a policy's `outcomes` without case.
+public struct DecisionRecorded: CatalogPayload, Equatable {
+    public static let eventType = EventType.decisionRecorded
+
+    public var decision: String
+    public var outcome: String
+    public var rationale: String?
+
+    public init(decision: String, outcome: String, rationale: String? = nil) {
+        self.decision = decision
+        self.outcome = outcome
+        self.rationale = rationale
+    }
+
+    public init(data: JSONValue) throws(ValidationError) {
+        let r = try FieldReader(data, path: "data")
+        decision = try r.string("decision")
+        guard Identifier.isValid(decision) else {
+            throw ValidationError(field: r.field("decision"),
+                                  "'\(printable(decision))' is not a decision name: expected a lowercase identifier (\(Identifier.pattern)), e.g. affects_us")
+        }
+        outcome = try r.string("outcome")
+        rationale = try r.optionalString("rationale")
+    }
+
+    public var json: JSONValue {
+        var o = JSONObjectBuilder()
+        o.add("decision", decision)
+        o.add("outcome", outcome)
+        o.add("rationale", rationale)
         return o.json
     }
 }

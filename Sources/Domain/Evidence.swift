@@ -216,6 +216,20 @@ struct EvidenceFinder: Sendable {
                 checkActor(e, &c)
                 out.append(c)
             }
+        case .decision(let req):
+            // Every recording of the decision is an attempt; one with an
+            // outcome outside the policy's list is incomplete (partial).
+            let allowed = req.outcomes?.map(\.lowercasedFast)
+            for e in state.events {
+                guard case .decisionRecorded(let d) = e.event, d.decision == req.decision else { continue }
+                var issues: [String] = []
+                if let allowed, !allowed.contains(d.outcome.lowercasedFast) {
+                    issues.append("decision \(d.decision) outcome '\(d.outcome)' (expected \(req.outcomes!.joined(separator: " or ")))")
+                }
+                var c = Candidate(time: e.time, events: [e], covers: [], issues: issues)
+                checkActor(e, &c)
+                out.append(c)
+            }
         case .everyMessageContent, .invalid:
             break
         }
@@ -261,6 +275,8 @@ extension Requirement {
             return "escalation.requested to \(to)"
         case .milestone(let kind):
             return "incident.milestone \(kind.rawValue)"
+        case .decision(let d):
+            return "decision.recorded \(d.decision)" + (d.outcomes.map { " with outcome \($0.joined(separator: " or "))" } ?? "")
         case .everyMessageContent(let kind):
             return "the \(kind.rawValue) content in every message"
         case .invalid:

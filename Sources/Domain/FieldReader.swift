@@ -102,6 +102,17 @@ struct FieldReader {
         return e
     }
 
+    /// A value of an open set (a channel, a case kind): any lowercase
+    /// identifier; `examples` name the built-in ones in the error.
+    func openValue<V: OpenValue>(_ name: String, _ type: V.Type, what: String) throws(ValidationError) -> V {
+        guard let text = try optionalString(name) else { throw missing(name) }
+        guard let v = V(rawValue: text) else {
+            let known = V.builtIn.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError(field: field(name), "'\(printable(text))' is not a \(what): expected a lowercase identifier (\(Identifier.pattern)), e.g. \(known) or one a policy declares")
+        }
+        return v
+    }
+
     func optionalStringArray(_ name: String) throws(ValidationError) -> [String]? {
         guard let v = value(name) else { return nil }
         guard let items = v.arrayValue else {

@@ -18,6 +18,10 @@ public struct Policy: Sendable {
     /// Required message content per case kind.
     public let content: [CaseKind: [String]]
     public let rules: [Rule]
+    /// Channels the policy declares besides Slack and email (`channels:`).
+    public let channels: [Channel]
+    /// Case kinds the policy declares besides the two built-in ones (`case_kinds:`).
+    public let caseKinds: [CaseKind: CaseKindDeclaration]
     /// Problems found while reading the document (rule-level); see `problems(directory:)`.
     let parseProblems: [String]
     /// The audience targets of each rule (by index in `rules`; empty for
@@ -29,7 +33,8 @@ public struct Policy: Sendable {
 
     public init(name: String, version: String, timezoneName: String, timeZone: TimeZone, effectiveFrom: Date?,
                 parameters: [String: String], audiences: [String: [String]], content: [CaseKind: [String]],
-                rules: [Rule], document: JSONValue, parseProblems: [String]) {
+                rules: [Rule], document: JSONValue, parseProblems: [String],
+                channels: [Channel] = [], caseKinds: [CaseKind: CaseKindDeclaration] = [:]) {
         self.name = name
         self.version = version
         self.timezoneName = timezoneName
@@ -39,6 +44,8 @@ public struct Policy: Sendable {
         self.audiences = audiences
         self.content = content
         self.rules = rules
+        self.channels = channels
+        self.caseKinds = caseKinds
         self.document = document
         self.parseProblems = parseProblems
         self.days = LocalCalendar(timeZone)
@@ -82,6 +89,24 @@ public struct Policy: Sendable {
     public var json: JSONValue { document }
 
     public func rule(_ id: String) -> Rule? { rules.first { $0.id == id } }
+
+    /// Slack, email and the declared channels.
+    public var knownChannels: [Channel] { Channel.builtIn + channels.filter { !$0.isBuiltIn } }
+
+    /// Whether the policy knows the channel (built in or declared).
+    public func knows(_ channel: Channel) -> Bool { channel.isBuiltIn || channels.contains(channel) }
+
+    /// Whether the policy knows the case kind (built in or declared).
+    public func knows(_ kind: CaseKind) -> Bool { kind.isBuiltIn || caseKinds[kind] != nil }
+}
+
+/// A case kind a policy declares (`case_kinds: {name: {title: ...}}`),
+/// opened by `case.opened` with that kind.
+public struct CaseKindDeclaration: Sendable, Equatable {
+    /// What such a case is, for people ("Evaluate another team's outage").
+    public var title: String?
+
+    public init(title: String? = nil) { self.title = title }
 }
 
 /// A class (immutable) rather than a struct: the engine hands each rule
@@ -140,6 +165,14 @@ public struct TicketRequirement: Sendable {
     public var approvedBy: String?
 }
 
+/// `requires: {decision: {decision: affects_us, outcomes: [yes, no]}}`.
+public struct DecisionRequirement: Sendable {
+    /// The decision's name (`decision.recorded`'s `decision`).
+    public var decision: String
+    /// The outcomes that count (compared without case); nil: any outcome.
+    public var outcomes: [String]?
+}
+
 public enum Requirement: Sendable {
     case notification(NotificationRequirement)
     case ticket(TicketRequirement)
@@ -148,6 +181,8 @@ public enum Requirement: Sendable {
     case maintenanceWindowVerified(system: String)
     case escalation(to: String)
     case milestone(MilestoneKind)
+    /// A `decision.recorded` of that decision (with one of the outcomes, when given).
+    case decision(DecisionRequirement)
     /// Every message of the case carries the policy's content for this case kind.
     case everyMessageContent(CaseKind)
     /// Could not be read (see the policy's problems).

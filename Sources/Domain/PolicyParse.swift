@@ -51,11 +51,15 @@ extension Policy {
             }
         }
 
+        let channels = Policy.parseChannels(r.value("channels"), &problems)
+        let caseKinds = Policy.parseCaseKinds(r.value("case_kinds"), &problems)
+        let knownKinds = Set(CaseKind.builtIn).union(caseKinds.keys)
+
         var content: [CaseKind: [String]] = [:]
         if let c = try r.optionalObject("content") {
             for key in c.object.keys {
-                guard let kind = CaseKind(rawValue: key) else {
-                    problems.append("content: unknown case kind '\(key)' (expected planned_downtime or incident)")
+                guard let kind = CaseKind(rawValue: key), knownKinds.contains(kind) else {
+                    problems.append("content: unknown case kind '\(key)' (\(Policy.kindsExpected))")
                     continue
                 }
                 content[kind] = (try? c.optionalStringArray(key)) ?? []
@@ -69,13 +73,72 @@ extension Policy {
         for (i, value) in ruleValues.enumerated() {
             let rr = try FieldReader(value, path: "rules[\(i)]")
             let id = try rr.string("id")
-            var parser = RuleParser(id: id, reader: rr, parameters: parameters)
+            var parser = RuleParser(id: id, reader: rr, parameters: parameters,
+                                    channels: Channel.builtIn + channels.filter { !$0.isBuiltIn }, kinds: knownKinds)
             rules.append(parser.parse())
             problems += parser.problems
         }
         self.init(name: name, version: version, timezoneName: tzName, timeZone: zone!, effectiveFrom: effectiveFrom,
                   parameters: parameters, audiences: audiences, content: content, rules: rules,
-                  document: json, parseProblems: problems)
+                  document: json, parseProblems: problems, channels: channels, caseKinds: caseKinds)
+    }
+
+    /// What a case kind may be, for problems' text.
+    static let kindsExpected = "expected planned_downtime, incident or a kind declared in case_kinds:"
+
+    /// `channels: [phone_bridge, status_page]`: the channels besides Slack and email.
+    static func parseChannels(_ value: JSONValue?, _ problems: inout [String]) -> [Channel] {
+        guard let value else { return [] }
+        guard let items = value.arrayValue else {
+            problems.append("channels: expected a list of channel names, got \(value.kindName)")
+            return []
+        }
+        var out: [Channel] = []
+        for item in items {
+            guard let text = item.stringValue, let c = Channel(rawValue: text) else {
+                problems.append("channels: \(item.jsonText()) is not a channel name (expected a lowercase identifier, \(Identifier.pattern))")
+                continue
+            }
+            if !c.isBuiltIn && !out.contains(c) { out.append(c) }
+        }
+        return out
+    }
+
+    /// `case_kinds: {vendor_outage_evaluation: {title: ...}}`: the case kinds
+    /// besides planned_downtime and incident.
+    static func parseCaseKinds(_ value: JSONValue?, _ problems: inout [String]) -> [CaseKind: CaseKindDeclaration] {
+        guard let value else { return [:] }
+        guard let members = value.objectValue else {
+            problems.append("case_kinds: expected a mapping of kind name to {title: ...}, got \(value.kindName)")
+            return [:]
+        }
+        var out: [CaseKind: CaseKindDeclaration] = [:]
+        for (name, body) in members.sorted(by: { $0.key < $1.key }) {
+            guard let kind = CaseKind(rawValue: name) else {
+                problems.append("case_kinds: '\(name)' is not a case kind name (expected a lowercase identifier, \(Identifier.pattern))")
+                continue
+            }
+            if kind.isBuiltIn {
+                problems.append("case_kinds: \(name) is built in (opened by \(Catalog.openingType(of: kind).rawValue)); declare only other kinds")
+                continue
+            }
+            var declaration = CaseKindDeclaration()
+            switch body {
+            case .null: break
+            case .object(let o):
+                for (key, v) in o.sorted(by: { $0.key < $1.key }) {
+                    if key == "title", let t = v.stringValue { declaration.title = t } else if key == "title" {
+                        problems.append("case_kinds.\(name).title: expected text, got \(v.kindName)")
+                    } else {
+                        problems.append("case_kinds.\(name): unknown key '\(key)'")
+                    }
+                }
+            default:
+                problems.append("case_kinds.\(name): expected a mapping ({title: ...}), got \(body.kindName)")
+            }
+            out[kind] = declaration
+        }
+        return out
     }
 }
 
@@ -84,14 +147,26 @@ struct RuleParser {
     let id: String
     let reader: FieldReader
     let parameters: [String: String]
+    /// Slack, email and the policy's declared channels.
+    let channels: [Channel]
+    /// The built-in case kinds and the policy's declared ones.
+    let kinds: Set<CaseKind>
     var problems: [String] = []
+    /// A problem that makes the rule judge nothing (an undeclared channel or kind).
+    var invalid = false
 
+    /// The types `after:` and `each:` may name: the events of a case's own
+    /// kind, and the opening, closing and decisions of cases of declared kinds.
     static let caseEventTypes = Catalog.knownTypes.filter { Catalog.caseKind(ofType: $0) != nil }
+        + [EventType.caseOpened, .caseClosed, .decisionRecorded].map(\.rawValue)
 
-    init(id: String, reader: FieldReader, parameters: [String: String]) {
+    init(id: String, reader: FieldReader, parameters: [String: String], channels: [Channel] = Channel.builtIn,
+         kinds: Set<CaseKind> = Set(CaseKind.builtIn)) {
         self.id = id
         self.reader = reader
         self.parameters = parameters
+        self.channels = channels
+        self.kinds = kinds
     }
 
     mutating func problem(_ text: String) { problems.append("rule \(id): \(text)") }
@@ -101,7 +176,7 @@ struct RuleParser {
         let quote = (try? reader.optionalString("quote")) ?? nil
         if quote == nil { problem("missing quote (the sentence of the process it encodes)") }
         let applies = parseApplies()
-        let requirement = parseRequirement()
+        var requirement = parseRequirement()
         var by: [String] = []
         if reader.has("by") {
             if let list = try? reader.stringArray("by") { by = list } else { problem("by: expected a list of roles") }
@@ -109,6 +184,9 @@ struct RuleParser {
         var due = parseDue()
         if due.isEmpty {
             if case .everyMessageContent = requirement {
+                due = [Due(label: nil, timing: .always)]
+            } else if reader.value("requires")?.objectValue?["every_message_content"] != nil {
+                // A content rule with a bad kind: that is its problem, not a missing due.
                 due = [Due(label: nil, timing: .always)]
             } else {
                 problem("missing due (when the requirement is due)")
@@ -118,6 +196,7 @@ struct RuleParser {
         for known in reader.object.keys where !["id", "title", "quote", "applies_when", "requires", "by", "due"].contains(known) {
             problem("unknown key '\(known)'")
         }
+        if invalid { requirement = .invalid }
         return Rule(id: id, title: title ?? id, quote: quote ?? "", appliesWhen: applies,
                     requirement: requirement, by: by, due: due)
     }
@@ -132,8 +211,11 @@ struct RuleParser {
         for (key, value) in w.object {
             switch key {
             case "kind":
-                if let s = value.stringValue, let k = CaseKind(rawValue: s) { a.kind = k } else {
-                    problem("applies_when.kind: unknown case kind \(value.jsonText()) (expected planned_downtime or incident)")
+                if let s = value.stringValue, let k = CaseKind(rawValue: s), kinds.contains(k) { a.kind = k } else {
+                    // Listed only for cases of the kind it names, and judging nothing.
+                    a.kind = value.stringValue.flatMap(CaseKind.init(rawValue:))
+                    invalid = true
+                    problem("applies_when.kind: unknown case kind \(value.jsonText()) (\(Policy.kindsExpected))")
                 }
             case "teams":
                 var teams: [Team] = []
@@ -179,11 +261,13 @@ struct RuleParser {
         case "notification":
             var channels: [Channel] = []
             for item in b["channels"]?.arrayValue ?? [] {
-                if let s = item.stringValue, let c = Channel(rawValue: s) { channels.append(c) } else {
-                    problem("requires.notification.channels: unknown channel \(item.jsonText())")
+                if let s = item.stringValue, let c = Channel(rawValue: s), self.channels.contains(c) { channels.append(c) } else {
+                    invalid = true
+                    problem("requires.notification.channels: unknown channel \(item.jsonText()) (expected \(self.channels.map(\.rawValue).joined(separator: ", ")); declare others in channels:)")
                 }
             }
-            if channels.isEmpty { channels = Channel.allCases }
+            // Default: every channel the policy knows (Slack, email and the declared ones).
+            if channels.isEmpty { channels = self.channels }
             let audience = stringList(b["audience"], "requires.notification.audience")
             let content = stringList(b["content"], "requires.notification.content")
             return .notification(NotificationRequirement(channels: channels, destination: text("destination"),
@@ -208,14 +292,46 @@ struct RuleParser {
             }
             return .milestone(m)
         case "every_message_content":
-            guard let k = body.stringValue, let ck = CaseKind(rawValue: k) else {
-                problem("requires.every_message_content: expected planned_downtime or incident"); return .invalid
+            guard let k = body.stringValue, let ck = CaseKind(rawValue: k), kinds.contains(ck) else {
+                problem("requires.every_message_content: unknown case kind \(body.jsonText()) (\(Policy.kindsExpected))"); return .invalid
             }
             return .everyMessageContent(ck)
+        case "decision":
+            return parseDecision(b)
         default:
             problem("requires: unknown requirement '\(kind)'")
             return .invalid
         }
+    }
+
+    /// `decision: {decision: affects_us, outcomes: [yes, no]}`. Unquoted
+    /// `yes`/`no` (read by YAML as booleans) are the outcomes "yes" and "no".
+    mutating func parseDecision(_ b: [String: JSONValue]) -> Requirement {
+        for key in b.keys.sorted() where !["decision", "outcomes"].contains(key) {
+            problem("requires.decision: unknown key '\(key)'")
+            return .invalid
+        }
+        guard let name = b["decision"]?.stringValue, Identifier.isValid(name) else {
+            problem("requires.decision: missing or bad decision name \(b["decision"]?.jsonText() ?? "") (expected a lowercase identifier, \(Identifier.pattern))")
+            return .invalid
+        }
+        var outcomes: [String]?
+        if let v = b["outcomes"] {
+            var list: [String] = []
+            for item in v.arrayValue ?? [v] {
+                switch item {
+                case .string(let s) where !Blank.isBlank(s, newlines: true): list.append(s)
+                case .bool(let yes): list.append(yes ? "yes" : "no")
+                case .int(let i): list.append(String(i))
+                default:
+                    problem("requires.decision.outcomes: expected a list of outcomes (text), got \(item.jsonText())")
+                    return .invalid
+                }
+            }
+            guard !list.isEmpty else { problem("requires.decision.outcomes: empty list (leave it out for any outcome)"); return .invalid }
+            outcomes = list
+        }
+        return .decision(DecisionRequirement(decision: name, outcomes: outcomes))
     }
 
     mutating func stringList(_ value: JSONValue?, _ field: String) -> [String] {

@@ -46,6 +46,10 @@ extension Policy {
                     }
                 case .dailyWhileUnresolved where rule.appliesWhen.kind == nil:
                     out.append("rule \(rule.id): daily_while_unresolved needs applies_when.kind")
+                case .within(_, _, let type) where type == EventType.caseOpened || type == EventType.caseClosed:
+                    if let kind = rule.appliesWhen.kind, kind.isBuiltIn {
+                        out.append("rule \(rule.id): \(type) does not happen in \(kind.rawValue) cases (case.opened and case.closed belong to cases of kinds declared in case_kinds:)")
+                    }
                 default: break
                 }
             }

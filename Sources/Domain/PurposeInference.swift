@@ -24,6 +24,10 @@ import Foundation
 /// 4. before the window's start -> `planning` (`before_window`);
 /// 5. during the window -> `update` (`during_window`).
 ///
+/// A case of a declared kind (`case.opened`): 1. closed by then -> `concluded`
+/// (`case_closed`); 2. no earlier notification -> `initial` (`first_message`);
+/// 3. otherwise -> `update` (`case_open`).
+///
 /// No rule of the seed policy selects messages by purpose (the notification
 /// rules match channel, destination, audience, content and time), so the
 /// inferred purpose never changes a verdict; it labels the message and
@@ -44,6 +48,8 @@ public enum PurposeInference {
             return incident(state, at: at)
         case .plannedDowntime:
             return plannedDowntime(state, at: at, calendar: LocalCalendar(timeZone))
+        default:
+            return declaredKind(state, at: at)
         }
     }
 
@@ -69,6 +75,15 @@ public enum PurposeInference {
             return (.milestone, "milestone_since_last_message")
         }
         return (.update, "incident_open")
+    }
+
+    /// A case of a declared kind (`case.opened`): closed by then ->
+    /// `concluded` (`case_closed`); no earlier notification -> `initial`
+    /// (`first_message`); otherwise -> `update` (`case_open`).
+    static func declaredKind(_ state: CaseState, at: Date) -> (purpose: NotificationPurpose, rule: String) {
+        if state.isClosed(at: at) { return (.concluded, "case_closed") }
+        let earlier = state.events.contains { $0.type == EventType.notificationSent.rawValue && $0.time < at }
+        return earlier ? (.update, "case_open") : (.initial, "first_message")
     }
 
     static func plannedDowntime(_ state: CaseState, at: Date, calendar: LocalCalendar) -> (purpose: NotificationPurpose, rule: String) {

@@ -13,6 +13,8 @@ public struct CasePrefix: RawRepresentable, Hashable, Sendable {
     public static let incident = CasePrefix(rawValue: "INC")
     /// Planned downtimes: PD-YYYY-NNNN.
     public static let downtime = CasePrefix(rawValue: "PD")
+    /// Cases of a kind a policy declares: CASE-YYYY-NNNN.
+    public static let declaredCase = CasePrefix(rawValue: "CASE")
 }
 
 /// The case a runbook event goes to.
@@ -68,6 +70,11 @@ extension Session {
         // With a key, a lost connection is retried safely (AppendRetry; README, "Retries").
         return try retrying(idempotent: context.key != nil) { store -> RecordedRunbookEvent in
             var envelope = envelope
+            // Before a case id is generated: a refused kind uses no number.
+            if let notification = payload as? NotificationSent, !notification.channel.isBuiltIn {
+                try Self.checkDeclared(channel: notification.channel, store: store)
+            }
+            if let opened = payload as? CaseOpened { try Self.checkDeclared(kind: opened.kind, store: store) }
             if let generate {
                 // A retry of a command that generated its id finds the original by its key.
                 if let key = context.key, let original = try WriterReads.event(key: key, store) {
@@ -115,6 +122,24 @@ extension Session {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "America/New_York")!
         return calendar.component(.year, from: date)
+    }
+
+    /// A channel other than Slack and email must be declared by a published
+    /// policy (`channels:`): a typo would otherwise record a message no rule reads.
+    static func checkDeclared(channel: Channel, store: EventStore) throws {
+        let policies = try WriterReads.policies(store)
+        guard !policies.contains(where: { $0.knows(channel) }) else { return }
+        let declared = Set(policies.flatMap(\.channels)).map(\.rawValue).sorted()
+        throw InputError(field: "data.channel", "channel '\(channel.rawValue)' is not declared by any published policy (channels: [...]); known: \((["slack", "email"] + declared).joined(separator: ", "))")
+    }
+
+    /// A case kind other than the built-in ones must be declared by a
+    /// published policy (`case_kinds:`).
+    static func checkDeclared(kind: CaseKind, store: EventStore) throws {
+        let policies = try WriterReads.policies(store)
+        guard !policies.contains(where: { $0.knows(kind) }) else { return }
+        let declared = Set(policies.flatMap(\.caseKinds.keys)).map(\.rawValue).sorted()
+        throw InputError(field: "data.kind", "case kind '\(kind.rawValue)' is not declared by any published policy (case_kinds:)" + (declared.isEmpty ? "" : "; declared: \(declared.joined(separator: ", "))"))
     }
 
     /// Every audience ref must be something the directory in force knows

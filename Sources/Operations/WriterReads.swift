@@ -58,6 +58,17 @@ public enum WriterReads {
         return DirectoryHistory(directories)
     }
 
+    /// The policies published (and not retracted) in the ledger.
+    public static func policies(_ store: EventStore) throws -> [Policy] {
+        let rows = try query(store, "SELECT event_id, case_id, event_type, data FROM dtledger.reference_events()", [])
+        var retracted = Set<String>()
+        for r in rows where r[2] == EventType.eventRetracted.rawValue {
+            if let id = try JSONValue.parse(r[3] ?? "{}")["event_id"]?.stringValue { retracted.insert(id) }
+        }
+        return try rows.filter { $0[1] == Catalog.policyStream && $0[2] == EventType.policyPublished.rawValue && !retracted.contains($0[0] ?? "") }
+            .map { try PolicyPublished(data: try JSONValue.parse($0[3] ?? "{}")).policy }
+    }
+
     /// Each case in the ledger with the type of its opening event.
     public static func openedCases(_ store: EventStore) throws -> [(caseID: String, openedType: String)] {
         try query(store, "SELECT case_id, opened_type FROM dtledger.opened_cases()", []).map { ($0[0] ?? "", $0[1] ?? "") }

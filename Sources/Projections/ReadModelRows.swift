@@ -93,12 +93,14 @@ struct CaseRows {
             switch typed {
             case .incidentOpened(let i): title = i.summary
             case .downtimePlanned(let d): title = d.title
+            case .caseOpened(let o): title = o.title
             default: break
             }
         }
         let status: String = if e.cancelledAt != nil { "cancelled" }
             else if e.concludedAt != nil { "concluded" }
             else if e.resolvedAt != nil { "resolved" }
+            else if e.closedAt != nil { "closed" }
             else { "open" }
         values = Case(
             caseID: e.caseID, kind: e.kind?.rawValue, team: e.team?.rawValue, title: title, openedAt: e.openedAt,

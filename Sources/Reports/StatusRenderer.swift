@@ -14,6 +14,7 @@ public enum StatusRenderer {
         if let resolved = e.resolvedAt { state.append("resolved \(Fmt.time(resolved, tz))") }
         if let concluded = e.concludedAt { state.append("concluded \(Fmt.time(concluded, tz))") }
         if let cancelled = e.cancelledAt { state.append("cancelled \(Fmt.time(cancelled, tz))") }
+        if let closed = e.closedAt { state.append("closed \(Fmt.time(closed, tz))") }
         if let w = e.window { state.append("window \(Fmt.time(w.start, tz)) to \(Fmt.time(w.end, tz))") }
         out += state.joined(separator: "; ") + "\n"
         out += "as of \(Fmt.time(e.asOf, tz)), policy v\(e.policyVersion)\n\n"

@@ -18,6 +18,7 @@ struct DTLedger: AsyncParsableCommand {
             // Runbook commands.
             IncidentCommand.self, DowntimeCommand.self, NotifyCommand.self, TicketCommand.self,
             WindowCommand.self, EscalateCommand.self, NoteCommand.self, RetractCommand.self,
+            CaseCommand.self, DecisionCommand.self,
             // Any event, and imports.
             AppendCommand.self, ImportCommand.self, ReadCommand.self,
             // Judging and reporting.

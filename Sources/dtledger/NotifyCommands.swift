@@ -7,15 +7,17 @@ import Domain
 struct NotifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notify",
-        abstract: "Record a notification sent on Slack or by email (\(EventType.notificationSent)).",
+        abstract: "Record a notification sent on Slack, by email or on a channel the policy declares (\(EventType.notificationSent)).",
         discussion: """
             dtledger notify slack --destination '#mhv-health-portal-coordination' \\
                 --audience @mhv-api-platform,ana-po --purpose initial \\
                 --content summary='Medications list fails to load' --content start_time='08:55 ET'
+            dtledger notify send --channel phone_bridge --destination 'IR bridge 1-800-555-0100' ...
             Audience refs must be known to the directory in force (handles, Slack ids, group handles, \
-            role:NAME) or be email addresses.
+            role:NAME) or be email addresses. 'notify send' takes slack, email or a channel a published \
+            policy declares (channels:).
             """,
-        subcommands: [Slack.self, Email.self])
+        subcommands: [Slack.self, Email.self, Send.self])
 
     struct Fields: ParsableArguments {
         @Option(help: "Slack channel or mail list the message went to.") var destination: String
@@ -53,6 +55,20 @@ struct NotifyCommand: ParsableCommand {
         @OptionGroup var options: EventOptions
         @OptionGroup var fields: Fields
         func event(_ env: CommandEnvironment) throws -> RunbookEvent { RunbookEvent(try fields.payload(channel: .slack)) }
+    }
+
+    struct Send: RunbookCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A message on any channel: slack, email or one a published policy declares (phone_bridge, status_page, ...).")
+        @OptionGroup var options: EventOptions
+        @Option(help: "slack, email or a declared channel (a lowercase identifier).") var channel: String
+        @OptionGroup var fields: Fields
+        func event(_ env: CommandEnvironment) throws -> RunbookEvent {
+            guard let c = Channel(rawValue: channel) else {
+                throw OperationError.usage("--channel must be a lowercase identifier (\(Identifier.pattern)), not '\(printable(channel))'")
+            }
+            return RunbookEvent(try fields.payload(channel: c))
+        }
     }
 
     struct Email: RunbookCommand {

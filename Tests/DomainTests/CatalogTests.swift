@@ -75,7 +75,7 @@ struct CatalogTests {
     }
 
     @Test("Other enums and shapes", arguments: [
-        ("notification.sent", obj(["channel": "fax", "destination": "d", "audience": strs("x"), "purpose": "initial", "content": obj([:])]), "data.channel"),
+        ("notification.sent", obj(["channel": "Fax machine", "destination": "d", "audience": strs("x"), "purpose": "initial", "content": obj([:])]), "data.channel"),
         ("notification.sent", obj(["channel": "slack", "destination": "d", "audience": "x", "purpose": "initial", "content": obj([:])]), "data.audience"),
         ("notification.sent", obj(["channel": "slack", "destination": "d", "audience": strs("x"), "purpose": "gossip", "content": obj([:])]), "data.purpose"),
         ("notification.sent", obj(["channel": "slack", "destination": "d", "audience": strs("x"), "purpose": "initial"]), "data.content"),

@@ -208,10 +208,10 @@ struct PayloadTests {
             IncidentOpened.self, PrioritySet.self, IncidentUpdated.self, IncidentMilestone.self, IncidentResolved.self,
             IncidentReopened.self, NotificationSent.self, TicketSubmitted.self, ApprovalRecorded.self, MaintenanceWindowSet.self,
             MaintenanceWindowVerified.self, EscalationRequested.self, NoteAdded.self, EventRetracted.self, Directory.self,
-            PolicyPublished.self,
+            PolicyPublished.self, CaseOpened.self, CaseClosed.self, DecisionRecorded.self,
         ]
         #expect(payloads.map { $0.eventType } == Catalog.eventTypes)
-        #expect(Catalog.eventTypes.count == 21)
+        #expect(Catalog.eventTypes.count == 24)
         #expect(Catalog.knownTypes == Catalog.eventTypes.map(\.rawValue))
         #expect("note.added" == EventType.noteAdded)
         #expect(EventType.noteAdded != "note.add")
@@ -226,7 +226,7 @@ struct PayloadTests {
         #expect(Catalog.referenceStream(of: .directoryPublished) == Catalog.directoryStream)
         #expect(Catalog.referenceStream(of: .policyPublished) == Catalog.policyStream)
         #expect(Catalog.referenceStream(of: .noteAdded) == nil)
-        #expect(Catalog.streamOpeningTypes.map(\.rawValue) == ["downtime.planned", "incident.opened", "directory.published", "policy.published"])
+        #expect(Catalog.streamOpeningTypes.map(\.rawValue) == ["downtime.planned", "incident.opened", "directory.published", "policy.published", "case.opened"])
         #expect(Catalog.streamOpeningTypes.allSatisfy { Catalog.opensCase($0) || Catalog.referenceStream(of: $0) != nil })
         #expect(Catalog.openingType(of: .incident) == .incidentOpened)
         #expect(Catalog.openingType(of: .plannedDowntime) == .downtimePlanned)
@@ -238,7 +238,8 @@ struct PayloadTests {
         #expect(Catalog.caseKind(ofType: "downtimeX") == nil && Catalog.caseKind(ofType: "") == nil)
         #expect(RuleParser.caseEventTypes == ["downtime.planned", "downtime.updated", "downtime.started", "downtime.concluded",
                                               "downtime.cancelled", "incident.opened", "incident.priority_set", "incident.updated",
-                                              "incident.milestone", "incident.resolved", "incident.reopened"])
+                                              "incident.milestone", "incident.resolved", "incident.reopened",
+                                              "case.opened", "case.closed", "decision.recorded"])
         #expect(try JSONDecoder().decode(EventType.self, from: JSONEncoder().encode(EventType.ticketSubmitted)) == .ticketSubmitted)
         #expect(String(decoding: try JSONEncoder().encode([EventType.noteAdded]), as: UTF8.self) == #"["note.added"]"#)
     }
