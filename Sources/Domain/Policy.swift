@@ -166,11 +166,23 @@ public enum Timing: Sendable {
     /// For each event of a type (optionally a milestone kind), within a duration.
     case each(event: String, milestone: MilestoneKind?, seconds: TimeInterval, text: String)
     case before(WindowEdge)
+    /// By the first (non-retracted) event of a type, or `case.closed`: the
+    /// first time the case closed (docs/policy.md §2, "before a later event").
+    case beforeEvent(String)
     case dayBefore(WindowEdge)
     case dailyWhileUnresolved
+    /// Each interval of `seconds` while the case is unresolved, from the
+    /// first event of `after` (nil: the case-opening event), or the entry
+    /// into the rule's while-condition (docs/policy.md §2, "every").
+    case every(seconds: TimeInterval, text: String, after: String?)
     /// No deadline: checked over the whole case (content rules).
     case always
     case invalid
+}
+
+extension Timing {
+    /// `before: case.closed`: whichever event closes the case.
+    public static let caseClosed = "case.closed"
 }
 
 public struct Due: Sendable {
@@ -186,8 +198,10 @@ extension Timing: CustomStringConvertible {
         case .each(let event, let milestone, _, let text):
             "each \(event)\(milestone.map { " \($0.rawValue)" } ?? "") within \(text)"
         case .before(let edge): "before \(edge.rawValue)"
+        case .beforeEvent(let event): "before \(event)"
         case .dayBefore(let edge): "day_before \(edge.rawValue)"
         case .dailyWhileUnresolved: "daily_while_unresolved"
+        case .every(_, let text, let after): "every \(text) while unresolved\(after.map { " after \($0)" } ?? "")"
         case .always: "always"
         case .invalid: "invalid"
         }

@@ -88,6 +88,9 @@ struct RuleParser {
 
     static let caseEventTypes = Catalog.knownTypes.filter { Catalog.caseKind(ofType: $0) != nil }
 
+    /// The keys a rule may have.
+    static let ruleKeys: Set<String> = ["id", "title", "quote", "applies_when", "requires", "by", "due", "level"]
+
     init(id: String, reader: FieldReader, parameters: [String: String]) {
         self.id = id
         self.reader = reader
@@ -115,11 +118,12 @@ struct RuleParser {
                 due = [Due(label: nil, timing: .invalid)]
             }
         }
-        for known in reader.object.keys where !["id", "title", "quote", "applies_when", "requires", "by", "due"].contains(known) {
+        let level = parseLevel()
+        for known in reader.object.keys where !RuleParser.ruleKeys.contains(known) {
             problem("unknown key '\(known)'")
         }
         return Rule(id: id, title: title ?? id, quote: quote ?? "", appliesWhen: applies,
-                    requirement: requirement, by: by, due: due)
+                    requirement: requirement, by: by, due: due, level: level)
     }
 
     mutating func parseApplies() -> Applicability {
@@ -258,15 +262,21 @@ struct RuleParser {
         }
         let label = o["label"]?.stringValue
         func s(_ k: String) -> String? { o[k]?.stringValue }
-        let forms = ["within", "before", "day_before", "each", "daily_while_unresolved"].filter { o[$0] != nil }
+        let forms = ["within", "before", "day_before", "each", "daily_while_unresolved", "every"].filter { o[$0] != nil }
         let extra = o.keys.filter { !["within", "after", "before", "day_before", "each", "milestone",
-                                     "daily_while_unresolved", "label"].contains($0) }
+                                     "daily_while_unresolved", "every", "while", "label"].contains($0) }
         if !extra.isEmpty {
             problem("due: unknown timing form '\(extra.sorted().joined(separator: ", "))'")
             return Due(label: label, timing: .invalid)
         }
+        if o["while"] != nil && forms != ["every"] {
+            problem("due.while: only an every timing takes while (\(value.jsonText()))")
+            return Due(label: label, timing: .invalid)
+        }
         var timing = Timing.invalid
-        if forms.contains("each") {
+        if forms == ["every"] {
+            timing = parseEvery(o)
+        } else if forms.contains("each") {
             let within = s("within")
             guard let seconds = duration(within, "within"), let event = s("each") else { return Due(label: label, timing: .invalid) }
             guard eventType(event, "each") else { return Due(label: label, timing: .invalid) }
@@ -284,8 +294,14 @@ struct RuleParser {
             timing = .within(seconds: seconds, text: within!, after: after)
         } else if forms == ["before"] || forms == ["day_before"] {
             let key = forms[0]
+            if key == "before", let event = s(key), WindowEdge(rawValue: event) == nil,
+               event == Timing.caseClosed || RuleParser.caseEventTypes.contains(event) {
+                return Due(label: label, timing: .beforeEvent(event))
+            }
             guard let edge = s(key).flatMap(WindowEdge.init(rawValue:)) else {
-                problem("due.\(key): unknown anchor \(o[key]!.jsonText()) (expected window.start or window.end)")
+                let expected = key == "before" ? "window.start, window.end, case.closed or a case event type"
+                                               : "window.start or window.end"
+                problem("due.\(key): unknown anchor \(o[key]!.jsonText()) (expected \(expected))")
                 return Due(label: label, timing: .invalid)
             }
             timing = key == "before" ? .before(edge) : .dayBefore(edge)
