@@ -92,6 +92,9 @@ struct RuleEvaluator {
         if case .everyMessageContent(let kind) = rule.requirement {
             return [content(rule, kind: kind, base: base)]
         }
+        if case .prohibitedContent(let p) = rule.requirement {
+            return [prohibited(rule, p, base: base)]
+        }
         if case .invalid = rule.requirement {
             return [notApplicable(base, nil, "the rule is invalid; see the policy check")]
         }

@@ -100,9 +100,11 @@ public final class Rule: Sendable {
     /// `must` (default) or `should`: a `should` rule is judged and reported
     /// but not counted in the compliance rate.
     public let level: RuleLevel
+    /// `evidence: {source: automated}`: only verified imported events count.
+    public let evidence: EvidenceSource?
 
     init(id: String, title: String, quote: String, appliesWhen: Applicability, requirement: Requirement,
-         by: [String], due: [Due], level: RuleLevel = .must) {
+         by: [String], due: [Due], level: RuleLevel = .must, evidence: EvidenceSource? = nil) {
         self.id = id
         self.title = title
         self.quote = quote
@@ -111,6 +113,7 @@ public final class Rule: Sendable {
         self.by = by
         self.due = due
         self.level = level
+        self.evidence = evidence
     }
 }
 
@@ -131,6 +134,9 @@ public struct NotificationRequirement: Sendable {
     /// Audience refs (named audiences or `role:`, `person:`, `group:`, `product:pm`, `product:oncall`).
     public var audience: [String]
     public var content: [String]
+    /// Required parts of content fields (`{field, includes}` entries; their
+    /// fields are in `content` too).
+    public var parts: [ContentRequirement] = []
 }
 
 public struct TicketRequirement: Sendable {
@@ -150,6 +156,8 @@ public enum Requirement: Sendable {
     case milestone(MilestoneKind)
     /// Every message of the case carries the policy's content for this case kind.
     case everyMessageContent(CaseKind)
+    /// A prohibition: no message on its channels carries matching content.
+    case prohibitedContent(ProhibitedContent)
     /// Could not be read (see the policy's problems).
     case invalid
 }

@@ -89,7 +89,7 @@ struct RuleParser {
     static let caseEventTypes = Catalog.knownTypes.filter { Catalog.caseKind(ofType: $0) != nil }
 
     /// The keys a rule may have.
-    static let ruleKeys: Set<String> = ["id", "title", "quote", "applies_when", "requires", "by", "due", "level"]
+    static let ruleKeys: Set<String> = ["id", "title", "quote", "applies_when", "requires", "by", "due", "level", "evidence"]
 
     init(id: String, reader: FieldReader, parameters: [String: String]) {
         self.id = id
@@ -110,6 +110,13 @@ struct RuleParser {
             if let list = try? reader.stringArray("by") { by = list } else { problem("by: expected a list of roles") }
         }
         var due = parseDue()
+        if reader.value("requires")?.objectValue?["prohibited_content"] != nil {
+            // Checked over the whole case: no deadline, no actor (also
+            // when the prohibition is invalid: its problems are named).
+            if !due.isEmpty { problem("prohibited_content takes no due (it is checked over the whole case)") }
+            if !by.isEmpty { problem("by: does not apply to prohibited_content") }
+            due = [Due(label: nil, timing: .always)]
+        }
         if due.isEmpty {
             if case .everyMessageContent = requirement {
                 due = [Due(label: nil, timing: .always)]
@@ -119,11 +126,19 @@ struct RuleParser {
             }
         }
         let level = parseLevel()
+        let evidence = parseEvidence()
+        if evidence != nil {
+            switch requirement {
+            case .prohibitedContent: problem("evidence: does not apply to prohibited_content")
+            case .everyMessageContent: problem("evidence: does not apply to every_message_content")
+            default: break
+            }
+        }
         for known in reader.object.keys where !RuleParser.ruleKeys.contains(known) {
             problem("unknown key '\(known)'")
         }
         return Rule(id: id, title: title ?? id, quote: quote ?? "", appliesWhen: applies,
-                    requirement: requirement, by: by, due: due, level: level)
+                    requirement: requirement, by: by, due: due, level: level, evidence: evidence)
     }
 
     mutating func parseApplies() -> Applicability {
@@ -189,9 +204,9 @@ struct RuleParser {
             }
             if channels.isEmpty { channels = Channel.allCases }
             let audience = stringList(b["audience"], "requires.notification.audience")
-            let content = stringList(b["content"], "requires.notification.content")
+            let (content, parts) = parseContent(b["content"])
             return .notification(NotificationRequirement(channels: channels, destination: text("destination"),
-                                                         audience: audience, content: content))
+                                                         audience: audience, content: content, parts: parts))
         case "ticket":
             guard let system = text("system") else { problem("requires.ticket: missing system"); return .invalid }
             guard let p = text("purpose"), let purpose = TicketPurpose(rawValue: p) else {
@@ -211,6 +226,8 @@ struct RuleParser {
                 problem("requires.milestone: missing or unknown kind"); return .invalid
             }
             return .milestone(m)
+        case "prohibited_content":
+            return parseProhibited(b)
         case "every_message_content":
             guard let k = body.stringValue, let ck = CaseKind(rawValue: k) else {
                 problem("requires.every_message_content: expected planned_downtime or incident"); return .invalid
