@@ -93,6 +93,9 @@ struct RuleEvaluator {
         if case .everyMessageContent(let kind) = rule.requirement {
             return [content(rule, kind: kind, base: base)]
         }
+        if case .prohibitedContent(let p) = rule.requirement {
+            return [prohibited(rule, p, base: base)]
+        }
         if case .invalid = rule.requirement {
             return [notApplicable(base, nil, "the rule is invalid; see the policy check")]
         }
@@ -104,13 +107,23 @@ struct RuleEvaluator {
         let what = rule.requirement.missingText
         var out: [Obligation] = []
         let slots = limitToNext(rule.due.flatMap { occurrences(rule, $0) })
+        func judge(_ occ: Occurrence) -> Obligation {
+            let at = min(occ.deadline, asOf)
+            return Judge.judge(occ, candidates: candidates, targets: targets.count,
+                               label: { resolver.label(targets[$0], at: at) }, asOf: asOf, base: base,
+                               requirement: what)
+        }
         for slot in slots {
                 switch slot {
                 case .judge(let occ):
-                    let at = min(occ.deadline, asOf)
-                    out.append(Judge.judge(occ, candidates: candidates, targets: targets.count,
-                                           label: { resolver.label(targets[$0], at: at) }, asOf: asOf, base: base,
-                                           requirement: what))
+                    out.append(judge(occ))
+                case .untilEvent(let occ, let reason):
+                    // Its deadline event has not happened: met if already
+                    // complete, else pending with no deadline.
+                    var o = judge(occ)
+                    o.deadline = nil
+                    if o.verdict == .pending { o.reason = reason }
+                    out.append(o)
                 case .notApplicable(let label, let reason):
                     out.append(notApplicable(base, label, reason))
                 case .waiting(let label, let reason):
@@ -178,6 +191,9 @@ struct RuleEvaluator {
         case notApplicable(String?, String)
         /// Not yet due: its anchor has not happened (verdict pending, no deadline).
         case waiting(String?, String)
+        /// Due by an event that has not happened yet: evidence so far is
+        /// judged (met when complete); else pending with this reason.
+        case untilEvent(Occurrence, String)
     }
 
     func occurrences(_ rule: Rule, _ due: Due) -> [Slot] {
@@ -251,6 +267,12 @@ struct RuleEvaluator {
             }
             return [.judge(Occurrence(label: label ?? days.label(dayStart), from: dayStart, deadline: dayEnd,
                                       lateLimit: t, exclusiveLimit: true))]
+
+        case .beforeEvent(let type):
+            return beforeEvent(cond, type, label)
+
+        case .every(let seconds, _, let after):
+            return intervals(cond, seconds: seconds, after: after, label)
 
         case .dailyWhileUnresolved:
             return daily(cond, label)

@@ -136,6 +136,7 @@ struct EvidenceFinder: Sendable {
                 }
                 let missingContent = n.content.filter { Blank.isBlank(m.content[$0] ?? "", newlines: false) }
                 if !missingContent.isEmpty { issues.append("\(e.id): content \(missingContent.joined(separator: ", "))") }
+                if !n.parts.isEmpty { issues += contentPartIssues(n, m, e) }
                 var covers = TargetSet()
                 for i in targets.indices where audience.reached(targets[i], by: message.reach, at: e.time) { covers.insert(i) }
                 var c = Candidate(time: e.time, events: [e], covers: covers, issues: issues)
@@ -230,9 +231,10 @@ struct EvidenceFinder: Sendable {
                 checkActor(e, &c)
                 out.append(c)
             }
-        case .everyMessageContent, .invalid:
+        case .everyMessageContent, .prohibitedContent, .invalid:
             break
         }
+        if rule.evidence != nil { for i in out.indices { checkSource(&out[i]) } }
         return out.sorted { $0.time < $1.time }
     }
 
@@ -279,6 +281,8 @@ extension Requirement {
             return "decision.recorded \(d.decision)" + (d.outcomes.map { " with outcome \($0.joined(separator: " or "))" } ?? "")
         case .everyMessageContent(let kind):
             return "the \(kind.rawValue) content in every message"
+        case .prohibitedContent(let p):
+            return "no message with \(p.patterns.map(\.name).joined(separator: ", "))"
         case .invalid:
             return "a valid rule"
         }

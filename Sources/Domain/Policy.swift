@@ -125,9 +125,11 @@ public final class Rule: Sendable {
     /// `must` (default) or `should`: a `should` rule is judged and reported
     /// but not counted in the compliance rate.
     public let level: RuleLevel
+    /// `evidence: {source: automated}`: only verified imported events count.
+    public let evidence: EvidenceSource?
 
     init(id: String, title: String, quote: String, appliesWhen: Applicability, requirement: Requirement,
-         by: [String], due: [Due], level: RuleLevel = .must) {
+         by: [String], due: [Due], level: RuleLevel = .must, evidence: EvidenceSource? = nil) {
         self.id = id
         self.title = title
         self.quote = quote
@@ -136,6 +138,7 @@ public final class Rule: Sendable {
         self.by = by
         self.due = due
         self.level = level
+        self.evidence = evidence
     }
 }
 
@@ -156,6 +159,9 @@ public struct NotificationRequirement: Sendable {
     /// Audience refs (named audiences or `role:`, `person:`, `group:`, `product:pm`, `product:oncall`).
     public var audience: [String]
     public var content: [String]
+    /// Required parts of content fields (`{field, includes}` entries; their
+    /// fields are in `content` too).
+    public var parts: [ContentRequirement] = []
 }
 
 public struct TicketRequirement: Sendable {
@@ -185,6 +191,8 @@ public enum Requirement: Sendable {
     case decision(DecisionRequirement)
     /// Every message of the case carries the policy's content for this case kind.
     case everyMessageContent(CaseKind)
+    /// A prohibition: no message on its channels carries matching content.
+    case prohibitedContent(ProhibitedContent)
     /// Could not be read (see the policy's problems).
     case invalid
 }
@@ -201,11 +209,23 @@ public enum Timing: Sendable {
     /// For each event of a type (optionally a milestone kind), within a duration.
     case each(event: String, milestone: MilestoneKind?, seconds: TimeInterval, text: String)
     case before(WindowEdge)
+    /// By the first (non-retracted) event of a type, or `case.closed`: the
+    /// first time the case closed (docs/policy.md §2, "before a later event").
+    case beforeEvent(String)
     case dayBefore(WindowEdge)
     case dailyWhileUnresolved
+    /// Each interval of `seconds` while the case is unresolved, from the
+    /// first event of `after` (nil: the case-opening event), or the entry
+    /// into the rule's while-condition (docs/policy.md §2, "every").
+    case every(seconds: TimeInterval, text: String, after: String?)
     /// No deadline: checked over the whole case (content rules).
     case always
     case invalid
+}
+
+extension Timing {
+    /// `before: case.closed`: whichever event closes the case.
+    public static let caseClosed = "case.closed"
 }
 
 public struct Due: Sendable {
@@ -221,8 +241,10 @@ extension Timing: CustomStringConvertible {
         case .each(let event, let milestone, _, let text):
             "each \(event)\(milestone.map { " \($0.rawValue)" } ?? "") within \(text)"
         case .before(let edge): "before \(edge.rawValue)"
+        case .beforeEvent(let event): "before \(event)"
         case .dayBefore(let edge): "day_before \(edge.rawValue)"
         case .dailyWhileUnresolved: "daily_while_unresolved"
+        case .every(_, let text, let after): "every \(text) while unresolved\(after.map { " after \($0)" } ?? "")"
         case .always: "always"
         case .invalid: "invalid"
         }

@@ -160,6 +160,9 @@ struct RuleParser {
     static let caseEventTypes = Catalog.knownTypes.filter { Catalog.caseKind(ofType: $0) != nil }
         + [EventType.caseOpened, .caseClosed, .decisionRecorded].map(\.rawValue)
 
+    /// The keys a rule may have.
+    static let ruleKeys: Set<String> = ["id", "title", "quote", "applies_when", "requires", "by", "due", "level", "evidence"]
+
     init(id: String, reader: FieldReader, parameters: [String: String], channels: [Channel] = Channel.builtIn,
          kinds: Set<CaseKind> = Set(CaseKind.builtIn)) {
         self.id = id
@@ -182,6 +185,13 @@ struct RuleParser {
             if let list = try? reader.stringArray("by") { by = list } else { problem("by: expected a list of roles") }
         }
         var due = parseDue()
+        if reader.value("requires")?.objectValue?["prohibited_content"] != nil {
+            // Checked over the whole case: no deadline, no actor (also
+            // when the prohibition is invalid: its problems are named).
+            if !due.isEmpty { problem("prohibited_content takes no due (it is checked over the whole case)") }
+            if !by.isEmpty { problem("by: does not apply to prohibited_content") }
+            due = [Due(label: nil, timing: .always)]
+        }
         if due.isEmpty {
             if case .everyMessageContent = requirement {
                 due = [Due(label: nil, timing: .always)]
@@ -193,12 +203,21 @@ struct RuleParser {
                 due = [Due(label: nil, timing: .invalid)]
             }
         }
-        for known in reader.object.keys where !["id", "title", "quote", "applies_when", "requires", "by", "due"].contains(known) {
+        let level = parseLevel()
+        let evidence = parseEvidence()
+        if evidence != nil {
+            switch requirement {
+            case .prohibitedContent: problem("evidence: does not apply to prohibited_content")
+            case .everyMessageContent: problem("evidence: does not apply to every_message_content")
+            default: break
+            }
+        }
+        for known in reader.object.keys where !RuleParser.ruleKeys.contains(known) {
             problem("unknown key '\(known)'")
         }
         if invalid { requirement = .invalid }
         return Rule(id: id, title: title ?? id, quote: quote ?? "", appliesWhen: applies,
-                    requirement: requirement, by: by, due: due)
+                    requirement: requirement, by: by, due: due, level: level, evidence: evidence)
     }
 
     mutating func parseApplies() -> Applicability {
@@ -269,9 +288,9 @@ struct RuleParser {
             // Default: every channel the policy knows (Slack, email and the declared ones).
             if channels.isEmpty { channels = self.channels }
             let audience = stringList(b["audience"], "requires.notification.audience")
-            let content = stringList(b["content"], "requires.notification.content")
+            let (content, parts) = parseContent(b["content"])
             return .notification(NotificationRequirement(channels: channels, destination: text("destination"),
-                                                         audience: audience, content: content))
+                                                         audience: audience, content: content, parts: parts))
         case "ticket":
             guard let system = text("system") else { problem("requires.ticket: missing system"); return .invalid }
             guard let p = text("purpose"), let purpose = TicketPurpose(rawValue: p) else {
@@ -291,6 +310,8 @@ struct RuleParser {
                 problem("requires.milestone: missing or unknown kind"); return .invalid
             }
             return .milestone(m)
+        case "prohibited_content":
+            return parseProhibited(b)
         case "every_message_content":
             guard let k = body.stringValue, let ck = CaseKind(rawValue: k), kinds.contains(ck) else {
                 problem("requires.every_message_content: unknown case kind \(body.jsonText()) (\(Policy.kindsExpected))"); return .invalid
@@ -374,15 +395,21 @@ struct RuleParser {
         }
         let label = o["label"]?.stringValue
         func s(_ k: String) -> String? { o[k]?.stringValue }
-        let forms = ["within", "before", "day_before", "each", "daily_while_unresolved"].filter { o[$0] != nil }
+        let forms = ["within", "before", "day_before", "each", "daily_while_unresolved", "every"].filter { o[$0] != nil }
         let extra = o.keys.filter { !["within", "after", "before", "day_before", "each", "milestone",
-                                     "daily_while_unresolved", "label"].contains($0) }
+                                     "daily_while_unresolved", "every", "while", "label"].contains($0) }
         if !extra.isEmpty {
             problem("due: unknown timing form '\(extra.sorted().joined(separator: ", "))'")
             return Due(label: label, timing: .invalid)
         }
+        if o["while"] != nil && forms != ["every"] {
+            problem("due.while: only an every timing takes while (\(value.jsonText()))")
+            return Due(label: label, timing: .invalid)
+        }
         var timing = Timing.invalid
-        if forms.contains("each") {
+        if forms == ["every"] {
+            timing = parseEvery(o)
+        } else if forms.contains("each") {
             let within = s("within")
             guard let seconds = duration(within, "within"), let event = s("each") else { return Due(label: label, timing: .invalid) }
             guard eventType(event, "each") else { return Due(label: label, timing: .invalid) }
@@ -400,8 +427,14 @@ struct RuleParser {
             timing = .within(seconds: seconds, text: within!, after: after)
         } else if forms == ["before"] || forms == ["day_before"] {
             let key = forms[0]
+            if key == "before", let event = s(key), WindowEdge(rawValue: event) == nil,
+               event == Timing.caseClosed || RuleParser.caseEventTypes.contains(event) {
+                return Due(label: label, timing: .beforeEvent(event))
+            }
             guard let edge = s(key).flatMap(WindowEdge.init(rawValue:)) else {
-                problem("due.\(key): unknown anchor \(o[key]!.jsonText()) (expected window.start or window.end)")
+                let expected = key == "before" ? "window.start, window.end, case.closed or a case event type"
+                                               : "window.start or window.end"
+                problem("due.\(key): unknown anchor \(o[key]!.jsonText()) (expected \(expected))")
                 return Due(label: label, timing: .invalid)
             }
             timing = key == "before" ? .before(edge) : .dayBefore(edge)
