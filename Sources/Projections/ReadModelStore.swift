@@ -118,10 +118,10 @@ final class ReadModelStore {
         let caseID = rows.values.caseID
         try connection.query("DELETE FROM \(Self.schema).obligations WHERE case_id = $1", [caseID])
         try connection.query("DELETE FROM \(Self.schema).cases WHERE case_id = $1", [caseID])
-        try connection.query("INSERT INTO \(Self.schema).cases (\(CaseRows.caseColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        try connection.query("INSERT INTO \(Self.schema).cases (\(CaseRows.caseColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23::text[])",
                              rows.caseRow)
         for row in rows.obligationRows {
-            try connection.query("INSERT INTO \(Self.schema).obligations (\(CaseRows.obligationColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::text[], $10, $11, $12, $13)", row)
+            try connection.query("INSERT INTO \(Self.schema).obligations (\(CaseRows.obligationColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::text[], $10, $11, $12, $13, $14, $15, $16, $17)", row)
         }
     }
 
