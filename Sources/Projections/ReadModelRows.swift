@@ -223,5 +223,8 @@ struct CaseRows {
 
     static let caseColumns = "case_id, kind, team, title, opened_at, status, priority, policy_version, event_count, last_position, met, late, partial, missed, pending, not_applicable, next_deadline, evaluated_as_of, violated, should_met, should_judged, policy_name, policies"
     static let obligationColumns = "case_id, ordinal, rule_id, occurrence, verdict, deadline, late_by_seconds, evidence, missing, reason, attested_late, policy_version, evaluated_as_of, level, expected, given, policy_name"
+    /// The columns before migration 0013 (a read model not migrated yet).
+    static let caseColumnsBefore0013 = "case_id, kind, team, title, opened_at, status, priority, policy_version, event_count, last_position, met, late, partial, missed, pending, not_applicable, next_deadline, evaluated_as_of"
+    static let obligationColumnsBefore0013 = "case_id, ordinal, rule_id, occurrence, verdict, deadline, late_by_seconds, evidence, missing, reason, attested_late, policy_version, evaluated_as_of"
     static let timelineColumns = "position, case_id, event_id, occurred_at, recorded_at, type, actor, actor_roles, summary, channel, destination, audience, priority, retracted"
 }
