@@ -5,6 +5,7 @@ import Testing
 @testable import Domain
 @testable import Ledger
 @testable import Reports
+@testable import Projections
 
 /// Issue 17: `should` obligations, `violated` verdicts and expected/given
 /// values in every report and format, and a case judged by several policies.
@@ -171,5 +172,23 @@ import Testing
         #expect(StatusRenderer.render(r).contains("POLICY federal-ic v1 (scoped)"))
         let review = ReviewRenderer.render(Review.build(report: r, directories: DirectoryHistory([])), as: .markdown)
         #expect(review.contains("Also judged by policy federal-ic v1"))
+    }
+}
+
+/// The read model's rows of such a case (migration 0013's columns).
+@Suite struct LevelReadModelRowTests {
+    @Test func rowsCarryLevelsAndPolicies() {
+        let rows = CaseRows(report: LevelReportTests.report(others: true), events: [])
+        // met, late, partial, missed, pending, not applicable: the primary policy's `must` obligations.
+        #expect(rows.values.counts == [1, 0, 1, 1, 0, 0])
+        #expect(rows.values.violatedAndShould == [1, 1, 2])
+        #expect(rows.values.policyName == "team-process")
+        #expect(rows.values.policies == ["team-process v2", "federal-ic v1"])
+        #expect(rows.obligations.map(\.ordinal) == Array(1...8))
+        #expect(rows.obligations.map(\.policyName) == Array(repeating: "team-process", count: 6) + ["federal-ic", "federal-ic"])
+        #expect(rows.obligations.first { $0.ruleID == "SHOULD-MISSED" }?.level == "should")
+        let priority = rows.obligations.first { $0.ruleID == "PRIORITY" }
+        #expect(priority?.expected == "P1" && priority?.given == "P2")
+        #expect(rows.caseRow.count == 23 && rows.obligationRows.allSatisfy { $0.count == 17 })
     }
 }
