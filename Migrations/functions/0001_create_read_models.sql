@@ -7,7 +7,9 @@
 -- are derived data. Each table is keyed for the reads it serves, all by
 -- case: the timeline by (case_id, position), the obligations by (case_id,
 -- ordinal); a case's timeline is ordered by occurred_at in memory (a case
--- has a few dozen entries). See docs/projections.md.
+-- has a few dozen entries). The columns after evaluated_as_of came with
+-- migration 0013 (levels, violated, several policies), which adds them to
+-- read models built before it. See docs/projections.md.
 --
 -- Called by:  the owner (migrate; the projector's rebuild); no EXECUTE for
 --             anyone else.
@@ -43,7 +45,12 @@ BEGIN
             pending         integer     NOT NULL,
             not_applicable  integer     NOT NULL,
             next_deadline   timestamptz,
-            evaluated_as_of timestamptz NOT NULL
+            evaluated_as_of timestamptz NOT NULL,
+            violated        integer     NOT NULL DEFAULT 0,
+            should_met      integer     NOT NULL DEFAULT 0,
+            should_judged   integer     NOT NULL DEFAULT 0,
+            policy_name     text,
+            policies        text[]      NOT NULL DEFAULT '{}'
         );
         CREATE TABLE %1$I.timeline (
             position     bigint      NOT NULL,
@@ -76,6 +83,10 @@ BEGIN
             attested_late   boolean     NOT NULL,
             policy_version  text        NOT NULL,
             evaluated_as_of timestamptz NOT NULL,
+            level           text        NOT NULL DEFAULT 'must',
+            expected        text,
+            given           text,
+            policy_name     text,
             PRIMARY KEY (case_id, ordinal)
         );
         $ddl$, target);

@@ -3,11 +3,28 @@ import Foundation
 import Ledger
 import Domain
 
-/// Counts of verdicts, and the compliance rate they give.
+/// Counts of verdicts, and the compliance rate they give. `add(_:
+/// Obligation)` counts a `should` obligation apart (`shouldMet`,
+/// `shouldJudged`, `shouldObligations`): it is left out of every other
+/// count, of the rate and of the violations (docs/policy.md, "Levels").
 public struct VerdictCounts: Sendable, Equatable {
     public var met = 0, late = 0, partial = 0, missed = 0, pending = 0, notApplicable = 0, violated = 0
+    /// `should` obligations: all of them, those judged, those met (in full and on time).
+    public var shouldObligations = 0, shouldJudged = 0, shouldMet = 0
 
     public init() {}
+
+    /// Counts an obligation by its level: a `must` one by its verdict, a
+    /// `should` one only in the `should` counts.
+    public mutating func add(_ obligation: Obligation) {
+        guard obligation.level == .should else { return add(obligation.verdict) }
+        shouldObligations += 1
+        switch obligation.verdict {
+        case .met: shouldMet += 1; shouldJudged += 1
+        case .late, .partial, .missed, .violated: shouldJudged += 1
+        case .pending, .notApplicable: break
+        }
+    }
 
     public mutating func add(_ verdict: Verdict) {
         switch verdict {
@@ -26,6 +43,7 @@ public struct VerdictCounts: Sendable, Equatable {
         met += other.met; late += other.late; partial += other.partial
         missed += other.missed; pending += other.pending; notApplicable += other.notApplicable
         violated += other.violated
+        shouldObligations += other.shouldObligations; shouldJudged += other.shouldJudged; shouldMet += other.shouldMet
     }
 
     /// Obligations whose outcome is known: met, late, partial, missed or violated.
@@ -56,6 +74,13 @@ public struct CaseReport: Sendable {
     /// ledger before they were recorded, and opened on or after their
     /// effective date).
     public var retroactive: [PublicationRecord] = []
+    /// The case judged by the scoped policies in force besides its primary
+    /// one (docs/policy.md, "Several policies at once"), one report each,
+    /// by policy name; empty with one policy.
+    public var others: [CaseReport] = []
+
+    /// This report and each of `others`: every evaluation of the case.
+    public var all: [CaseReport] { [self] + others }
 
     public init(evaluation: CaseEvaluation, events: [RecordedEvent], digest: Digest, policyTimeZone: TimeZone) {
         self.evaluation = evaluation
@@ -94,7 +119,7 @@ public struct CaseReport: Sendable {
 
     public var counts: VerdictCounts {
         var c = VerdictCounts()
-        for o in evaluation.obligations { c.add(o.verdict) }
+        for o in evaluation.obligations { c.add(o) }
         return c
     }
 }
@@ -142,7 +167,10 @@ public struct PeriodTotals: Sendable {
     /// Per rule: where it first appears (case index, obligation index) and its counts.
     private var byRule: [String: (first: Int, at: Int, counts: VerdictCounts)] = [:]
     private var byTeam: [String: VerdictCounts] = [:]
+    private var byPolicy: [String: VerdictCounts] = [:]
     private var versions = Set<String>()
+    /// Evaluations by scoped policies besides each case's primary one.
+    public private(set) var otherEvaluations = 0
     private var first: (index: Int, zone: TimeZone)?
 
     public init() {}
@@ -151,15 +179,26 @@ public struct PeriodTotals: Sendable {
         cases += 1
         var counts = VerdictCounts()
         for (k, o) in c.evaluation.obligations.enumerated() {
-            counts.add(o.verdict)
-            // One lookup per obligation, the entry updated in place.
-            Self.count(o.verdict, at: (index, k), in: &byRule[o.ruleID, default: (index, k, VerdictCounts())])
+            counts.add(o)
+            // One lookup per obligation, the entry updated in place; a
+            // `should` rule's row counts its verdicts, marked in its name.
+            Self.count(o.verdict, at: (index, k),
+                       in: &byRule[o.level == .should ? o.ruleID + " (should)" : o.ruleID, default: (index, k, VerdictCounts())])
         }
         totals.add(counts)
         if !c.evaluation.obligations.isEmpty {  // a team appears once it has an obligation
             byTeam[c.evaluation.team?.rawValue ?? "unknown", default: VerdictCounts()].add(counts)
         }
         versions.insert("\(c.evaluation.policyName) v\(c.evaluation.policyVersion)")
+        byPolicy[c.evaluation.policyName, default: VerdictCounts()].add(counts)
+        // The scoped policies that also judged the case: their own totals.
+        for other in c.others {
+            otherEvaluations += 1
+            var own = VerdictCounts()
+            for o in other.evaluation.obligations { own.add(o) }
+            byPolicy[other.evaluation.policyName, default: VerdictCounts()].add(own)
+            versions.insert("\(other.evaluation.policyName) v\(other.evaluation.policyVersion)")
+        }
         if first.map({ index < $0.index }) ?? true { first = (index, c.policyTimeZone) }
     }
 
@@ -178,6 +217,15 @@ public struct PeriodTotals: Sendable {
     }
 
     public var policyVersionsUsed: [String] { versions.sorted() }
+
+    /// Violations of every evaluation: the primary policies' and the scoped ones'.
+    public var allViolations: Int { policyCounts.reduce(0) { $0 + $1.counts.violations } }
+
+    /// Per policy name, the counts of every case it judged (the primary
+    /// policy's and each scoped policy's evaluations alike), by name.
+    public var policyCounts: [(policy: String, counts: VerdictCounts)] {
+        byPolicy.keys.sorted().map { ($0, byPolicy[$0]!) }
+    }
 
     /// The policy time zone of the first case in opening order.
     public var firstPolicyTimeZone: TimeZone? { first?.zone }
@@ -361,16 +409,38 @@ public enum Compliance {
     /// `compact`: the report as a period keeps it (`CaseReport(compacting:...)`).
     public static func judge(caseID: String, events: [RecordedEvent], decoded: [CatalogEvent?]? = nil,
                              reference: ReferenceData, digest: Digest, asOf: Date, compact: Bool = false) -> CaseReport? {
-        guard let evaluation = evaluate(caseID: caseID, events: events, decoded: decoded, policies: reference.policies,
-                                        directories: reference.directories, asOf: asOf),
-              let opened = evaluation.openedAt,
-              let policy = reference.policies.inForce(at: opened)?.policy else { return nil }
-        var report = compact
-            ? CaseReport(compacting: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
-            : CaseReport(evaluation: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
-        if let opening = events.first, !reference.records.isEmpty {
-            report.retroactive = reference.records.filter { $0.rejudges(openedAt: opened, openingRecorded: opening.recordedAt) }
+        func report(_ evaluation: CaseEvaluation, _ policy: Policy) -> CaseReport {
+            compact
+                ? CaseReport(compacting: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
+                : CaseReport(evaluation: evaluation, events: events, digest: digest, policyTimeZone: policy.timeZone)
         }
-        return report
+        var reports: [CaseReport] = []
+        var openedAt: Date?
+        if let evaluation = evaluate(caseID: caseID, events: events, decoded: decoded, policies: reference.policies,
+                                     directories: reference.directories, asOf: asOf),
+           let opened = evaluation.openedAt,
+           let policy = reference.policies.inForce(at: opened)?.policy {
+            reports.append(report(evaluation, policy))
+            openedAt = opened
+        }
+        // Every scoped policy in force at the opening whose scope covers the case.
+        if reference.policies.hasScoped,
+           let opened = openedAt ?? events.filter({ Catalog.opensCase($0.type) && $0.occurredAt <= asOf })
+               .min(by: { ($0.occurredAt, $0.position) < ($1.occurredAt, $1.position) })?.occurredAt {
+            for (version, policy, scope) in reference.policies.scopedInForce(at: opened) {
+                let evaluation = evaluate(caseID: caseID, events: events, policy: policy, policyVersion: version,
+                                          directories: reference.directories, asOf: asOf)
+                guard evaluation.openedAt != nil,
+                      scope.covers(kind: evaluation.kind?.rawValue, team: evaluation.team?.rawValue) else { continue }
+                reports.append(report(evaluation, policy))
+                openedAt = openedAt ?? evaluation.openedAt
+            }
+        }
+        guard var primary = reports.first, let opened = openedAt else { return nil }
+        primary.others = Array(reports.dropFirst())
+        if let opening = events.first, !reference.records.isEmpty {
+            primary.retroactive = reference.records.filter { $0.rejudges(openedAt: opened, openingRecorded: opening.recordedAt) }
+        }
+        return primary
     }
 }

@@ -53,7 +53,8 @@ public struct PublicationRecord: Sendable {
     /// Every publication and retraction of the reference streams, in position order.
     static func records(policyStream: [RecordedEvent], directoryStream: [RecordedEvent]) -> [PublicationRecord] {
         var out: [PublicationRecord] = []
-        var previousPolicy: JSONValue?
+        // Each policy is compared with the previous publication of the same name.
+        var previousPolicy: [String: JSONValue] = [:]
         var previousDirectory: JSONValue?
         for event in (policyStream + directoryStream).sorted(by: { $0.position < $1.position }) {
             let login = event.metadata["db_role"]?.stringValue
@@ -67,9 +68,10 @@ public struct PublicationRecord: Sendable {
                                              recordedAt: event.recordedAt, login: login, actor: event.actor,
                                              effectiveFrom: effective, version: document["version"]?.stringValue
                                                  ?? document["version"].map { $0.jsonText() },
-                                             retroactiveReason: reason, changes: policyChanges(previousPolicy, document),
+                                             retroactiveReason: reason,
+                                             changes: policyChanges(previousPolicy[document["name"]?.stringValue ?? ""], document),
                                              retracts: nil))
-                previousPolicy = document
+                previousPolicy[document["name"]?.stringValue ?? ""] = document
             case EventType.directoryPublished:
                 out.append(PublicationRecord(kind: .directory, stream: stream, position: event.position, eventID: event.id,
                                              recordedAt: event.recordedAt, login: login, actor: event.actor,

@@ -17,6 +17,8 @@ public struct ReferenceData: Sendable {
     public var records: [PublicationRecord] = []
 
     public struct Publication: Sendable {
+        /// The policy's name (`directory` for a directory).
+        public var name: String = "directory"
         public let version: String
         public let effectiveFrom: Date
         public let position: Int64
@@ -42,7 +44,7 @@ public struct ReferenceData: Sendable {
             let published: PolicyPublished
             do { published = try PolicyPublished(data: event.data) } catch { skipped(event, error); continue }
             policies.append(published)
-            policyPublications.append(Publication(version: published.policy.version, effectiveFrom: published.effectiveFrom,
+            policyPublications.append(Publication(name: published.policy.name, version: published.policy.version, effectiveFrom: published.effectiveFrom,
                                                   position: event.position, eventID: event.id,
                                                   recordedAt: event.recordedAt, actor: event.actor))
         }

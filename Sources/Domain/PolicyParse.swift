@@ -25,6 +25,7 @@ extension Policy {
             zone = TimeZone(identifier: Policy.defaultTimezone)
         }
         let effectiveFrom = try r.optionalTime("effective_from")
+        problems += PolicyScope.problems(json)
 
         var parameters: [String: String] = [:]
         if let p = try r.optionalObject("parameters") {

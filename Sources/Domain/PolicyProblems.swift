@@ -100,11 +100,16 @@ extension Policy {
     }
 }
 
-/// Every published policy; a case is judged by the one in force when it was opened.
+/// Every published policy. A case is judged by the latest unscoped policy
+/// in force when it was opened (its primary policy), and by every scoped
+/// policy in force then whose scope covers it (docs/policy.md, "Several
+/// policies at once").
 public struct PolicyHistory: Sendable {
     public struct Entry: Sendable {
         public let effectiveFrom: Date
         public let policy: Policy
+        /// The policy's `scope`, read once (nil: unscoped).
+        public let scope: PolicyScope?
         public var version: String { policy.version }
     }
 
@@ -113,12 +118,31 @@ public struct PolicyHistory: Sendable {
     public init(_ published: [PolicyPublished]) {
         entries = published.enumerated()
             .sorted { ($0.element.effectiveFrom, $0.offset) < ($1.element.effectiveFrom, $1.offset) }
-            .map { Entry(effectiveFrom: $0.element.effectiveFrom, policy: $0.element.policy) }
+            .map { Entry(effectiveFrom: $0.element.effectiveFrom, policy: $0.element.policy, scope: $0.element.policy.scope) }
+        hasScoped = entries.contains { $0.scope != nil }
     }
 
-    /// The latest policy whose effective date is at or before `date`.
+    /// Whether any published policy has a scope.
+    public let hasScoped: Bool
+
+    /// The latest unscoped policy whose effective date is at or before
+    /// `date` (any name): the primary policy of a case opened then.
     public func inForce(at date: Date) -> (version: String, policy: Policy)? {
-        guard let e = entries.last(where: { $0.effectiveFrom <= date }) else { return nil }
+        guard let e = entries.last(where: { $0.effectiveFrom <= date && $0.scope == nil }) else { return nil }
         return (e.version, e.policy)
+    }
+
+    /// The scoped policies in force at `date`, one per name: the latest
+    /// version of each name whose effective date is at or before `date`,
+    /// when that version has a scope; sorted by name. Whether each covers a case is the
+    /// caller's to check (`scope.covers`).
+    public func scopedInForce(at date: Date) -> [(version: String, policy: Policy, scope: PolicyScope)] {
+        guard hasScoped else { return [] }
+        var latest: [String: Entry] = [:]
+        for e in entries where e.effectiveFrom <= date { latest[e.policy.name] = e }
+        return latest.keys.sorted().compactMap { name in
+            let e = latest[name]!
+            return e.scope.map { (e.version, e.policy, $0) }
+        }
     }
 }

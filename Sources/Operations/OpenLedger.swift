@@ -47,7 +47,7 @@ extension OpenLedger {
         }
         report.chain = verification.result()
         write(ComplianceRenderer.render(report, as: format))
-        return ComplianceOutput(violations: report.counts.violations)
+        return ComplianceOutput(violations: report.all.reduce(0) { $0 + $1.counts.violations })
     }
 
     /// Judges every case opened in [from, to), streamed: the cases' rows
@@ -68,7 +68,7 @@ extension OpenLedger {
         summary.chain = verification.result()
         progress.done()
         try renderer.finish(summary, write: write)
-        return ComplianceOutput(violations: summary.totals.totals.violations)
+        return ComplianceOutput(violations: summary.totals.allViolations)
     }
 
     /// The on-call view of a case at `asOf`: what is overdue, what is due next.
@@ -146,6 +146,16 @@ public struct PublishedPolicies: Sendable {
             throw .invalid("no policy was in force at \(RFC3339.format(when))")
         }
         return (version, policy)
+    }
+
+    /// The published policy of that name and version (`NAME@VERSION`).
+    public func policy(name: String, version: String) throws(OperationError) -> Policy {
+        guard let e = reference.policies.entries.last(where: { $0.policy.name == name && $0.version == version }) else {
+            let versions = reference.policies.entries.filter { $0.policy.name == name }.map(\.version)
+            throw .invalid("policy \(name) version \(version) is not published in the ledger"
+                + (versions.isEmpty ? " (no version of \(name) is)" : " (published: \(versions.map { "v\($0)" }.joined(separator: ", ")))"))
+        }
+        return e.policy
     }
 }
 

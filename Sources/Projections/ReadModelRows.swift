@@ -60,10 +60,15 @@ struct CaseRows {
         var policyVersion: String?
         var eventCount: Int
         var lastPosition: Int64
-        /// met, late, partial, missed, pending, not applicable.
+        /// met, late, partial, missed, pending, not applicable (`must` obligations of the primary policy).
         var counts: [Int]
         var nextDeadline: Date?
         var asOf: Date
+        /// violated, should met, should judged (the primary policy's).
+        var violatedAndShould: [Int] = [0, 0, 0]
+        var policyName: String?
+        /// Every policy that judged the case, "name vVERSION", the primary first.
+        var policies: [String] = []
     }
 
     struct ObligationRow {
@@ -78,6 +83,10 @@ struct CaseRows {
         var reason: String?
         var attestedLate: Bool
         var policyVersion: String
+        var level: String
+        var expected: String?
+        var given: String?
+        var policyName: String
     }
 
     let values: Case
@@ -107,14 +116,20 @@ struct CaseRows {
             status: status, priority: e.currentPriority?.rawValue, policyVersion: e.policyVersion,
             eventCount: events.count, lastPosition: events.last?.position ?? 0,
             counts: [c.met, c.late, c.partial, c.missed, c.pending, c.notApplicable],
-            nextDeadline: e.obligations.filter { $0.verdict == .pending }.compactMap(\.deadline).min(),
-            asOf: e.asOf)
-        obligations = e.obligations.enumerated().map { index, o in
-            ObligationRow(ordinal: index + 1, ruleID: o.ruleID, occurrence: o.occurrence, verdict: o.verdict.rawValue,
-                          deadline: o.deadline, lateBySeconds: o.lateBy.map { Int64($0.rounded()) },
-                          evidence: o.evidence, missing: o.missing, reason: o.reason,
-                          attestedLate: o.attestedLate, policyVersion: e.policyVersion)
-        }
+            nextDeadline: report.all.flatMap(\.evaluation.obligations).filter { $0.verdict == .pending }.compactMap(\.deadline).min(),
+            asOf: e.asOf, violatedAndShould: [c.violated, c.shouldMet, c.shouldJudged], policyName: e.policyName,
+            policies: report.all.map { "\($0.evaluation.policyName) v\($0.evaluation.policyVersion)" })
+        // Every evaluation's obligations (the primary policy's, then each
+        // scoped policy's), ordinals continuing; `policy_name` tells them apart.
+        obligations = report.all.flatMap { r in r.evaluation.obligations.map { (r.evaluation, $0) } }
+            .enumerated().map { index, item in
+                let (e, o) = item
+                return ObligationRow(ordinal: index + 1, ruleID: o.ruleID, occurrence: o.occurrence, verdict: o.verdict.rawValue,
+                                     deadline: o.deadline, lateBySeconds: o.lateBy.map { Int64($0.rounded()) },
+                                     evidence: o.evidence, missing: o.missing, reason: o.reason,
+                                     attestedLate: o.attestedLate, policyVersion: e.policyVersion,
+                                     level: o.level.rawValue, expected: o.expected, given: o.given, policyName: e.policyName)
+            }
     }
 
     /// A case that could not be judged (no policy in force): state only.
@@ -128,7 +143,7 @@ struct CaseRows {
 
     func writeCase<W: ReadModelRowWriter>(to w: inout W) {
         let v = values
-        w.row(fields: 18)
+        w.row(fields: 23)
         w.text(v.caseID)
         w.text(v.kind)
         w.text(v.team)
@@ -142,11 +157,14 @@ struct CaseRows {
         for count in v.counts { w.integer(count) }
         w.time(v.nextDeadline)
         w.time(v.asOf)
+        for count in v.violatedAndShould { w.integer(count) }
+        w.text(v.policyName)
+        w.textArray(v.policies)
     }
 
     func writeObligations<W: ReadModelRowWriter>(to w: inout W) {
         for o in obligations {
-            w.row(fields: 13)
+            w.row(fields: 17)
             w.text(values.caseID)
             w.integer(o.ordinal)
             w.text(o.ruleID)
@@ -160,6 +178,10 @@ struct CaseRows {
             w.bool(o.attestedLate)
             w.text(o.policyVersion)
             w.time(values.asOf)
+            w.text(o.level)
+            w.text(o.expected)
+            w.text(o.given)
+            w.text(o.policyName)
         }
     }
 
@@ -201,7 +223,10 @@ struct CaseRows {
         return rows.rows[0]
     }
 
-    static let caseColumns = "case_id, kind, team, title, opened_at, status, priority, policy_version, event_count, last_position, met, late, partial, missed, pending, not_applicable, next_deadline, evaluated_as_of"
-    static let obligationColumns = "case_id, ordinal, rule_id, occurrence, verdict, deadline, late_by_seconds, evidence, missing, reason, attested_late, policy_version, evaluated_as_of"
+    static let caseColumns = "case_id, kind, team, title, opened_at, status, priority, policy_version, event_count, last_position, met, late, partial, missed, pending, not_applicable, next_deadline, evaluated_as_of, violated, should_met, should_judged, policy_name, policies"
+    static let obligationColumns = "case_id, ordinal, rule_id, occurrence, verdict, deadline, late_by_seconds, evidence, missing, reason, attested_late, policy_version, evaluated_as_of, level, expected, given, policy_name"
+    /// The columns before migration 0013 (a read model not migrated yet).
+    static let caseColumnsBefore0013 = "case_id, kind, team, title, opened_at, status, priority, policy_version, event_count, last_position, met, late, partial, missed, pending, not_applicable, next_deadline, evaluated_as_of"
+    static let obligationColumnsBefore0013 = "case_id, ordinal, rule_id, occurrence, verdict, deadline, late_by_seconds, evidence, missing, reason, attested_late, policy_version, evaluated_as_of"
     static let timelineColumns = "position, case_id, event_id, occurred_at, recorded_at, type, actor, actor_roles, summary, channel, destination, audience, priority, retracted"
 }

@@ -116,13 +116,33 @@ final class ReadModelStore {
     /// Replaces a case's case row and obligation rows.
     func replaceCase(_ rows: CaseRows) throws {
         let caseID = rows.values.caseID
+        // A read model built before migration 0013 and not migrated yet
+        // gets the columns it has (the first 18 and 13).
+        let full = try hasLevelColumns()
+        func placeholders(_ count: Int, arrays: Set<Int>) -> String {
+            (1...count).map { "$\($0)" + (arrays.contains($0) ? "::text[]" : "") }.joined(separator: ", ")
+        }
         try connection.query("DELETE FROM \(Self.schema).obligations WHERE case_id = $1", [caseID])
         try connection.query("DELETE FROM \(Self.schema).cases WHERE case_id = $1", [caseID])
-        try connection.query("INSERT INTO \(Self.schema).cases (\(CaseRows.caseColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-                             rows.caseRow)
+        let caseRow = full ? rows.caseRow : Array(rows.caseRow.prefix(18))
+        try connection.query("INSERT INTO \(Self.schema).cases (\(full ? CaseRows.caseColumns : CaseRows.caseColumnsBefore0013)) VALUES (\(placeholders(caseRow.count, arrays: [23])))",
+                             caseRow)
         for row in rows.obligationRows {
-            try connection.query("INSERT INTO \(Self.schema).obligations (\(CaseRows.obligationColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::text[], $10, $11, $12, $13)", row)
+            let row = full ? row : Array(row.prefix(13))
+            try connection.query("INSERT INTO \(Self.schema).obligations (\(full ? CaseRows.obligationColumns : CaseRows.obligationColumnsBefore0013)) VALUES (\(placeholders(row.count, arrays: [8, 9])))", row)
         }
+    }
+
+    /// Whether the live read models have migration 0013's columns (levels,
+    /// several policies); once they have, they keep them (a rebuild creates
+    /// them with every column).
+    private var levelColumns = false
+
+    private func hasLevelColumns() throws -> Bool {
+        if levelColumns { return true }
+        levelColumns = try connection.query("SELECT count(*) FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'cases' AND column_name = 'policies'",
+                                            [Self.schema]).scalar == "1"
+        return levelColumns
     }
 
     // MARK: Follow

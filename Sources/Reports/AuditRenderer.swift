@@ -35,13 +35,13 @@ public enum AuditRenderer {
         let tz = ComplianceRenderer.zone(p)
         return { body in
             for publication in p.policyPublications {
-                body(["v\(publication.version)", Fmt.time(publication.effectiveFrom, tz), Fmt.time(publication.recordedAt, tz),
+                body(["\(publication.name) v\(publication.version)", Fmt.time(publication.effectiveFrom, tz), Fmt.time(publication.recordedAt, tz),
                       publication.actor, "#\(publication.position)"])
             }
         }
     }
 
-    static let policyHeader = ["Version", "Effective from", "Published", "By", "Event"]
+    static let policyHeader = ["Policy", "Effective from", "Published", "By", "Event"]
     static let caseHeader = ["Case", "Kind", "Team", "Opened", "Policy", "Rate", "Violations"]
     static let violationHeader = ["Case", "Team", "Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"]
 
@@ -65,12 +65,12 @@ public enum AuditRenderer {
             heading("Compliance by \(name.lowercased())")
             if html { out.add("<figure>\n" + SVGChart.rates(items, title: "Compliance rate by \(name.lowercased())") + "</figure>\n") }
             let rows = ComplianceRenderer.rateRows(items, bar: !html)
-            table([name, "Rate"] + (html ? [] : [""]) + ["Met", "Late", "Partial", "Missed", "Pending", "N/A"],
+            table([name, "Rate"] + (html ? [] : [""]) + ["Met", "Late", "Partial", "Missed", "Violated", "Pending", "N/A"],
                   { body in rows.forEach(body) })
         }
         let title = "Compliance audit, \(Fmt.time(p.from, tz)) to \(Fmt.time(p.to, tz))"
         let overall = "\(p.totals.cases) case(s) opened in the period. Overall: \(ComplianceRenderer.summary(p.totals.totals))."
-        let note = "Rate = met / (met + late + partial + missed); pending and not-applicable obligations are left out."
+        let note = "Rate = met / (met + late + partial + missed + violated); pending and not-applicable obligations, and `should` obligations (marked \"(should)\", counted apart), are left out."
         if html {
             out.add(HTML.pageHead(title: "Compliance audit"))
             out.add("<h1>\(HTML.esc(title))</h1>\n")
@@ -87,10 +87,11 @@ public enum AuditRenderer {
         }
         rates("Rule", p.totals.ruleCounts.map { ($0.rule, $0.counts) })
         rates("Team", p.totals.teamCounts.map { ($0.team, $0.counts) })
+        if p.totals.otherEvaluations > 0 { rates("Policy", p.totals.policyCounts.map { ($0.policy, $0.counts) }) }
         heading("Cases")
         table(caseHeader, caseRows)
         heading("Violations")
-        if p.totals.totals.violations == 0 {
+        if p.totals.allViolations == 0 {
             out.add(html ? "<p>None.</p>\n" : "None.\n\n")
         } else {
             table(violationHeader, violationRows, rowClass: { row, _ in row[4].lowercased() })
@@ -141,7 +142,7 @@ public enum AuditRenderer {
             "publications": .array(p.publications.map(\.json)),
             "verification": .object(v),
             "policy_publications": .array(p.policyPublications.map {
-                .object(["version": .string($0.version), "effective_from": .string(RFC3339.format($0.effectiveFrom)),
+                .object(["name": .string($0.name), "version": .string($0.version), "effective_from": .string(RFC3339.format($0.effectiveFrom)),
                          "published_at": .string(RFC3339.format($0.recordedAt)), "actor": .string($0.actor),
                          "position": .int($0.position), "event": .string($0.eventID)])
             }),

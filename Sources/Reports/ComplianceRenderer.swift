@@ -19,7 +19,7 @@ public enum ComplianceRenderer {
         case .markdown: markdown(report)
         case .json: json(report).jsonText() + "\n"
         case .csv:
-            csvHeader + (csvRows(report) + recordRows(undecodable: report.undecodable,
+            csvHeader + (report.all.flatMap(csvRows) + recordRows(undecodable: report.undecodable,
                                                       retroactive: report.retroactive.map { (report.evaluation.caseID, $0.eventID) }))
                 .map { $0 + chainColumns(report.chain) + "\n" }.joined()
         }
@@ -88,19 +88,40 @@ public enum ComplianceRenderer {
     static func rows(_ r: CaseReport) -> [[String]] {
         let positions = r.positions
         return r.evaluation.obligations.map { o in
-            [o.ruleID, Fmt.occurrence(o.occurrence, positions), Fmt.verdictLabel(o.verdict), Fmt.time(o.deadline, r.policyTimeZone),
+            [o.ruleID, Fmt.occurrence(o.occurrence, positions), Fmt.verdictLabel(o), Fmt.time(o.deadline, r.policyTimeZone),
              Fmt.evidence(o.evidence, positions), Fmt.detail(o)]
         }
     }
 
+    /// The counts in one line; `violated` when there are any, and the
+    /// `should` obligations (not in the rate) when there are any.
     static func summary(_ c: VerdictCounts) -> String {
-        "\(c.met) met, \(c.late) late, \(c.partial) partial, \(c.missed) missed, \(c.pending) pending, \(c.notApplicable) not applicable; compliance \(Fmt.percent(c.rate)) of \(c.judged) judged"
+        let violated = c.violated > 0 ? "\(c.violated) violated, " : ""
+        var line = "\(c.met) met, \(c.late) late, \(c.partial) partial, \(c.missed) missed, \(violated)\(c.pending) pending, \(c.notApplicable) not applicable; compliance \(Fmt.percent(c.rate)) of \(c.judged) judged"
+        if c.shouldObligations > 0 { line += "; \(shouldLine(c))" }
+        return line
+    }
+
+    /// "should: 2 met / 3 judged (not in the rate)".
+    static func shouldLine(_ c: VerdictCounts) -> String {
+        "should: \(c.shouldMet) met / \(c.shouldJudged) judged (not in the rate)"
+    }
+
+    /// The heading of the section of a case judged by another (scoped) policy.
+    static func otherHeading(_ r: CaseReport) -> String {
+        "Also judged by policy \(r.evaluation.policyName) v\(r.evaluation.policyVersion)"
     }
 
     static func table(_ r: CaseReport) -> String {
         var out = "Compliance of \(heading(r))\n\(provenance(r))\n\(chainLine(r.chain))\n\n"
         out += TextTable.render(["RULE", "OCCURRENCE", "VERDICT", "DEADLINE", "EVIDENCE", "DETAIL"], rows(r))
         out += "\n\(summary(r.counts))\n"
+        for other in r.others {
+            let title = otherHeading(other)
+            out += "\n\(title)\n\(String(repeating: "-", count: title.count))\n"
+            out += TextTable.render(["RULE", "OCCURRENCE", "VERDICT", "DEADLINE", "EVIDENCE", "DETAIL"], rows(other))
+            out += "\n\(summary(other.counts))\n"
+        }
         if !r.undecodable.isEmpty { out += "\n" + undecodableLines(r.undecodable, markdown: false) }
         for line in retroactiveLines(r.retroactive, r.policyTimeZone) { out += line + "\n" }
         if r.evaluation.obligations.contains(where: \.attestedLate) {
@@ -119,6 +140,11 @@ public enum ComplianceRenderer {
         out += "**\(MD.cell(chainLine(r.chain)))**\n\n"
         out += MD.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], rows(r))
         out += "\n\(summary(r.counts))\n"
+        for other in r.others {
+            out += "\n### \(MD.cell(otherHeading(other)))\n\n"
+            out += MD.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], rows(other))
+            out += "\n\(summary(other.counts))\n"
+        }
         out += findingsMarkdown(r)
         if !r.undecodable.isEmpty { out += "\n" + undecodableLines(r.undecodable, markdown: true) }
         for line in retroactiveLines(r.retroactive, r.policyTimeZone) { out += "\n**\(MD.cell(line))**\n" }
@@ -140,6 +166,15 @@ public enum ComplianceRenderer {
         o["chain_check"] = chainJSON(r.chain)
         undecodableJSON(r.undecodable, into: &o)
         if !r.retroactive.isEmpty { o["retroactive_publications"] = .array(r.retroactive.map(\.json)) }
+        // The scoped policies that also judged the case, each with its own summary.
+        if !r.others.isEmpty {
+            o["other_policies"] = .array(r.others.map { other in
+                var e = other.evaluation.json.objectValue ?? [:]
+                e["summary"] = counts(other.counts)
+                e["evidence_positions"] = .object(other.positions.mapValues { .int($0) })
+                return .object(e)
+            })
+        }
         return .object(o)
     }
 
@@ -148,7 +183,10 @@ public enum ComplianceRenderer {
             "met": .int(Int64(c.met)), "late": .int(Int64(c.late)), "partial": .int(Int64(c.partial)),
             "missed": .int(Int64(c.missed)), "pending": .int(Int64(c.pending)),
             "not_applicable": .int(Int64(c.notApplicable)), "judged": .int(Int64(c.judged)),
+            "violated": .int(Int64(c.violated)), "violations": .int(Int64(c.violations)),
             "rate": c.rate.map { .double(($0 * 10000).rounded() / 10000) } ?? .null,
+            "should": .object(["obligations": .int(Int64(c.shouldObligations)), "judged": .int(Int64(c.shouldJudged)),
+                               "met": .int(Int64(c.shouldMet))]),
         ])
     }
 
@@ -162,7 +200,7 @@ public enum ComplianceRenderer {
                            retroactive: [(caseID: String, publication: String)]) -> [String] {
         func row(_ caseID: String, _ kind: String, version: String = "", evidence: String, missing: String = "",
                  reason: String, position: String = "") -> String {
-            CSV.row([caseID, kind, "", version, "", "", "", "", "", evidence, missing, reason, "", position, "", ""])
+            CSV.row([caseID, kind, "", version, "", "", "", "", "", evidence, missing, reason, "", position, "", "", "", "", "", ""])
         }
         var out: [String] = []
         for p in publications {
@@ -185,7 +223,8 @@ public enum ComplianceRenderer {
 
     static let csvHeader = CSV.row(["case", "kind", "team", "policy_version", "rule", "occurrence", "verdict", "deadline",
                                     "late_by_seconds", "evidence", "missing", "reason", "attested_late",
-                                    "ledger_position", "ledger_hash", "findings", "chain_verified", "chain_events_checked",
+                                    "ledger_position", "ledger_hash", "findings", "level", "expected", "given", "policy_name",
+                                    "chain_verified", "chain_events_checked",
                                     "chain_tip_position", "chain_tip_hash", "chain_problem"]) + "\n"
 
     /// A case's CSV rows, without the chain columns and the newline: one per
@@ -200,7 +239,7 @@ public enum ComplianceRenderer {
         for f in e.findings where !carried.contains(f) {
             out.append(CSV.row([e.caseID, e.kind?.rawValue ?? "", e.team?.rawValue ?? "", e.policyVersion, "", "", "", "", "",
                                 f.eventID ?? "", "", "", "", String(r.digest.position), r.digest.hash,
-                                Fmt.findingsCell([f])]))
+                                Fmt.findingsCell([f]), "", "", "", e.policyName]))
         }
         return out
     }
@@ -214,6 +253,7 @@ public enum ComplianceRenderer {
             o.lateBy.map { String(Int64($0.rounded())) } ?? "", o.evidence.joined(separator: " "),
             o.missing.joined(separator: "; "), o.reason ?? "", o.attestedLate ? "true" : "false",
             String(r.digest.position), r.digest.hash, Fmt.findingsCell(o.findings),
+            o.level.rawValue, o.expected ?? "", o.given ?? "", e.policyName,
         ])
     }
 
@@ -233,24 +273,31 @@ public enum ComplianceRenderer {
     static func rateRows(_ items: [(String, VerdictCounts)], bar: Bool = false) -> [[String]] {
         items.map { name, c in
             [name, Fmt.percent(c.rate)] + (bar ? [Fmt.bar(c.rate)] : [])
-                + [String(c.met), String(c.late), String(c.partial), String(c.missed), String(c.pending), String(c.notApplicable)]
+                + [String(c.met), String(c.late), String(c.partial), String(c.missed), String(c.violated), String(c.pending),
+                   String(c.notApplicable)]
         }
     }
 
     static let caseHeader = ["CASE", "KIND", "TEAM", "OPENED", "POLICY", "RATE", "VIOLATIONS"]
     static let violationHeader = ["CASE", "TEAM", "RULE", "OCCURRENCE", "VERDICT", "DEADLINE", "EVIDENCE", "DETAIL"]
 
-    static func caseRow(_ c: CaseReport, _ tz: TimeZone) -> [String] {
-        [c.evaluation.caseID, c.evaluation.kind?.rawValue ?? "", c.evaluation.team?.rawValue ?? "",
-         Fmt.time(c.evaluation.openedAt, tz), "v\(c.evaluation.policyVersion)", Fmt.percent(c.counts.rate),
-         String(c.counts.violations)]
+    /// A case's row; `named`: the policy column names the policy (a scoped
+    /// policy's evaluation), not only its version.
+    static func caseRow(_ c: CaseReport, _ tz: TimeZone, named: Bool = false) -> [String] {
+        let counts = c.counts
+        return [c.evaluation.caseID, c.evaluation.kind?.rawValue ?? "", c.evaluation.team?.rawValue ?? "",
+                Fmt.time(c.evaluation.openedAt, tz),
+                (named ? "\(c.evaluation.policyName) " : "") + "v\(c.evaluation.policyVersion)", Fmt.percent(counts.rate),
+                String(counts.violations)]
     }
 
-    static func violationRows(_ c: CaseReport) -> [[String]] {
+    /// The violations of a case (`must` obligations late, partial, missed
+    /// or violated); `named`: the rule column names the policy too.
+    static func violationRows(_ c: CaseReport, named: Bool = false) -> [[String]] {
         let positions = c.positions
-        return c.evaluation.obligations.filter { [.late, .partial, .missed].contains($0.verdict) }.map { o in
-            [c.evaluation.caseID, c.evaluation.team?.rawValue ?? "", o.ruleID, Fmt.occurrence(o.occurrence, positions),
-             Fmt.verdictLabel(o.verdict), Fmt.time(o.deadline, c.policyTimeZone),
+        return c.evaluation.obligations.filter(Fmt.isViolation).map { o in
+            [c.evaluation.caseID, c.evaluation.team?.rawValue ?? "", (named ? "\(c.evaluation.policyName): " : "") + o.ruleID,
+             Fmt.occurrence(o.occurrence, positions), Fmt.verdictLabel(o), Fmt.time(o.deadline, c.policyTimeZone),
              Fmt.evidence(o.evidence, positions), Fmt.detail(o)]
         }
     }
@@ -266,7 +313,7 @@ public enum ComplianceRenderer {
                            caseWidths: TextTable.Widths? = nil, violationWidths: TextTable.Widths? = nil,
                            findingRows: TextTable.Rows? = nil) {
         let tz = zone(p)
-        let rateHeader = ["", "RATE", "MET", "LATE", "PARTIAL", "MISSED", "PENDING", "N/A"]
+        let rateHeader = ["", "RATE", "MET", "LATE", "PARTIAL", "MISSED", "VIOLATED", "PENDING", "N/A"]
         func table(_ header: [String], _ rows: TextTable.Rows, _ known: TextTable.Widths? = nil) {
             if markdown { MD.write(header, rows, to: out) } else { TextTable.write(header, rows, known: known, to: out) }
         }
@@ -287,11 +334,18 @@ public enum ComplianceRenderer {
         let byTeam = rateRows(p.totals.teamCounts.map { ($0.team, $0.counts) })
         table(["TEAM"] + rateHeader.dropFirst(), { body in byTeam.forEach(body) })
         out.add("\n")
+        if p.totals.otherEvaluations > 0 {
+            // Several policies judged the period's cases: each with its own totals.
+            out.add(h("By policy"))
+            let byPolicy = rateRows(p.totals.policyCounts.map { ($0.policy, $0.counts) })
+            table(["POLICY"] + rateHeader.dropFirst(), { body in byPolicy.forEach(body) })
+            out.add("\n")
+        }
         out.add(h("Cases"))
         table(caseHeader, caseRows, caseWidths)
         out.add("\n")
         out.add(h("Violations"))
-        if p.totals.totals.violations == 0 { out.add("None.\n") } else { table(violationHeader, violationRows, violationWidths) }
+        if p.totals.allViolations == 0 { out.add("None.\n") } else { table(violationHeader, violationRows, violationWidths) }
         if let findingRows {
             // Logins, provenance and late recording (docs/policy.md, "Findings").
             out.add("\n" + h("Findings"))
@@ -319,6 +373,7 @@ public enum ComplianceRenderer {
             "summary": counts(p.totals.totals),
             "by_rule": .array(p.totals.ruleCounts.map { .object(["rule": .string($0.rule), "counts": counts($0.counts)]) }),
             "by_team": .array(p.totals.teamCounts.map { .object(["team": .string($0.team), "counts": counts($0.counts)]) }),
+            "by_policy": .array(p.totals.policyCounts.map { .object(["policy": .string($0.policy), "counts": counts($0.counts)]) }),
             "not_judged": .array(p.unjudged.map { .object(["case": .string($0.caseID), "reason": .string($0.reason)]) }),
             "chain_check": chainJSON(p.chain),
         ]

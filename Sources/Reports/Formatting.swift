@@ -52,6 +52,7 @@ public enum Fmt {
     /// What an obligation needs said about it beyond its verdict.
     public static func detail(_ o: Obligation) -> String {
         var parts: [String] = []
+        if let expected = o.expected { parts.append("expected \(expected), given \(o.given ?? "none")") }
         if let lateBy = o.lateBy, lateBy > 0 { parts.append("late by \(duration(lateBy))") }
         if !o.missing.isEmpty { parts.append("missing: " + o.missing.joined(separator: ", ")) }
         // A login reason is also in `missing`: said once.
@@ -91,6 +92,16 @@ public enum Fmt {
     /// An obligation's findings for a CSV cell: "kind: detail" joined by "; ".
     public static func findingsCell(_ findings: [Finding]) -> String {
         findings.map { "\($0.kind.rawValue): \($0.detail)" }.joined(separator: "; ")
+    }
+
+    /// An obligation's verdict label, marked "(should)" for a `should` obligation.
+    public static func verdictLabel(_ o: Obligation) -> String {
+        o.level == .should ? verdictLabel(o.verdict) + " (should)" : verdictLabel(o.verdict)
+    }
+
+    /// Whether an obligation is a violation: a `must` one late, partial, missed or violated.
+    public static func isViolation(_ o: Obligation) -> Bool {
+        o.level == .must && [.late, .partial, .missed, .violated].contains(o.verdict)
     }
 
     public static func verdictLabel(_ v: Verdict) -> String {

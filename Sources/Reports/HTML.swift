@@ -72,7 +72,7 @@ enum HTML {
         th, td { border: 1px solid #ccc; padding: .25em .45em; text-align: left; vertical-align: top; }
         th { background: #f2f2f2; }
         table.kv th { width: 14em; font-weight: normal; }
-        tr.missed td, tr.partial td { background: #fde8e8; }
+        tr.missed td, tr.partial td, tr.violated td { background: #fde8e8; }
         tr.late td { background: #fff4e0; }
         tr.retracted td { color: #888; text-decoration: line-through; }
         tr.deadline td { color: #555; font-style: italic; }

@@ -89,20 +89,28 @@ public final class PeriodStreamRenderer {
         var rows: [[String]]
         switch layout {
         case .table, .markdown, .auditMarkdown, .auditHTML:
+            // The record: the count of case rows and of violation rows, the
+            // case rows (one per evaluation: the primary policy's, then each
+            // scoped policy's), the violation rows, then the case's finding rows.
             // The case row's OPENED column is formatted in the zone of the
             // period's first case, known at the end: kept as the exact Date.
-            var row = ComplianceRenderer.caseRow(c, .gmt)
-            row[3] = c.evaluation.openedAt.map { String($0.timeIntervalSince1970.bitPattern) } ?? ""
-            let violations = ComplianceRenderer.violationRows(c)
-            // The record: the case row (and how many violation rows follow),
-            // the violation rows, then the case's finding rows.
+            var caseRows: [[String]] = []
+            var violations: [[String]] = []
+            for (k, evaluation) in c.all.enumerated() {
+                var row = ComplianceRenderer.caseRow(evaluation, .gmt, named: k > 0)
+                row[3] = evaluation.evaluation.openedAt.map { String($0.timeIntervalSince1970.bitPattern) } ?? ""
+                caseRows.append(row)
+                violations += ComplianceRenderer.violationRows(evaluation, named: k > 0)
+            }
             let findings = findingRows(c)
             if !findings.isEmpty { hasFindings = true }
-            rows = [row + [String(violations.count)]] + violations + findings
+            rows = [[String(caseRows.count), String(violations.count)]] + caseRows + violations + findings
             if layout == .table {
-                for (i, cell) in row.enumerated() where i != 3 { caseWidths.add(cell, column: i) }
+                for row in caseRows {
+                    for (i, cell) in row.enumerated() where i != 3 { caseWidths.add(cell, column: i) }
+                    opened.append(c.evaluation.openedAt)
+                }
                 violations.forEach { violationWidths.add($0) }
-                opened.append(c.evaluation.openedAt)
             }
         case .json:
             // The case's JSON, then (for an audit) its identity finding rows.
@@ -110,7 +118,7 @@ public final class PeriodStreamRenderer {
             if rows.count > 1 { hasFindings = true }
         case .csv:
             // One field per CSV row (obligations, then the case's own findings): the chain columns, known at the end, follow each.
-            rows = [ComplianceRenderer.csvRows(c)]
+            rows = [c.all.flatMap(ComplianceRenderer.csvRows)]
         }
         if records.count <= index {
             records.append(contentsOf: repeatElement((offset: Int64(-1), length: 0), count: index + 1 - records.count))
@@ -144,19 +152,29 @@ public final class PeriodStreamRenderer {
             }
         }
         let tz = ComplianceRenderer.zone(summary)
+        /// A record's counts of case rows and violation rows (see `add`).
+        func sizes(_ rows: [[String]]) -> (cases: Int, violations: Int) {
+            (Int(rows[0][0]) ?? 0, Int(rows[0][1]) ?? 0)
+        }
         let caseRows: TextTable.Rows = { body in
             forEachCase { rows in
-                var row = rows[0]
-                row.removeLast()
-                row[3] = Fmt.time(UInt64(row[3]).map { Date(timeIntervalSince1970: Double(bitPattern: $0)) }, tz)
-                body(row)
+                for var row in rows[1..<(1 + sizes(rows).cases)] {
+                    row[3] = Fmt.time(UInt64(row[3]).map { Date(timeIntervalSince1970: Double(bitPattern: $0)) }, tz)
+                    body(row)
+                }
             }
         }
         let violationRows: TextTable.Rows = { body in
-            forEachCase { rows in rows[1..<(1 + (Int(rows[0].last ?? "") ?? 0))].forEach(body) }
+            forEachCase { rows in
+                let (k, n) = sizes(rows)
+                rows[(1 + k)..<(1 + k + n)].forEach(body)
+            }
         }
         let findingRows: TextTable.Rows? = !hasFindings ? nil : { body in
-            forEachCase { rows in rows[(1 + (Int(rows[0].last ?? "") ?? 0))...].forEach(body) }
+            forEachCase { rows in
+                let (k, n) = sizes(rows)
+                rows[(1 + k + n)...].forEach(body)
+            }
         }
         switch layout {
         case .table, .markdown:

@@ -44,7 +44,8 @@ public enum ReviewRenderer {
         if !e.priorityHistory.isEmpty {
             rows.append(["Priority history", e.priorityHistory.map { "\($0.priority.rawValue) at \(Fmt.time($0.at, tz))" }.joined(separator: " → ")])
         }
-        rows.append(["Policy", "\(e.policyName) v\(e.policyVersion)"])
+        rows.append(["Policy", ([e.policyName + " v" + e.policyVersion]
+                        + r.report.others.map { "\($0.evaluation.policyName) v\($0.evaluation.policyVersion)" }).joined(separator: "; ")])
         return rows
     }
 
@@ -57,7 +58,13 @@ public enum ReviewRenderer {
         rows.append(["Updates sent (update, milestone, resolved, day-before, concluded messages)", String(r.updatesSent)])
         rows.append(["Update obligations met (on time or late) / required", "\(r.updatesMet) / \(r.updatesRequired)"])
         let c = r.report.counts
-        rows.append(["Compliance", "\(Fmt.percent(c.rate)) (\(c.met) met, \(c.late) late, \(c.partial) partial, \(c.missed) missed, \(c.pending) pending)"])
+        let violated = c.violated > 0 ? ", \(c.violated) violated" : ""
+        rows.append(["Compliance", "\(Fmt.percent(c.rate)) (\(c.met) met, \(c.late) late, \(c.partial) partial, \(c.missed) missed\(violated), \(c.pending) pending)"])
+        if c.shouldObligations > 0 { rows.append(["Should obligations", ComplianceRenderer.shouldLine(c)]) }
+        for other in r.report.others {
+            rows.append(["Compliance, policy \(other.evaluation.policyName) v\(other.evaluation.policyVersion)",
+                         ComplianceRenderer.summary(other.counts)])
+        }
         return rows
     }
 
@@ -133,6 +140,11 @@ public enum ReviewRenderer {
         out += "## Compliance\n\n"
         out += MD.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], ComplianceRenderer.rows(r.report)) + "\n"
         out += ComplianceRenderer.summary(r.report.counts) + "\n\n"
+        for other in r.report.others {
+            out += "### \(MD.cell(ComplianceRenderer.otherHeading(other)))\n\n"
+            out += MD.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], ComplianceRenderer.rows(other)) + "\n"
+            out += ComplianceRenderer.summary(other.counts) + "\n\n"
+        }
         let findings = findingLines(r)
         if !findings.isEmpty {
             out += "## Findings\n\n" + findings.map { "- \(MD.cell($0))\n" }.joined() + "\n"
@@ -164,9 +176,12 @@ public enum ReviewRenderer {
         b += "<h2>Timeline</h2>\n<p class=\"meta\">Times in \(HTML.esc(tz.identifier)). Retracted events are struck through; deadlines are in italics.</p>\n"
         b += HTML.table(TimelineRenderer.header, TimelineRenderer.rows(r.timeline, tz, inferred: TimelineRenderer.inferredPurposes(r)), classes: timelineClasses)
         b += "<h2>Compliance</h2>\n"
-        let classes: [String?] = r.evaluation.obligations.map { [.missed, .partial, .late].contains($0.verdict) ? $0.verdict.rawValue : nil }
-        b += HTML.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], ComplianceRenderer.rows(r.report), classes: classes)
-        b += "<p>\(HTML.esc(ComplianceRenderer.summary(r.report.counts)))</p>\n"
+        for (k, report) in r.report.all.enumerated() {
+            if k > 0 { b += "<h3>\(HTML.esc(ComplianceRenderer.otherHeading(report)))</h3>\n" }
+            let classes: [String?] = report.evaluation.obligations.map { Fmt.isViolation($0) ? $0.verdict.rawValue : nil }
+            b += HTML.table(["Rule", "Occurrence", "Verdict", "Deadline", "Evidence", "Detail"], ComplianceRenderer.rows(report), classes: classes)
+            b += "<p>\(HTML.esc(ComplianceRenderer.summary(report.counts)))</p>\n"
+        }
         let findings = findingLines(r)
         if !findings.isEmpty {
             b += "<h2>Findings</h2>\n<ul>\n" + findings.map { "<li>\(HTML.esc($0))</li>\n" }.joined() + "</ul>\n"

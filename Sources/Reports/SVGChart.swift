@@ -12,7 +12,7 @@ public enum SVGChart {
 
     static let priorityColors = ["P1": "#d62728", "P2": "#ff7f0e", "P3": "#f2c80f", "P4": "#6baed6"]
     static let verdictColors: [Verdict: String] = [
-        .met: "#2ca02c", .late: "#ff7f0e", .partial: "#9467bd", .missed: "#d62728", .pending: "#7f7f7f",
+        .met: "#2ca02c", .late: "#ff7f0e", .partial: "#9467bd", .missed: "#d62728", .pending: "#7f7f7f", .violated: "#8c1010",
     ]
 
     /// The case timeline: priority bands over time, each message as a marker

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Compliance
 import Events
 import Foundation
 import Domain
@@ -83,7 +84,7 @@ struct PolicyCommand: ParsableCommand {
         commandName: "policy",
         abstract: "Check, publish and show notification policies (versioned, with effective dates).",
         discussion: "A case is judged by the policy version in force when it was opened. Schema: docs/policy.md.",
-        subcommands: [Check.self, Publish.self, Show.self])
+        subcommands: [Check.self, Publish.self, Show.self, Diff.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -153,15 +154,68 @@ struct PolicyCommand: ParsableCommand {
             try guarded {
                 let policies = try connection.session().open().policies()
                 if let at {
-                    let (version, policy) = try policies.inForce(at: try parseTime(at, option: "--at"))
-                    print(JSONValue.object(["name": .string(policy.name), "version": .string(version),
-                                            "policy": policy.document]).jsonText())
+                    let when = try parseTime(at, option: "--at")
+                    let history = policies.reference.policies
+                    let scoped = history.scopedInForce(at: when)
+                    var o: [String: JSONValue]
+                    if let (version, policy) = history.inForce(at: when) {
+                        o = ["name": .string(policy.name), "version": .string(version), "policy": policy.document]
+                    } else if scoped.isEmpty {
+                        _ = try policies.inForce(at: when)  // throws: no policy in force
+                        return
+                    } else {
+                        o = ["name": .null, "version": .null, "policy": .null]
+                    }
+                    // The scoped policies in force then, side by side with it.
+                    if !scoped.isEmpty {
+                        o["scoped"] = .array(scoped.map { s in
+                            .object(["name": .string(s.policy.name), "version": .string(s.version),
+                                     "policy": s.policy.document])
+                        })
+                    }
+                    print(JSONValue.object(o).jsonText())
                 } else {
                     if policies.publications.isEmpty { print("no policy published") }
                     for p in policies.publications {
-                        print("v\(p.version)  effective \(RFC3339.format(p.effectiveFrom))  published \(RFC3339.format(p.recordedAt)) by \(p.actor)  (position \(p.position))")
+                        print("\(p.name) v\(p.version)  effective \(RFC3339.format(p.effectiveFrom))  published \(RFC3339.format(p.recordedAt)) by \(p.actor)  (position \(p.position))")
                     }
                 }
+            }
+        }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show what changed between two policies (rules added, removed, changed; parameters, audiences, other keys).",
+            discussion: "A and B are each a policy YAML file or NAME@VERSION, a version published in the ledger (read from --database-url, else DTLEDGER_DATABASE_URL or the PG* variables). Exit 0 whether or not they differ; 65 when one is not a policy or not published, 66 when a file cannot be read. Example: dtledger policy diff mhv-downtime-notification@1 Policies/v2.yaml")
+        @Argument(help: "The old policy: FILE or NAME@VERSION.") var old: String
+        @Argument(help: "The new policy: FILE or NAME@VERSION.") var new: String
+        @Option(help: "text (default) or json.") var format: String = "text"
+        @Option(name: .customLong("database-url"), help: "Read NAME@VERSION policies from this database.")
+        var databaseURL: String?
+
+        func run() throws {
+            try guarded {
+                guard ["text", "json"].contains(format) else {
+                    throw OperationError.usage("--format must be text or json, not \(format)")
+                }
+                let session = CommandEnvironment.process.session(databaseURL: databaseURL)
+                var published: PublishedPolicies?
+                /// A file when one exists at that path (or "-"), else NAME@VERSION from the ledger.
+                func document(_ ref: String) throws -> JSONValue {
+                    if ref == "-" || FileManager.default.fileExists(atPath: ref) || !ref.contains("@") {
+                        return try Policy.parse(yaml: String(decoding: try session.read(ref), as: UTF8.self)).document
+                    }
+                    let at = ref.lastIndex(of: "@")!
+                    let name = String(ref[..<at]), version = String(ref[ref.index(after: at)...])
+                    guard !name.isEmpty, !version.isEmpty else {
+                        throw OperationError.usage("\(ref): expected FILE or NAME@VERSION")
+                    }
+                    if published == nil { published = try session.open().policies() }
+                    return try published!.policy(name: name, version: version).document
+                }
+                let diff = PolicyDiff.compare(try document(old), try document(new))
+                print(format == "json" ? diff.json.jsonText() : diff.text, terminator: format == "json" ? "\n" : "")
             }
         }
     }
