@@ -14,7 +14,13 @@ public struct Policy: Sendable {
     public let effectiveFrom: Date?
     /// Named durations (`planning: PT24H`), text and seconds.
     public let parameters: [String: String]
+    /// Named audiences: their plain refs (conditional entries and
+    /// quantifiers are in `audienceEntries`).
     public let audiences: [String: [String]]
+    /// Every entry of each named audience, plain ones included.
+    public let audienceEntries: [String: [AudienceEntry]]
+    /// Case attributes the policy declares (`attributes:`).
+    public let attributes: [String: AttributeDeclaration]
     /// Required message content per case kind.
     public let content: [CaseKind: [String]]
     public let rules: [Rule]
@@ -24,12 +30,16 @@ public struct Policy: Sendable {
     /// requirements other than notifications), expanded once per policy
     /// rather than once per case.
     let ruleTargets: [[AudienceTarget]]
+    /// For rules whose audience has conditional entries or quantifiers
+    /// (nil otherwise): the audience expanded once, chosen per occasion.
+    let ruleAudiences: [RuleAudience?]
     /// Local days in `timeZone`, shared by every case the policy judges.
     let days: LocalCalendar
 
     public init(name: String, version: String, timezoneName: String, timeZone: TimeZone, effectiveFrom: Date?,
                 parameters: [String: String], audiences: [String: [String]], content: [CaseKind: [String]],
-                rules: [Rule], document: JSONValue, parseProblems: [String]) {
+                rules: [Rule], document: JSONValue, parseProblems: [String],
+                attributes: [String: AttributeDeclaration] = [:], audienceEntries: [String: [AudienceEntry]]? = nil) {
         self.name = name
         self.version = version
         self.timezoneName = timezoneName
@@ -37,6 +47,9 @@ public struct Policy: Sendable {
         self.effectiveFrom = effectiveFrom
         self.parameters = parameters
         self.audiences = audiences
+        let entries = audienceEntries ?? audiences.mapValues { $0.map { AudienceEntry(ref: $0) } }
+        self.audienceEntries = entries
+        self.attributes = attributes
         self.content = content
         self.rules = rules
         self.document = document
@@ -45,6 +58,11 @@ public struct Policy: Sendable {
         self.ruleTargets = rules.map { rule in
             guard case .notification(let n) = rule.requirement else { return [] }
             return AudienceResolver.targets(n.audience, audiences: audiences)
+        }
+        self.ruleAudiences = rules.map { rule in
+            guard case .notification(let n) = rule.requirement else { return nil }
+            let items = RuleAudience.expand(n.allEntries, named: entries)
+            return RuleAudience.isDynamic(items) ? RuleAudience(items: items) : nil
         }
     }
 
@@ -121,8 +139,13 @@ public struct Applicability: Sendable {
     public var priorities: [Priority]?
     /// While-condition: the case's flags have these values.
     public var flags: [CaseFlag: Bool]
+    /// While-conditions on case attributes and product attributes (all must hold).
+    public var values: [ValueCondition] = []
 
-    public var hasCondition: Bool { priorities != nil || !flags.isEmpty }
+    public var hasCondition: Bool { priorities != nil || !flags.isEmpty || !values.isEmpty }
+
+    /// Whether the condition depends on the case's product (and so on the directory).
+    var readsProduct: Bool { values.contains { if case .product = $0.subject { true } else { false } } }
 }
 
 public struct NotificationRequirement: Sendable {
@@ -131,6 +154,11 @@ public struct NotificationRequirement: Sendable {
     /// Audience refs (named audiences or `role:`, `person:`, `group:`, `product:pm`, `product:oncall`).
     public var audience: [String]
     public var content: [String]
+    /// Every audience entry (plain, conditional, `every`), in order; empty:
+    /// `audience` is all there is.
+    public var entries: [AudienceEntry] = []
+
+    var allEntries: [AudienceEntry] { entries.isEmpty ? audience.map { AudienceEntry(ref: $0) } : entries }
 }
 
 public struct TicketRequirement: Sendable {
@@ -150,6 +178,8 @@ public enum Requirement: Sendable {
     case milestone(MilestoneKind)
     /// Every message of the case carries the policy's content for this case kind.
     case everyMessageContent(CaseKind)
+    /// The case's priority agrees with the first matching row (docs/policy.md "priority_matrix").
+    case priorityMatrix([PriorityMatrixRow])
     /// Could not be read (see the policy's problems).
     case invalid
 }

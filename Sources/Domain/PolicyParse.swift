@@ -40,11 +40,22 @@ extension Policy {
             }
         }
 
+        let attributes = ConditionParser.declarations(r.value("attributes"), problems: &problems)
         var audiences: [String: [String]] = [:]
+        var audienceEntries: [String: [AudienceEntry]] = [:]
         if let a = try r.optionalObject("audiences") {
-            for key in a.object.keys {
+            for key in a.object.keys.sorted() {
                 if let list = try? a.optionalStringArray(key) {
                     audiences[key] = list
+                    audienceEntries[key] = list.map { AudienceEntry(ref: $0) }
+                } else if let items = a.object[key]?.arrayValue {
+                    // Conditional entries and quantifiers: `audiences` keeps the plain refs.
+                    var found: [String] = []
+                    let entries = AudienceEntry.parse(items, field: "audiences.\(key)", parser: ConditionParser(attributes: attributes),
+                                                      problems: &found)
+                    problems += found.map { "audience \(key): \($0)" }
+                    audienceEntries[key] = entries
+                    audiences[key] = entries.filter(\.isPlain).map(\.ref)
                 } else {
                     problems.append("audience \(key): expected a list of audience refs")
                 }
@@ -70,12 +81,14 @@ extension Policy {
             let rr = try FieldReader(value, path: "rules[\(i)]")
             let id = try rr.string("id")
             var parser = RuleParser(id: id, reader: rr, parameters: parameters)
+            parser.attributes = attributes
+            parser.audienceEntries = audienceEntries
             rules.append(parser.parse())
             problems += parser.problems
         }
         self.init(name: name, version: version, timezoneName: tzName, timeZone: zone!, effectiveFrom: effectiveFrom,
                   parameters: parameters, audiences: audiences, content: content, rules: rules,
-                  document: json, parseProblems: problems)
+                  document: json, parseProblems: problems, attributes: attributes, audienceEntries: audienceEntries)
     }
 }
 
@@ -85,6 +98,12 @@ struct RuleParser {
     let reader: FieldReader
     let parameters: [String: String]
     var problems: [String] = []
+    /// The policy's case attributes (conditions may only name these).
+    var attributes: [String: AttributeDeclaration] = [:]
+    /// The named audiences' entries (rule audiences may name them).
+    var audienceEntries: [String: [AudienceEntry]] = [:]
+    /// A value condition could not be read: the rule is invalid.
+    var invalidCondition = false
 
     static let caseEventTypes = Catalog.knownTypes.filter { Catalog.caseKind(ofType: $0) != nil }
 
@@ -101,7 +120,8 @@ struct RuleParser {
         let quote = (try? reader.optionalString("quote")) ?? nil
         if quote == nil { problem("missing quote (the sentence of the process it encodes)") }
         let applies = parseApplies()
-        let requirement = parseRequirement()
+        var requirement = parseRequirement()
+        if invalidCondition { requirement = .invalid }
         var by: [String] = []
         if reader.has("by") {
             if let list = try? reader.stringArray("by") { by = list } else { problem("by: expected a list of roles") }
@@ -129,7 +149,7 @@ struct RuleParser {
             problem("applies_when: expected a mapping")
             return a
         }
-        for (key, value) in w.object {
+        for (key, value) in w.object.sorted(by: { $0.key < $1.key }) {
             switch key {
             case "kind":
                 if let s = value.stringValue, let k = CaseKind(rawValue: s) { a.kind = k } else {
@@ -143,22 +163,14 @@ struct RuleParser {
                     }
                 }
                 a.teams = teams
-            case "priority":
-                var ps: [Priority] = []
-                for item in value.arrayValue ?? [value] {
-                    if let s = item.stringValue, let p = Priority(rawValue: s) { ps.append(p) } else {
-                        problem("applies_when.priority: unknown priority \(item.jsonText()) (expected P1..P4)")
-                    }
-                }
-                a.priorities = ps
             default:
-                if let flag = CaseFlag(rawValue: key) {
-                    if let b = value.boolValue { a.flags[flag] = b } else {
-                        problem("applies_when.\(key): expected true or false")
-                    }
-                } else {
-                    problem("applies_when: unknown condition '\(key)'")
+                var found: [String] = []
+                if !ConditionParser(attributes: attributes).read(key, value, into: &a, field: "applies_when", problems: &found) {
+                    found.append("applies_when: unknown condition '\(key)'")
                 }
+                for p in found { problem(p) }
+                // A condition that cannot be read makes the rule judge nothing.
+                if !found.isEmpty && (key.hasPrefix("attribute.") || key.hasPrefix("product.")) { invalidCondition = true }
             }
         }
         return a
@@ -169,7 +181,7 @@ struct RuleParser {
             problem("requires: expected a mapping with exactly one requirement")
             return .invalid
         }
-        if kind != "every_message_content", body.objectValue == nil {
+        if kind != "every_message_content", kind != "priority_matrix", body.objectValue == nil {
             problem("requires.\(kind): expected a mapping, got \(body.kindName)")
             return .invalid
         }
@@ -184,10 +196,11 @@ struct RuleParser {
                 }
             }
             if channels.isEmpty { channels = Channel.allCases }
-            let audience = stringList(b["audience"], "requires.notification.audience")
+            let entries = audienceEntryList(b["audience"], "requires.notification.audience")
+            let audience = entries.filter(\.isPlain).map(\.ref)
             let content = stringList(b["content"], "requires.notification.content")
             return .notification(NotificationRequirement(channels: channels, destination: text("destination"),
-                                                         audience: audience, content: content))
+                                                         audience: audience, content: content, entries: entries))
         case "ticket":
             guard let system = text("system") else { problem("requires.ticket: missing system"); return .invalid }
             guard let p = text("purpose"), let purpose = TicketPurpose(rawValue: p) else {
@@ -207,6 +220,8 @@ struct RuleParser {
                 problem("requires.milestone: missing or unknown kind"); return .invalid
             }
             return .milestone(m)
+        case "priority_matrix":
+            return parsePriorityMatrix(body)
         case "every_message_content":
             guard let k = body.stringValue, let ck = CaseKind(rawValue: k) else {
                 problem("requires.every_message_content: expected planned_downtime or incident"); return .invalid
@@ -216,6 +231,20 @@ struct RuleParser {
             problem("requires: unknown requirement '\(kind)'")
             return .invalid
         }
+    }
+
+    /// An audience list: plain refs, `{ref, when}` and `{every, when}` entries.
+    mutating func audienceEntryList(_ value: JSONValue?, _ field: String) -> [AudienceEntry] {
+        guard let value else { return [] }
+        guard let items = value.arrayValue else {
+            problem("\(field): expected a list of names")
+            return []
+        }
+        var found: [String] = []
+        let entries = AudienceEntry.parse(items, field: field, parser: ConditionParser(attributes: attributes), problems: &found)
+        for p in found { problem(p) }
+        if !found.isEmpty { invalidCondition = true }
+        return entries
     }
 
     mutating func stringList(_ value: JSONValue?, _ field: String) -> [String] {

@@ -207,11 +207,11 @@ struct PayloadTests {
             DowntimePlanned.self, DowntimeUpdated.self, DowntimeStarted.self, DowntimeConcluded.self, DowntimeCancelled.self,
             IncidentOpened.self, PrioritySet.self, IncidentUpdated.self, IncidentMilestone.self, IncidentResolved.self,
             IncidentReopened.self, NotificationSent.self, TicketSubmitted.self, ApprovalRecorded.self, MaintenanceWindowSet.self,
-            MaintenanceWindowVerified.self, EscalationRequested.self, NoteAdded.self, EventRetracted.self, Directory.self,
-            PolicyPublished.self,
+            MaintenanceWindowVerified.self, EscalationRequested.self, NoteAdded.self, EventRetracted.self,
+            CaseRoleAssigned.self, Directory.self, PolicyPublished.self,
         ]
         #expect(payloads.map { $0.eventType } == Catalog.eventTypes)
-        #expect(Catalog.eventTypes.count == 21)
+        #expect(Catalog.eventTypes.count == 22)
         #expect(Catalog.knownTypes == Catalog.eventTypes.map(\.rawValue))
         #expect("note.added" == EventType.noteAdded)
         #expect(EventType.noteAdded != "note.add")
