@@ -149,6 +149,7 @@ public enum TimelineBuilder {
         case .escalationRequested(let x): entry.summary = "Escalated to \(x.to)\(x.reference.map { " (\($0))" } ?? "")"
         case .noteAdded(let text): entry.summary = "Note: \(text)"
         case .eventRetracted(let r): entry.summary = "Retracted event \(r.eventID): \(r.reason)"
+        case .caseRoleAssigned(let r): entry.summary = "Case role \(r.role) assigned to \(r.person)\(r.note.map { ": \($0)" } ?? "")"
         case .directoryPublished: entry.summary = "Directory published"
         case .policyPublished(let p): entry.summary = "Policy \(p.policy.name) v\(p.policy.version) published"
         case .caseOpened(let o): entry.summary = "Case opened (\(o.kind.rawValue.replacingOccurrences(of: "_", with: " "))): \(o.title)"

@@ -8,6 +8,25 @@ enum AudienceTarget: Sendable, Hashable {
     case group(String)
     case productPM
     case productOncall
+    /// One holder of a role that `{every: role:X}` requires (reached by
+    /// naming the person, or a group standing for the role, or the role).
+    case holder(role: String, person: String)
+    /// The person assigned a role in the case (`case:incident_commander`).
+    case caseRole(String)
+
+    /// The target of a ref that is not a named audience, or nil.
+    static func parse(_ ref: String) -> AudienceTarget? {
+        guard let colon = ref.firstIndex(of: ":") else { return nil }
+        let value = String(ref[ref.index(after: colon)...])
+        switch ref[..<colon] {
+        case "role": return .role(value)
+        case "person": return .person(value)
+        case "group": return .group(value)
+        case "product": return value == "pm" ? .productPM : value == "oncall" ? .productOncall : nil
+        case "case": return .caseRole(value)
+        default: return nil
+        }
+    }
 }
 
 /// Who a message reached, resolved through the directory in force when it
@@ -32,6 +51,9 @@ struct ResolvedAudience: Sendable {
     var people: [String] = []
     var groups: [String] = []
     var literals: [String] = []
+    /// Roles named as a whole: `role:` refs and the roles of groups (not
+    /// the roles of people named), which reach every holder of the role.
+    var wholeRoles: [String] = []
 
     init(audience: [String], directory d: Directory?) {
         let people = d?.people ?? [], groups = d?.groups ?? []
@@ -41,6 +63,7 @@ struct ResolvedAudience: Sendable {
             literals.append(ref.lowercasedFast)
             if ref.hasPrefix("role:") {
                 roles.append(String(ref.dropFirst(5)))
+                wholeRoles.append(String(ref.dropFirst(5)))
             } else {
                 switch d?.resolve(ref: ref) ?? .none {
                 case .person(let i):
@@ -48,7 +71,10 @@ struct ResolvedAudience: Sendable {
                     roles.append(contentsOf: people[i].roles)
                 case .group(let i):
                     self.groups.append(groups[i].handle)
-                    if let role = groups[i].role { roles.append(role) }
+                    if let role = groups[i].role {
+                        roles.append(role)
+                        wholeRoles.append(role)
+                    }
                 case .none:
                     break
                 }
@@ -63,12 +89,18 @@ final class AudienceResolver: Sendable {
     let policy: Policy
     let directories: DirectoryHistory
     let product: String?
+    /// Who holds each case role over time (`case.role_assigned`).
+    let caseRoles: [String: [(Date, String)]]
 
-    init(policy: Policy, directories: DirectoryHistory, product: String?) {
+    init(policy: Policy, directories: DirectoryHistory, product: String?, caseRoles: [String: [(Date, String)]] = [:]) {
         self.policy = policy
         self.directories = directories
         self.product = product
+        self.caseRoles = caseRoles
     }
+
+    /// The person assigned `role` in the case at `t`.
+    func caseRoleHolder(_ role: String, at t: Date) -> String? { caseRoles[role]?.last { $0.0 <= t }?.1 }
 
     /// Expands named audiences (recursively) into targets, in order, without duplicates.
     func targets(_ refs: [String]) -> [AudienceTarget] {
@@ -85,17 +117,7 @@ final class AudienceResolver: Sendable {
                 visiting.remove(ref)
                 return
             }
-            guard let colon = ref.firstIndex(of: ":") else { return }
-            let value = String(ref[ref.index(after: colon)...])
-            let target: AudienceTarget?
-            switch ref[..<colon] {
-            case "role": target = .role(value)
-            case "person": target = .person(value)
-            case "group": target = .group(value)
-            case "product": target = value == "pm" ? .productPM : value == "oncall" ? .productOncall : nil
-            default: target = nil
-            }
-            if let target, !out.contains(target) { out.append(target) }
+            if let target = AudienceTarget.parse(ref), !out.contains(target) { out.append(target) }
         }
         refs.forEach(add)
         return out
@@ -131,6 +153,7 @@ final class AudienceResolver: Sendable {
         let concrete: AudienceTarget = switch target {
         case .productPM: r.productPM
         case .productOncall: r.productOncall
+        case .caseRole(let role): caseRoleHolder(role, at: t).map(AudienceTarget.person) ?? target
         default: target
         }
         switch concrete {
@@ -141,7 +164,9 @@ final class AudienceResolver: Sendable {
             if let group, r.names.groups.contains(group.handle) { return true }
             if let role = group?.role, r.names.roles.contains(role) { return true }
             return r.names.literals.contains(g.lowercasedFast)
-        case .productPM, .productOncall: return false
+        case .holder(let role, let h):
+            return r.names.people.contains(h) || r.names.literals.contains(h.lowercasedFast) || r.names.wholeRoles.contains(role)
+        case .productPM, .productOncall, .caseRole: return false
         }
     }
 
@@ -154,6 +179,9 @@ final class AudienceResolver: Sendable {
         case .person(let h): base = "person:\(h)"
         case .group(let g): base = "group:\(g)"
         case .productPM, .productOncall: base = "product"
+        case .holder(let role, let h): return "every role:\(role) (person:\(h))"
+        case .caseRole(let role):
+            return "case:\(role) (\(caseRoleHolder(role, at: t).map { "person:\($0)" } ?? "not assigned"))"
         }
         switch target {
         case .productPM: return "product:pm (\(base))"

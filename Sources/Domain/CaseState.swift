@@ -29,6 +29,14 @@ struct CaseState: Sendable {
     var window: TimeWindow?
     var priorities: [PriorityChange] = []
     var flagChanges: [CaseFlag: [(Date, Bool)]] = [:]
+    /// Case attributes over time (from the opening event and the updates).
+    var attributeChanges: [String: [(Date, AttributeValue)]] = [:]
+    /// The case's product over time (the opening event and the updates).
+    var productChanges: [(Date, String)] = []
+    /// Who holds each case role over time (`case.role_assigned`).
+    var caseRoles: [String: [(Date, String)]] = [:]
+    /// The directories product conditions read (set by the engine).
+    var directoryHistory: DirectoryHistory = .empty
     /// (time, closed?) for resolved / concluded / cancelled (true) and reopened (false).
     var closures: [(Date, Bool)] = []
     var resolvedAt: Date?
@@ -93,20 +101,26 @@ struct CaseState: Sendable {
             product = d.product
             communicationOwner = d.communicationOwner
             flagChanges[.impactsMobile, default: []].append((e.time, d.impactsMobile))
+            setAttributes(d.attributes, product: d.product, at: e.time)
         case .downtimeUpdated(let u):
             if let w = u.window { window = w }
             if let p = u.product { product = p }
             if let c = u.communicationOwner { communicationOwner = c }
             if let m = u.impactsMobile { flagChanges[.impactsMobile, default: []].append((e.time, m)) }
+            setAttributes(u.attributes, product: u.product, at: e.time)
         case .incidentOpened(let o):
             team = o.team
             product = o.product
             flagChanges[.dataCompromiseSuspected, default: []].append((e.time, o.dataCompromiseSuspected))
             flagChanges[.impactsMobile, default: []].append((e.time, o.impactsMobile))
+            setAttributes(o.attributes, product: o.product, at: e.time)
         case .incidentUpdated(let u):
             if let p = u.product { product = p }
             if let d = u.dataCompromiseSuspected { flagChanges[.dataCompromiseSuspected, default: []].append((e.time, d)) }
             if let m = u.impactsMobile { flagChanges[.impactsMobile, default: []].append((e.time, m)) }
+            setAttributes(u.attributes, product: u.product, at: e.time)
+        case .caseRoleAssigned(let r):
+            caseRoles[r.role, default: []].append((e.time, r.person))
         case .prioritySet(let p):
             priorities.append(PriorityChange(at: e.time, priority: p.priority, eventID: e.id))
         case .incidentResolved:
@@ -125,6 +139,7 @@ struct CaseState: Sendable {
             team = o.team
             product = o.product
             communicationOwner = o.communicationOwner
+            setAttributes(o.attributes, product: o.product, at: e.time)
         case .caseClosed:
             // Closes a case of a declared kind; an incident or a downtime
             // closes by its own events (resolved, concluded, cancelled).
@@ -163,6 +178,9 @@ struct CaseState: Sendable {
             guard let p = priority(at: t), ps.contains(p) else { return false }
         }
         for (f, v) in a.flags where flag(f, at: t) != v { return false }
+        for c in a.values {
+            guard let v = value(c.subject, at: t, strictly: false), c.comparison.matches(v) else { return false }
+        }
         return true
     }
 
@@ -174,6 +192,9 @@ struct CaseState: Sendable {
             guard let p = priorities.last(where: { $0.at < t })?.priority, ps.contains(p) else { return false }
         }
         for (f, v) in a.flags where (flagChanges[f]?.last { $0.0 < t }?.1 ?? false) != v { return false }
+        for c in a.values {
+            guard let v = value(c.subject, at: t, strictly: true), c.comparison.matches(v) else { return false }
+        }
         return true
     }
 
@@ -183,6 +204,7 @@ struct CaseState: Sendable {
         var times: [Date] = []
         if a.priorities != nil { times += priorities.map(\.at) }
         for f in a.flags.keys { times += (flagChanges[f] ?? []).map(\.0) }
+        times += valueChangeTimes(a)
         return Array(Set(times)).sorted()
     }
 
@@ -228,6 +250,13 @@ struct CaseState: Sendable {
             let after = flag(f, at: x)
             if before != after && (after == v) == entering { parts.append("\(f.rawValue) became \(after)") }
         }
+        for c in a.values {
+            let before = value(c.subject, at: x, strictly: true), after = value(c.subject, at: x, strictly: false)
+            let inBefore = before.map(c.comparison.matches) ?? false, inAfter = after.map(c.comparison.matches) ?? false
+            if inBefore != inAfter && inAfter == entering {
+                parts.append(after.map { "\(c.subject) became \($0)" } ?? "\(c.subject) became unset")
+            }
+        }
         if parts.isEmpty { return entering ? "the condition (\(conditionText(a))) began to hold" : "the condition (\(conditionText(a))) stopped holding" }
         return parts.joined(separator: " and ")
     }
@@ -237,20 +266,75 @@ struct CaseState: Sendable {
         if holds(a, at: t) { return t }
         var times = priorities.map(\.at)
         for (_, changes) in flagChanges { times += changes.map(\.0) }
+        times += valueChangeTimes(a)
         return times.filter { $0 > t }.sorted().first { holds(a, at: $0) }
     }
 
+    /// The condition as text; value conditions on something the case never
+    /// set say so ("users_affected is at least 1000; users_affected is not set").
     func conditionText(_ a: Applicability) -> String {
-        var parts: [String] = []
-        if let ps = a.priorities { parts.append("priority in \(ps.map(\.rawValue).joined(separator: "/"))") }
-        for (f, v) in a.flags.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { parts.append("\(f.rawValue) is \(v)") }
-        return parts.joined(separator: " and ")
+        let unset = a.values.map(\.subject).filter { !everSet($0) }
+        var seen = Set<ConditionSubject>()
+        let notes = unset.filter { seen.insert($0).inserted }.map { "\($0) is not set" }
+        return ([a.conditionText] + notes).joined(separator: "; ")
     }
 
     func stateText(_ a: Applicability, at t: Date) -> String {
         var parts: [String] = []
         if a.priorities != nil { parts.append("priority \(priority(at: t)?.rawValue ?? "not set")") }
         for f in a.flags.keys.sorted(by: { $0.rawValue < $1.rawValue }) { parts.append("\(f.rawValue) \(flag(f, at: t))") }
+        for c in a.values { parts.append("\(c.subject) \(value(c.subject, at: t, strictly: false)?.description ?? "not set")") }
         return parts.joined(separator: ", ")
+    }
+}
+
+// MARK: Case attributes and product attributes
+
+extension CaseState {
+    mutating func setAttributes(_ attributes: [String: AttributeValue]?, product: String?, at t: Date) {
+        for (name, v) in attributes ?? [:] { attributeChanges[name, default: []].append((t, v)) }
+        if let product { productChanges.append((t, product)) }
+    }
+
+    /// The value a condition tests at `t` (`strictly`: changes at `t` not yet counted):
+    /// the attribute's latest value, or the attribute of the case's product
+    /// then, in the directory in force then. Nil when not set.
+    func value(_ subject: ConditionSubject, at t: Date, strictly: Bool) -> AttributeValue? {
+        switch subject {
+        case .attribute(let name):
+            return attributeChanges[name]?.last { strictly ? $0.0 < t : $0.0 <= t }?.1
+        case .product(let name):
+            guard let product = productChanges.last(where: { strictly ? $0.0 < t : $0.0 <= t })?.1 else { return nil }
+            let d = strictly ? directoryHistory.directories.last { $0.effectiveFrom < t } : directoryHistory.at(t)
+            return d?.product(id: product)?.attributes[name]
+        }
+    }
+
+    /// Whether the case ever had a value for `subject`.
+    func everSet(_ subject: ConditionSubject) -> Bool {
+        switch subject {
+        case .attribute(let name): return !(attributeChanges[name] ?? []).isEmpty
+        case .product(let name):
+            let products = Set(productChanges.map(\.1))
+            return directoryHistory.directories.contains { d in products.contains { d.product(id: $0)?.attributes[name] != nil } }
+        }
+    }
+
+    /// When the values `a` tests may change: the attributes' changes, and for
+    /// product conditions the product's changes and each directory's start.
+    func valueChangeTimes(_ a: Applicability) -> [Date] {
+        var times: [Date] = []
+        var product = false
+        for c in a.values {
+            switch c.subject {
+            case .attribute(let name): times += (attributeChanges[name] ?? []).map(\.0)
+            case .product: product = true
+            }
+        }
+        if product {
+            times += productChanges.map(\.0)
+            times += directoryHistory.directories.map(\.effectiveFrom).filter { t in openedAt.map { t > $0 } ?? true }
+        }
+        return times
     }
 }

@@ -24,6 +24,7 @@ public enum CatalogEvent: Sendable {
     case escalationRequested(EscalationRequested)
     case noteAdded(text: String)
     case eventRetracted(EventRetracted)
+    case caseRoleAssigned(CaseRoleAssigned)
     case directoryPublished(Directory)
     case policyPublished(PolicyPublished)
     case caseOpened(CaseOpened)
@@ -54,6 +55,7 @@ public enum CatalogEvent: Sendable {
         case .escalationRequested(let p): p
         case .noteAdded(let text): NoteAdded(text: text)
         case .eventRetracted(let p): p
+        case .caseRoleAssigned(let p): p
         case .directoryPublished(let p): p
         case .policyPublished(let p): p
         case .caseOpened(let p): p
@@ -193,6 +195,7 @@ public enum Catalog {
         entry(EscalationRequested.self, CatalogEvent.escalationRequested),
         entry(NoteAdded.self) { .noteAdded(text: $0.text) },
         entry(EventRetracted.self, CatalogEvent.eventRetracted),
+        entry(CaseRoleAssigned.self, CatalogEvent.caseRoleAssigned),
         entry(Directory.self, CatalogEvent.directoryPublished),
         entry(PolicyPublished.self, CatalogEvent.policyPublished),
         entry(CaseOpened.self, CatalogEvent.caseOpened),

@@ -75,12 +75,15 @@ public struct Product: Sendable, Equatable {
     public var pm: String?
     /// Handle of the on-call group.
     public var oncall: String?
+    /// Attributes rules can test (`product.tier: 1`).
+    public var attributes: [String: AttributeValue]
 
-    public init(id: String, name: String, pm: String? = nil, oncall: String? = nil) {
+    public init(id: String, name: String, pm: String? = nil, oncall: String? = nil, attributes: [String: AttributeValue] = [:]) {
         self.id = id
         self.name = name
         self.pm = pm
         self.oncall = oncall
+        self.attributes = attributes
     }
 }
 

@@ -28,7 +28,8 @@ extension Directory {
             let p = try FieldReader(item, path: "products[\(i)]")
             let id = try p.string("id")
             products.append(Product(id: id, name: try p.optionalString("name") ?? id,
-                                    pm: try p.optionalString("pm"), oncall: try p.optionalString("oncall")))
+                                    pm: try p.optionalString("pm"), oncall: try p.optionalString("oncall"),
+                                    attributes: try AttributeValue.attributes(p.value("attributes"), field: p.field("attributes")) ?? [:]))
         }
         var services: [ServiceLogin] = []
         for (i, item) in try Self.items(r, "service_logins").enumerated() {
@@ -79,6 +80,8 @@ extension Directory {
             m.add("name", p.name)
             m.add("pm", p.pm)
             m.add("oncall", p.oncall)
+            // Only when listed: a directory without attributes publishes the same data as before.
+            if !p.attributes.isEmpty { m.add("attributes", AttributeValue.json(p.attributes)) }
             return m.json
         }))
         o.add("retroactive_reason", retroactiveReason)

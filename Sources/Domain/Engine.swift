@@ -12,6 +12,8 @@ public func evaluate(caseID: String, events: [RecordedEvent], policy: Policy, po
 /// The engine on a case state already folded from the events.
 func evaluate(state: CaseState, caseID: String, policy: Policy, policyVersion: String,
               directories: DirectoryHistory, asOf: Date) -> CaseEvaluation {
+    var state = state
+    state.directoryHistory = directories   // product conditions read the directory in force
     var result = CaseEvaluation(
         caseID: caseID, kind: state.kind, team: state.team, openedAt: state.openedAt,
         currentPriority: state.currentPriority, priorityHistory: state.priorities,
@@ -25,7 +27,8 @@ func evaluate(state: CaseState, caseID: String, policy: Policy, policyVersion: S
         if let k = rule.appliesWhen.kind, k != kind { continue }
         // A case without a team (a declared kind may have none) has none of a rule's teams.
         if let teams = rule.appliesWhen.teams, !(state.team.map(teams.contains) ?? false) { continue }
-        result.obligations += engine.obligations(for: rule, targets: policy.ruleTargets[index], found: &found)
+        result.obligations += engine.obligations(for: rule, targets: policy.ruleTargets[index], found: &found,
+                                                 dynamic: policy.ruleAudiences[index])
     }
     // Each obligation's findings (late recording) and every candidate's
     // (logins of evidence no obligation used), then claimed provenance.
@@ -72,7 +75,8 @@ struct RuleEvaluator {
         self.directories = directories
         self.asOf = asOf
         days = policy.days
-        let audience = AudienceResolver(policy: policy, directories: directories, product: state.product)
+        let audience = AudienceResolver(policy: policy, directories: directories, product: state.product,
+                                        caseRoles: state.caseRoles)
         self.audience = audience
         messages = state.events.compactMap { e in
             guard case .notificationSent(let m) = e.event else { return nil }
@@ -87,7 +91,10 @@ struct RuleEvaluator {
 
     /// `obligations(for:targets:)`, adding the findings of every candidate
     /// considered to `found`.
-    func obligations(for rule: Rule, targets: [AudienceTarget], found: inout [Finding]) -> [Obligation] {
+    /// `dynamic`: the rule's audience when it has conditional entries or
+    /// quantifiers; its targets are then chosen per occasion.
+    func obligations(for rule: Rule, targets plainTargets: [AudienceTarget], found: inout [Finding],
+                     dynamic: RuleAudience? = nil) -> [Obligation] {
         var base = Obligation(ruleID: rule.id, title: rule.title, quote: rule.quote, verdict: .pending)
         base.level = rule.level
         if case .everyMessageContent(let kind) = rule.requirement {
@@ -99,6 +106,8 @@ struct RuleEvaluator {
         if case .invalid = rule.requirement {
             return [notApplicable(base, nil, "the rule is invalid; see the policy check")]
         }
+        let universe = dynamic.map { self.universe($0) }
+        let targets = universe?.targets ?? plainTargets
         let finder = EvidenceFinder(rule: rule, state: state, audience: audience, directories: directories,
                                     messages: messages, targets: targets)
         let candidates = finder.candidates()
@@ -109,6 +118,17 @@ struct RuleEvaluator {
         let slots = limitToNext(rule.due.flatMap { occurrences(rule, $0) })
         func judge(_ occ: Occurrence) -> Obligation {
             let at = min(occ.deadline, asOf)
+            if case .priorityMatrix(let rows) = rule.requirement {
+                return priorityMatrix(rows, occ, rule: rule, base: base)
+            }
+            if let dynamic, let universe {
+                let active = required(dynamic, universe, occ)
+                var o = Judge.judge(occ, candidates: Self.restrict(candidates, to: active), targets: active.count,
+                                    label: { resolver.label(targets[active[$0]], at: at) }, asOf: asOf, base: base,
+                                    requirement: what)
+                o.missing = Self.mergeEvery(o.missing)
+                return o
+            }
             return Judge.judge(occ, candidates: candidates, targets: targets.count,
                                label: { resolver.label(targets[$0], at: at) }, asOf: asOf, base: base,
                                requirement: what)

@@ -42,6 +42,7 @@ public struct EventType: RawRepresentable, Hashable, Comparable, Sendable, Custo
     public static let escalationRequested = EventType(rawValue: "escalation.requested")
     public static let noteAdded = EventType(rawValue: "note.added")
     public static let eventRetracted = EventType(rawValue: "event.retracted")
+    public static let caseRoleAssigned = EventType(rawValue: "case.role_assigned")
     public static let directoryPublished = EventType(rawValue: "directory.published")
     public static let policyPublished = EventType(rawValue: "policy.published")
 

@@ -75,9 +75,12 @@ public struct DowntimePlanned: CatalogPayload, Equatable {
     public var product: String?
     public var impactsMobile: Bool
     public var communicationOwner: String?
+    /// Case attributes (`{users_affected: 1200}`); nil when not given.
+    public var attributes: [String: AttributeValue]?
 
     public init(team: Team, title: String, reason: String, anticipatedImpact: Impact, window: TimeWindow,
-                rollbackPlan: String, product: String? = nil, impactsMobile: Bool = false, communicationOwner: String? = nil) {
+                rollbackPlan: String, product: String? = nil, impactsMobile: Bool = false, communicationOwner: String? = nil,
+                attributes: [String: AttributeValue]? = nil) {
         self.team = team
         self.title = title
         self.reason = reason
@@ -87,6 +90,7 @@ public struct DowntimePlanned: CatalogPayload, Equatable {
         self.product = product
         self.impactsMobile = impactsMobile
         self.communicationOwner = communicationOwner
+        self.attributes = attributes
     }
 
     public init(data: JSONValue) throws(ValidationError) {
@@ -100,6 +104,7 @@ public struct DowntimePlanned: CatalogPayload, Equatable {
         product = try r.optionalString("product")
         impactsMobile = try r.bool("impacts_mobile", default: false)
         communicationOwner = try r.optionalString("communication_owner")
+        attributes = try AttributeValue.attributes(r.value("attributes"), field: r.field("attributes"))
     }
 
     /// `impacts_mobile` is always written.
@@ -114,6 +119,7 @@ public struct DowntimePlanned: CatalogPayload, Equatable {
         o.add("product", product)
         o.add("impacts_mobile", impactsMobile)
         o.add("communication_owner", communicationOwner)
+        o.add("attributes", AttributeValue.json(attributes))
         return o.json
     }
 }
@@ -129,10 +135,13 @@ public struct DowntimeUpdated: CatalogPayload, Equatable {
     public var product: String?
     public var impactsMobile: Bool?
     public var communicationOwner: String?
+    /// Case attributes this update sets (others keep their values).
+    public var attributes: [String: AttributeValue]?
 
     /// At least one field must be given for the event to validate.
     public init(reason: String? = nil, anticipatedImpact: Impact? = nil, window: TimeWindow? = nil, rollbackPlan: String? = nil,
-                title: String? = nil, product: String? = nil, impactsMobile: Bool? = nil, communicationOwner: String? = nil) {
+                title: String? = nil, product: String? = nil, impactsMobile: Bool? = nil, communicationOwner: String? = nil,
+                attributes: [String: AttributeValue]? = nil) {
         self.reason = reason
         self.anticipatedImpact = anticipatedImpact
         self.window = window
@@ -141,10 +150,11 @@ public struct DowntimeUpdated: CatalogPayload, Equatable {
         self.product = product
         self.impactsMobile = impactsMobile
         self.communicationOwner = communicationOwner
+        self.attributes = attributes
     }
 
     static let fields = ["reason", "anticipated_impact", "window", "rollback_plan",
-                         "title", "product", "impacts_mobile", "communication_owner"]
+                         "title", "product", "impacts_mobile", "communication_owner", "attributes"]
 
     /// True when no field is given: such an event names no change and does not validate.
     public var isEmpty: Bool { json == .object([:]) }
@@ -159,6 +169,7 @@ public struct DowntimeUpdated: CatalogPayload, Equatable {
         product = try r.optionalString("product")
         impactsMobile = try r.optionalBool("impacts_mobile")
         communicationOwner = try r.optionalString("communication_owner")
+        attributes = try AttributeValue.attributes(r.value("attributes"), field: r.field("attributes"), update: true)
         try r.requireAny(of: Self.fields)
     }
 
@@ -172,6 +183,7 @@ public struct DowntimeUpdated: CatalogPayload, Equatable {
         o.add("product", product)
         o.add("impacts_mobile", impactsMobile)
         o.add("communication_owner", communicationOwner)
+        o.add("attributes", AttributeValue.json(attributes))
         return o.json
     }
 }
@@ -226,6 +238,8 @@ public struct IncidentOpened: CatalogPayload, Equatable {
     /// (they then count as false). The CLI states both; PagerDuty neither.
     public var statedDataCompromiseSuspected: Bool?
     public var statedImpactsMobile: Bool?
+    /// Case attributes (`{users_affected: 1200}`); nil when not given.
+    public var attributes: [String: AttributeValue]?
 
     public var dataCompromiseSuspected: Bool {
         get { statedDataCompromiseSuspected ?? false }
@@ -240,7 +254,7 @@ public struct IncidentOpened: CatalogPayload, Equatable {
     /// `dataCompromiseSuspected` and `impactsMobile` are written when given
     /// (the CLI gives both), left out when nil.
     public init(team: Team, summary: String, estimatedUserImpact: Impact, startedAt: Date, product: String? = nil,
-                dataCompromiseSuspected: Bool? = nil, impactsMobile: Bool? = nil) {
+                dataCompromiseSuspected: Bool? = nil, impactsMobile: Bool? = nil, attributes: [String: AttributeValue]? = nil) {
         self.team = team
         self.summary = summary
         self.estimatedUserImpact = estimatedUserImpact
@@ -248,6 +262,7 @@ public struct IncidentOpened: CatalogPayload, Equatable {
         self.product = product
         statedDataCompromiseSuspected = dataCompromiseSuspected
         statedImpactsMobile = impactsMobile
+        self.attributes = attributes
     }
 
     public init(data: JSONValue) throws(ValidationError) {
@@ -259,6 +274,7 @@ public struct IncidentOpened: CatalogPayload, Equatable {
         product = try r.optionalString("product")
         statedDataCompromiseSuspected = try r.optionalBool("data_compromise_suspected")
         statedImpactsMobile = try r.optionalBool("impacts_mobile")
+        attributes = try AttributeValue.attributes(r.value("attributes"), field: r.field("attributes"))
     }
 
     public var json: JSONValue {
@@ -270,6 +286,7 @@ public struct IncidentOpened: CatalogPayload, Equatable {
         o.add("product", product)
         o.add("data_compromise_suspected", statedDataCompromiseSuspected)
         o.add("impacts_mobile", statedImpactsMobile)
+        o.add("attributes", AttributeValue.json(attributes))
         return o.json
     }
 }
@@ -307,18 +324,22 @@ public struct IncidentUpdated: CatalogPayload, Equatable {
     public var dataCompromiseSuspected: Bool?
     public var impactsMobile: Bool?
     public var product: String?
+    /// Case attributes this update sets (others keep their values).
+    public var attributes: [String: AttributeValue]?
 
     /// At least one field must be given for the event to validate.
     public init(summary: String? = nil, estimatedUserImpact: Impact? = nil, dataCompromiseSuspected: Bool? = nil,
-                impactsMobile: Bool? = nil, product: String? = nil) {
+                impactsMobile: Bool? = nil, product: String? = nil, attributes: [String: AttributeValue]? = nil) {
         self.summary = summary
         self.estimatedUserImpact = estimatedUserImpact
         self.dataCompromiseSuspected = dataCompromiseSuspected
         self.impactsMobile = impactsMobile
         self.product = product
+        self.attributes = attributes
     }
 
-    static let fields = ["summary", "estimated_user_impact", "data_compromise_suspected", "impacts_mobile", "product"]
+    static let fields = ["summary", "estimated_user_impact", "data_compromise_suspected", "impacts_mobile", "product",
+                         "attributes"]
 
     /// True when no field is given: such an event names no change and does not validate.
     public var isEmpty: Bool { json == .object([:]) }
@@ -330,6 +351,7 @@ public struct IncidentUpdated: CatalogPayload, Equatable {
         dataCompromiseSuspected = try r.optionalBool("data_compromise_suspected")
         impactsMobile = try r.optionalBool("impacts_mobile")
         product = try r.optionalString("product")
+        attributes = try AttributeValue.attributes(r.value("attributes"), field: r.field("attributes"), update: true)
         try r.requireAny(of: Self.fields)
     }
 
@@ -340,6 +362,7 @@ public struct IncidentUpdated: CatalogPayload, Equatable {
         o.add("data_compromise_suspected", dataCompromiseSuspected)
         o.add("impacts_mobile", impactsMobile)
         o.add("product", product)
+        o.add("attributes", AttributeValue.json(attributes))
         return o.json
     }
 }
@@ -709,13 +732,17 @@ public struct CaseOpened: CatalogPayload, Equatable {
     public var team: Team?
     public var product: String?
     public var communicationOwner: String?
+    /// Case attributes (`{users_affected: 1200}`); nil when not given.
+    public var attributes: [String: AttributeValue]?
 
-    public init(kind: CaseKind, title: String, team: Team? = nil, product: String? = nil, communicationOwner: String? = nil) {
+    public init(kind: CaseKind, title: String, team: Team? = nil, product: String? = nil, communicationOwner: String? = nil,
+                attributes: [String: AttributeValue]? = nil) {
         self.kind = kind
         self.title = title
         self.team = team
         self.product = product
         self.communicationOwner = communicationOwner
+        self.attributes = attributes
     }
 
     public init(data: JSONValue) throws(ValidationError) {
@@ -729,6 +756,7 @@ public struct CaseOpened: CatalogPayload, Equatable {
         team = try r.optionalEnum("team", Team.self)
         product = try r.optionalString("product")
         communicationOwner = try r.optionalString("communication_owner")
+        attributes = try AttributeValue.attributes(r.value("attributes"), field: r.field("attributes"))
     }
 
     public var json: JSONValue {
@@ -738,6 +766,7 @@ public struct CaseOpened: CatalogPayload, Equatable {
         o.add("team", team)
         o.add("product", product)
         o.add("communication_owner", communicationOwner)
+        o.add("attributes", AttributeValue.json(attributes))
         return o.json
     }
 }

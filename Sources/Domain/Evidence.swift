@@ -86,11 +86,13 @@ struct EvidenceFinder: Sendable {
         for role in rule.by {
             if role == "communication_owner" {
                 if state.communicationOwner == actor { return nil }
+            } else if let matches = caseActor(role, actor, at: t) {
+                if matches { return nil }
             } else if directories.hasRole(actor, role, at: t) {
                 return nil
             }
         }
-        let roles = rule.by.map { $0 == "communication_owner" ? "the communication owner" : "role \($0)" }
+        let roles = rule.by.map(EvidenceFinder.byText)
         return "actor \(actor) is not \(roles.joined(separator: " or "))"
     }
 
@@ -231,7 +233,7 @@ struct EvidenceFinder: Sendable {
                 checkActor(e, &c)
                 out.append(c)
             }
-        case .everyMessageContent, .prohibitedContent, .invalid:
+        case .everyMessageContent, .prohibitedContent, .priorityMatrix, .invalid:
             break
         }
         if rule.evidence != nil { for i in out.indices { checkSource(&out[i]) } }
@@ -265,7 +267,7 @@ extension Requirement {
         case .notification(let n):
             var text = "notification.sent on \(n.channels.map(\.rawValue).joined(separator: " or "))"
             if let d = n.destination { text += " to \(d)" }
-            if !n.audience.isEmpty { text += " reaching \(n.audience.joined(separator: ", "))" }
+            if !n.allEntries.isEmpty { text += " reaching \(n.allEntries.map(\.text).joined(separator: ", "))" }
             return text
         case .ticket(let t):
             return "ticket.submitted (\(t.system), \(t.purpose.rawValue))" + (t.approvedBy.map { " approved by role:\($0)" } ?? "")
@@ -283,6 +285,8 @@ extension Requirement {
             return "the \(kind.rawValue) content in every message"
         case .prohibitedContent(let p):
             return "no message with \(p.patterns.map(\.name).joined(separator: ", "))"
+        case .priorityMatrix:
+            return "incident.priority_set agreeing with the priority matrix"
         case .invalid:
             return "a valid rule"
         }

@@ -14,7 +14,13 @@ public struct Policy: Sendable {
     public let effectiveFrom: Date?
     /// Named durations (`planning: PT24H`), text and seconds.
     public let parameters: [String: String]
+    /// Named audiences: their plain refs (conditional entries and
+    /// quantifiers are in `audienceEntries`).
     public let audiences: [String: [String]]
+    /// Every entry of each named audience, plain ones included.
+    public let audienceEntries: [String: [AudienceEntry]]
+    /// Case attributes the policy declares (`attributes:`).
+    public let attributes: [String: AttributeDeclaration]
     /// Required message content per case kind.
     public let content: [CaseKind: [String]]
     public let rules: [Rule]
@@ -28,13 +34,17 @@ public struct Policy: Sendable {
     /// requirements other than notifications), expanded once per policy
     /// rather than once per case.
     let ruleTargets: [[AudienceTarget]]
+    /// For rules whose audience has conditional entries or quantifiers
+    /// (nil otherwise): the audience expanded once, chosen per occasion.
+    let ruleAudiences: [RuleAudience?]
     /// Local days in `timeZone`, shared by every case the policy judges.
     let days: LocalCalendar
 
     public init(name: String, version: String, timezoneName: String, timeZone: TimeZone, effectiveFrom: Date?,
                 parameters: [String: String], audiences: [String: [String]], content: [CaseKind: [String]],
                 rules: [Rule], document: JSONValue, parseProblems: [String],
-                channels: [Channel] = [], caseKinds: [CaseKind: CaseKindDeclaration] = [:]) {
+                channels: [Channel] = [], caseKinds: [CaseKind: CaseKindDeclaration] = [:],
+                attributes: [String: AttributeDeclaration] = [:], audienceEntries: [String: [AudienceEntry]]? = nil) {
         self.name = name
         self.version = version
         self.timezoneName = timezoneName
@@ -42,6 +52,9 @@ public struct Policy: Sendable {
         self.effectiveFrom = effectiveFrom
         self.parameters = parameters
         self.audiences = audiences
+        let entries = audienceEntries ?? audiences.mapValues { $0.map { AudienceEntry(ref: $0) } }
+        self.audienceEntries = entries
+        self.attributes = attributes
         self.content = content
         self.rules = rules
         self.channels = channels
@@ -52,6 +65,11 @@ public struct Policy: Sendable {
         self.ruleTargets = rules.map { rule in
             guard case .notification(let n) = rule.requirement else { return [] }
             return AudienceResolver.targets(n.audience, audiences: audiences)
+        }
+        self.ruleAudiences = rules.map { rule in
+            guard case .notification(let n) = rule.requirement else { return nil }
+            let items = RuleAudience.expand(n.allEntries, named: entries)
+            return RuleAudience.isDynamic(items) ? RuleAudience(items: items) : nil
         }
     }
 
@@ -149,8 +167,13 @@ public struct Applicability: Sendable {
     public var priorities: [Priority]?
     /// While-condition: the case's flags have these values.
     public var flags: [CaseFlag: Bool]
+    /// While-conditions on case attributes and product attributes (all must hold).
+    public var values: [ValueCondition] = []
 
-    public var hasCondition: Bool { priorities != nil || !flags.isEmpty }
+    public var hasCondition: Bool { priorities != nil || !flags.isEmpty || !values.isEmpty }
+
+    /// Whether the condition depends on the case's product (and so on the directory).
+    var readsProduct: Bool { values.contains { if case .product = $0.subject { true } else { false } } }
 }
 
 public struct NotificationRequirement: Sendable {
@@ -162,6 +185,11 @@ public struct NotificationRequirement: Sendable {
     /// Required parts of content fields (`{field, includes}` entries; their
     /// fields are in `content` too).
     public var parts: [ContentRequirement] = []
+    /// Every audience entry (plain, conditional, `every`), in order; empty:
+    /// `audience` is all there is.
+    public var entries: [AudienceEntry] = []
+
+    var allEntries: [AudienceEntry] { entries.isEmpty ? audience.map { AudienceEntry(ref: $0) } : entries }
 }
 
 public struct TicketRequirement: Sendable {
@@ -193,6 +221,8 @@ public enum Requirement: Sendable {
     case everyMessageContent(CaseKind)
     /// A prohibition: no message on its channels carries matching content.
     case prohibitedContent(ProhibitedContent)
+    /// The case's priority agrees with the first matching row (docs/policy.md "priority_matrix").
+    case priorityMatrix([PriorityMatrixRow])
     /// Could not be read (see the policy's problems).
     case invalid
 }

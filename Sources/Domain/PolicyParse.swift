@@ -41,11 +41,22 @@ extension Policy {
             }
         }
 
+        let attributes = ConditionParser.declarations(r.value("attributes"), problems: &problems)
         var audiences: [String: [String]] = [:]
+        var audienceEntries: [String: [AudienceEntry]] = [:]
         if let a = try r.optionalObject("audiences") {
-            for key in a.object.keys {
+            for key in a.object.keys.sorted() {
                 if let list = try? a.optionalStringArray(key) {
                     audiences[key] = list
+                    audienceEntries[key] = list.map { AudienceEntry(ref: $0) }
+                } else if let items = a.object[key]?.arrayValue {
+                    // Conditional entries and quantifiers: `audiences` keeps the plain refs.
+                    var found: [String] = []
+                    let entries = AudienceEntry.parse(items, field: "audiences.\(key)", parser: ConditionParser(attributes: attributes),
+                                                      problems: &found)
+                    problems += found.map { "audience \(key): \($0)" }
+                    audienceEntries[key] = entries
+                    audiences[key] = entries.filter(\.isPlain).map(\.ref)
                 } else {
                     problems.append("audience \(key): expected a list of audience refs")
                 }
@@ -76,12 +87,15 @@ extension Policy {
             let id = try rr.string("id")
             var parser = RuleParser(id: id, reader: rr, parameters: parameters,
                                     channels: Channel.builtIn + channels.filter { !$0.isBuiltIn }, kinds: knownKinds)
+            parser.attributes = attributes
+            parser.audienceEntries = audienceEntries
             rules.append(parser.parse())
             problems += parser.problems
         }
         self.init(name: name, version: version, timezoneName: tzName, timeZone: zone!, effectiveFrom: effectiveFrom,
                   parameters: parameters, audiences: audiences, content: content, rules: rules,
-                  document: json, parseProblems: problems, channels: channels, caseKinds: caseKinds)
+                  document: json, parseProblems: problems, channels: channels, caseKinds: caseKinds,
+                  attributes: attributes, audienceEntries: audienceEntries)
     }
 
     /// What a case kind may be, for problems' text.
@@ -155,6 +169,12 @@ struct RuleParser {
     var problems: [String] = []
     /// A problem that makes the rule judge nothing (an undeclared channel or kind).
     var invalid = false
+    /// The policy's case attributes (conditions may only name these).
+    var attributes: [String: AttributeDeclaration] = [:]
+    /// The named audiences' entries (rule audiences may name them).
+    var audienceEntries: [String: [AudienceEntry]] = [:]
+    /// A value condition could not be read: the rule is invalid.
+    var invalidCondition = false
 
     /// The types `after:` and `each:` may name: the events of a case's own
     /// kind, and the opening, closing and decisions of cases of declared kinds.
@@ -181,6 +201,7 @@ struct RuleParser {
         if quote == nil { problem("missing quote (the sentence of the process it encodes)") }
         let applies = parseApplies()
         var requirement = parseRequirement()
+        if invalidCondition { requirement = .invalid }
         var by: [String] = []
         if reader.has("by") {
             if let list = try? reader.stringArray("by") { by = list } else { problem("by: expected a list of roles") }
@@ -228,7 +249,7 @@ struct RuleParser {
             problem("applies_when: expected a mapping")
             return a
         }
-        for (key, value) in w.object {
+        for (key, value) in w.object.sorted(by: { $0.key < $1.key }) {
             switch key {
             case "kind":
                 if let s = value.stringValue, let k = CaseKind(rawValue: s), kinds.contains(k) { a.kind = k } else {
@@ -245,22 +266,14 @@ struct RuleParser {
                     }
                 }
                 a.teams = teams
-            case "priority":
-                var ps: [Priority] = []
-                for item in value.arrayValue ?? [value] {
-                    if let s = item.stringValue, let p = Priority(rawValue: s) { ps.append(p) } else {
-                        problem("applies_when.priority: unknown priority \(item.jsonText()) (expected P1..P4)")
-                    }
-                }
-                a.priorities = ps
             default:
-                if let flag = CaseFlag(rawValue: key) {
-                    if let b = value.boolValue { a.flags[flag] = b } else {
-                        problem("applies_when.\(key): expected true or false")
-                    }
-                } else {
-                    problem("applies_when: unknown condition '\(key)'")
+                var found: [String] = []
+                if !ConditionParser(attributes: attributes).read(key, value, into: &a, field: "applies_when", problems: &found) {
+                    found.append("applies_when: unknown condition '\(key)'")
                 }
+                for p in found { problem(p) }
+                // A condition that cannot be read makes the rule judge nothing.
+                if !found.isEmpty && (key.hasPrefix("attribute.") || key.hasPrefix("product.")) { invalidCondition = true }
             }
         }
         return a
@@ -271,7 +284,7 @@ struct RuleParser {
             problem("requires: expected a mapping with exactly one requirement")
             return .invalid
         }
-        if kind != "every_message_content", body.objectValue == nil {
+        if kind != "every_message_content", kind != "priority_matrix", body.objectValue == nil {
             problem("requires.\(kind): expected a mapping, got \(body.kindName)")
             return .invalid
         }
@@ -288,10 +301,12 @@ struct RuleParser {
             }
             // Default: every channel the policy knows (Slack, email and the declared ones).
             if channels.isEmpty { channels = self.channels }
-            let audience = stringList(b["audience"], "requires.notification.audience")
+            let entries = audienceEntryList(b["audience"], "requires.notification.audience")
+            let audience = entries.filter(\.isPlain).map(\.ref)
             let (content, parts) = parseContent(b["content"])
             return .notification(NotificationRequirement(channels: channels, destination: text("destination"),
-                                                         audience: audience, content: content, parts: parts))
+                                                         audience: audience, content: content, parts: parts,
+                                                         entries: entries))
         case "ticket":
             guard let system = text("system") else { problem("requires.ticket: missing system"); return .invalid }
             guard let p = text("purpose"), let purpose = TicketPurpose(rawValue: p) else {
@@ -313,6 +328,8 @@ struct RuleParser {
             return .milestone(m)
         case "prohibited_content":
             return parseProhibited(b)
+        case "priority_matrix":
+            return parsePriorityMatrix(body)
         case "every_message_content":
             guard let k = body.stringValue, let ck = CaseKind(rawValue: k), kinds.contains(ck) else {
                 problem("requires.every_message_content: unknown case kind \(body.jsonText()) (\(Policy.kindsExpected))"); return .invalid
@@ -354,6 +371,20 @@ struct RuleParser {
             outcomes = list
         }
         return .decision(DecisionRequirement(decision: name, outcomes: outcomes))
+    }
+
+    /// An audience list: plain refs, `{ref, when}` and `{every, when}` entries.
+    mutating func audienceEntryList(_ value: JSONValue?, _ field: String) -> [AudienceEntry] {
+        guard let value else { return [] }
+        guard let items = value.arrayValue else {
+            problem("\(field): expected a list of names")
+            return []
+        }
+        var found: [String] = []
+        let entries = AudienceEntry.parse(items, field: field, parser: ConditionParser(attributes: attributes), problems: &found)
+        for p in found { problem(p) }
+        if !found.isEmpty { invalidCondition = true }
+        return entries
     }
 
     mutating func stringList(_ value: JSONValue?, _ field: String) -> [String] {

@@ -11,9 +11,9 @@ extension Policy {
         for rule in rules where !seen.insert(rule.id).inserted {
             out.append("rule \(rule.id): duplicate rule id")
         }
-        for (name, refs) in audiences.sorted(by: { $0.key < $1.key }) {
-            for ref in refs {
-                for p in refProblems(ref, directory: directory, visiting: [name]) {
+        for (name, entries) in audienceEntries.sorted(by: { $0.key < $1.key }) {
+            for entry in entries {
+                for p in entryProblems(entry, directory: directory, visiting: [name]) {
                     out.append("audience \(name): \(p)")
                 }
             }
@@ -21,8 +21,8 @@ extension Policy {
         for rule in rules {
             if case .notification(let n) = rule.requirement {
                 var named: [String] = []
-                for ref in n.audience {
-                    for p in refProblems(ref, directory: directory, visiting: []) where !named.contains(p) {
+                for entry in n.allEntries {
+                    for p in entryProblems(entry, directory: directory, visiting: []) where !named.contains(p) {
                         named.append(p)
                         out.append("rule \(rule.id): \(p)")
                     }
@@ -36,7 +36,15 @@ extension Policy {
                 out.append("rule \(rule.id): no content is defined for \(kind.rawValue)")
             }
             for role in rule.by where role != "communication_owner" {
-                if let p = roleProblem(role, directory: directory) { out.append("rule \(rule.id): by: \(p)") }
+                if role.hasPrefix("case:") {
+                    if !CaseRoleAssigned.isRoleName(String(role.dropFirst(5))) {
+                        out.append("rule \(rule.id): by: '\(role)' is not a case role (case:<role>, lowercase)")
+                    }
+                } else if role.hasPrefix("product:") {
+                    if role != "product:pm" { out.append("rule \(rule.id): by: unknown '\(role)' (expected product:pm)") }
+                } else if let p = roleProblem(role, directory: directory) {
+                    out.append("rule \(rule.id): by: \(p)")
+                }
             }
             for due in rule.due {
                 switch due.timing {
@@ -65,14 +73,20 @@ extension Policy {
         return directory.roles.contains(role) ? nil : "unknown role '\(role)'"
     }
 
-    /// Every problem of an audience ref: a named audience's refs are all
-    /// checked (every unknown person, group or role is named, once each).
+    /// Every problem of an audience entry: `every` needs a known role; a
+    /// named audience's entries are all checked (every unknown person,
+    /// group or role is named, once each).
+    private func entryProblems(_ entry: AudienceEntry, directory: Directory?, visiting: Set<String>) -> [String] {
+        if entry.every { return roleProblem(String(entry.ref.dropFirst(5)), directory: directory).map { [$0] } ?? [] }
+        return refProblems(entry.ref, directory: directory, visiting: visiting)
+    }
+
     private func refProblems(_ ref: String, directory: Directory?, visiting: Set<String>) -> [String] {
-        guard let named = audiences[ref] else { return refProblem(ref, directory: directory).map { [$0] } ?? [] }
+        guard let named = audienceEntries[ref] else { return refProblem(ref, directory: directory).map { [$0] } ?? [] }
         guard !visiting.contains(ref) else { return ["audience '\(ref)' includes itself"] }
         var out: [String] = []
         for inner in named {
-            for p in refProblems(inner, directory: directory, visiting: visiting.union([ref])) where !out.contains(p) {
+            for p in entryProblems(inner, directory: directory, visiting: visiting.union([ref])) where !out.contains(p) {
                 out.append(p)
             }
         }
@@ -94,6 +108,8 @@ extension Policy {
             return directory.group(ref: value) == nil ? "unknown group '\(value)'" : nil
         case "product":
             return ["pm", "oncall"].contains(value) ? nil : "unknown product audience '\(ref)' (expected product:pm or product:oncall)"
+        case "case":
+            return CaseRoleAssigned.isRoleName(value) ? nil : "'\(ref)' is not a case role (case:<role>, lowercase)"
         default:
             return "unknown audience '\(ref)'"
         }

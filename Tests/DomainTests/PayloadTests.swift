@@ -207,11 +207,12 @@ struct PayloadTests {
             DowntimePlanned.self, DowntimeUpdated.self, DowntimeStarted.self, DowntimeConcluded.self, DowntimeCancelled.self,
             IncidentOpened.self, PrioritySet.self, IncidentUpdated.self, IncidentMilestone.self, IncidentResolved.self,
             IncidentReopened.self, NotificationSent.self, TicketSubmitted.self, ApprovalRecorded.self, MaintenanceWindowSet.self,
-            MaintenanceWindowVerified.self, EscalationRequested.self, NoteAdded.self, EventRetracted.self, Directory.self,
-            PolicyPublished.self, CaseOpened.self, CaseClosed.self, DecisionRecorded.self,
+            MaintenanceWindowVerified.self, EscalationRequested.self, NoteAdded.self, EventRetracted.self,
+            CaseRoleAssigned.self, Directory.self, PolicyPublished.self, CaseOpened.self, CaseClosed.self,
+            DecisionRecorded.self,
         ]
         #expect(payloads.map { $0.eventType } == Catalog.eventTypes)
-        #expect(Catalog.eventTypes.count == 24)
+        #expect(Catalog.eventTypes.count == 25)
         #expect(Catalog.knownTypes == Catalog.eventTypes.map(\.rawValue))
         #expect("note.added" == EventType.noteAdded)
         #expect(EventType.noteAdded != "note.add")
