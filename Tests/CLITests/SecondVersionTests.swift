@@ -15,30 +15,30 @@ struct SecondVersionTests {
     static let examples = URL(fileURLWithPath: DedicatedServer.repositoryRoot).appendingPathComponent("Policies/examples")
     static let v2 = examples.appendingPathComponent("mhv-downtime-notification-v2.yaml")
     static let federal = examples.appendingPathComponent("federal-incident-communications.yaml")
-    static let incident = "INC-2027-0001"
-    static let misrated = "INC-2027-0002"
+    static let incident = "INC-2026-90001"
+    static let misrated = "INC-2026-90002"
 
-    /// A P1 incident of 2027 judged by version 2: 12,000 users, an incident
+    /// A P1 incident of November 2026 judged by version 2: 12,000 users, an incident
     /// commander, an SSN pasted into Slack, escalated to MIM, no status page.
     static func events() -> String {
         let c = incident
         let everyone = #"["@mhv-api-platform", "ana-po", "ben-po", "@octo-health-engineers", "greg-kirk", "sean-good", "@mhv-horizon", "chante", "ivy-isso"]"#
-        let content = #"{"summary": "Secure messaging fails to send on VA.gov", "estimated_user_impact": "About 12,000 users of secure-messaging", "start_time": "2027-03-02 08:45 ET"}"#
+        let content = #"{"summary": "Secure messaging fails to send on VA.gov", "estimated_user_impact": "About 12,000 users of secure-messaging", "start_time": "2026-11-03 08:45 ET"}"#
         let lines = [
-            #"{"type": "incident.opened", "case": "\#(c)", "occurred_at": "2027-03-02T09:00:00-05:00", "actor": "max-eng", "source": "cli", "key": "\#(c)/opened", "data": {"team": "user-facing", "summary": "Secure messaging fails to send on VA.gov", "estimated_user_impact": {"users": 12000, "services": ["secure-messaging"]}, "started_at": "2027-03-02T08:45:00-05:00", "product": "secure-messaging", "attributes": {"users_affected": 12000}}}"#,
-            #"{"type": "case.role_assigned", "case": "\#(c)", "occurred_at": "2027-03-02T09:05:00-05:00", "actor": "lou-em", "source": "cli", "key": "\#(c)/ic", "data": {"role": "incident_commander", "person": "lou-em"}}"#,
-            #"{"type": "notification.sent", "case": "\#(c)", "occurred_at": "2027-03-02T09:10:00-05:00", "actor": "max-eng", "source": "cli", "key": "\#(c)/step-one", "data": {"channel": "slack", "destination": "#mhv-health-portal-coordination", "audience": ["@mhv-api-platform"], "purpose": "initial", "content": \#(content)}}"#,
-            #"{"type": "incident.priority_set", "case": "\#(c)", "occurred_at": "2027-03-02T09:15:00-05:00", "actor": "lou-em", "source": "cli", "key": "\#(c)/p1", "data": {"priority": "P1"}}"#,
-            #"{"type": "notification.sent", "case": "\#(c)", "occurred_at": "2027-03-02T09:30:00-05:00", "actor": "lou-em", "source": "cli", "key": "\#(c)/p1-slack", "data": {"channel": "slack", "destination": "#mhv-health-portal-coordination", "audience": \#(everyone), "purpose": "priority", "content": \#(content)}}"#,
-            #"{"type": "notification.sent", "case": "\#(c)", "occurred_at": "2027-03-02T09:35:00-05:00", "actor": "lou-em", "source": "cli", "key": "\#(c)/p1-email", "data": {"channel": "email", "destination": "mhv-incidents@example.org", "audience": \#(everyone), "purpose": "priority", "content": \#(content)}}"#,
-            #"{"type": "notification.sent", "case": "\#(c)", "occurred_at": "2027-03-02T10:00:00-05:00", "actor": "max-eng", "source": "cli", "key": "\#(c)/pii", "data": {"channel": "slack", "destination": "#mhv-health-portal-coordination", "audience": ["@mhv-uf-oncall"], "purpose": "other", "content": {"summary": "Caller gave SSN 123-45-6789 to reproduce", "estimated_user_impact": "About 12,000 users", "start_time": "08:45 ET"}}}"#,
-            #"{"type": "escalation.requested", "case": "\#(c)", "occurred_at": "2027-03-02T11:00:00-05:00", "actor": "lou-em", "source": "cli", "key": "\#(c)/mim", "data": {"to": "mim"}}"#,
-            #"{"type": "notification.sent", "case": "\#(c)", "occurred_at": "2027-03-02T13:30:00-05:00", "actor": "lou-em", "source": "cli", "key": "\#(c)/update", "data": {"channel": "slack", "destination": "#mhv-health-portal-coordination", "audience": \#(everyone), "purpose": "update", "content": \#(content)}}"#,
-            #"{"type": "incident.resolved", "case": "\#(c)", "occurred_at": "2027-03-02T14:00:00-05:00", "actor": "lou-em", "source": "cli", "key": "\#(c)/resolved", "data": {"resolution": "Queue worker restarted"}}"#,
-            #"{"type": "notification.sent", "case": "\#(c)", "occurred_at": "2027-03-02T14:30:00-05:00", "actor": "lou-em", "source": "cli", "key": "\#(c)/resolved-msg", "data": {"channel": "slack", "destination": "#mhv-health-portal-coordination", "audience": \#(everyone), "purpose": "resolved", "content": \#(content)}}"#,
+            ##"{"type": "incident.opened", "case": "\##(c)", "occurred_at": "2026-11-03T09:00:00-05:00", "actor": "max-eng", "source": "cli", "key": "\##(c)/opened", "data": {"team": "user-facing", "summary": "Secure messaging fails to send on VA.gov", "estimated_user_impact": {"users": 12000, "services": ["secure-messaging"]}, "started_at": "2026-11-03T08:45:00-05:00", "product": "secure-messaging", "attributes": {"users_affected": 12000}}}"##,
+            ##"{"type": "case.role_assigned", "case": "\##(c)", "occurred_at": "2026-11-03T09:05:00-05:00", "actor": "lou-em", "source": "cli", "key": "\##(c)/ic", "data": {"role": "incident_commander", "person": "lou-em"}}"##,
+            ##"{"type": "notification.sent", "case": "\##(c)", "occurred_at": "2026-11-03T09:10:00-05:00", "actor": "max-eng", "source": "cli", "key": "\##(c)/step-one", "data": {"channel": "slack", "destination": "#mhv-health-portal-coordination", "audience": ["@mhv-api-platform"], "purpose": "initial", "content": \##(content)}}"##,
+            ##"{"type": "incident.priority_set", "case": "\##(c)", "occurred_at": "2026-11-03T09:15:00-05:00", "actor": "lou-em", "source": "cli", "key": "\##(c)/p1", "data": {"priority": "P1"}}"##,
+            ##"{"type": "notification.sent", "case": "\##(c)", "occurred_at": "2026-11-03T09:30:00-05:00", "actor": "lou-em", "source": "cli", "key": "\##(c)/p1-slack", "data": {"channel": "slack", "destination": "#mhv-health-portal-coordination", "audience": \##(everyone), "purpose": "priority", "content": \##(content)}}"##,
+            ##"{"type": "notification.sent", "case": "\##(c)", "occurred_at": "2026-11-03T09:35:00-05:00", "actor": "lou-em", "source": "cli", "key": "\##(c)/p1-email", "data": {"channel": "email", "destination": "mhv-incidents@example.org", "audience": \##(everyone), "purpose": "priority", "content": \##(content)}}"##,
+            ##"{"type": "notification.sent", "case": "\##(c)", "occurred_at": "2026-11-03T10:00:00-05:00", "actor": "max-eng", "source": "cli", "key": "\##(c)/pii", "data": {"channel": "slack", "destination": "#mhv-health-portal-coordination", "audience": ["@mhv-uf-oncall"], "purpose": "other", "content": {"summary": "Caller gave SSN 123-45-6789 to reproduce", "estimated_user_impact": "About 12,000 users", "start_time": "08:45 ET"}}}"##,
+            ##"{"type": "escalation.requested", "case": "\##(c)", "occurred_at": "2026-11-03T11:00:00-05:00", "actor": "lou-em", "source": "cli", "key": "\##(c)/mim", "data": {"to": "mim"}}"##,
+            ##"{"type": "notification.sent", "case": "\##(c)", "occurred_at": "2026-11-03T13:30:00-05:00", "actor": "lou-em", "source": "cli", "key": "\##(c)/update", "data": {"channel": "slack", "destination": "#mhv-health-portal-coordination", "audience": \##(everyone), "purpose": "update", "content": \##(content)}}"##,
+            ##"{"type": "incident.resolved", "case": "\##(c)", "occurred_at": "2026-11-03T18:00:00-05:00", "actor": "lou-em", "source": "cli", "key": "\##(c)/resolved", "data": {"resolution": "Queue worker restarted"}}"##,
+            ##"{"type": "notification.sent", "case": "\##(c)", "occurred_at": "2026-11-03T18:30:00-05:00", "actor": "lou-em", "source": "cli", "key": "\##(c)/resolved-msg", "data": {"channel": "slack", "destination": "#mhv-health-portal-coordination", "audience": \##(everyone), "purpose": "resolved", "content": \##(content)}}"##,
             // A second incident rated P2 although 12,000 users are affected.
-            #"{"type": "incident.opened", "case": "\#(misrated)", "occurred_at": "2027-03-05T09:00:00-05:00", "actor": "max-eng", "source": "cli", "key": "\#(misrated)/opened", "data": {"team": "user-facing", "summary": "Medications slow", "estimated_user_impact": {"users": 12000, "services": ["medications"]}, "started_at": "2027-03-05T08:30:00-05:00", "product": "medications", "attributes": {"users_affected": 12000}}}"#,
-            #"{"type": "incident.priority_set", "case": "\#(misrated)", "occurred_at": "2027-03-05T09:20:00-05:00", "actor": "lou-em", "source": "cli", "key": "\#(misrated)/p2", "data": {"priority": "P2"}}"#,
+            ##"{"type": "incident.opened", "case": "\##(misrated)", "occurred_at": "2026-11-06T09:00:00-05:00", "actor": "max-eng", "source": "cli", "key": "\##(misrated)/opened", "data": {"team": "user-facing", "summary": "Medications slow", "estimated_user_impact": {"users": 12000, "services": ["medications"]}, "started_at": "2026-11-06T08:30:00-05:00", "product": "medications", "attributes": {"users_affected": 12000}}}"##,
+            ##"{"type": "incident.priority_set", "case": "\##(misrated)", "occurred_at": "2026-11-06T09:20:00-05:00", "actor": "lou-em", "source": "cli", "key": "\##(misrated)/p2", "data": {"priority": "P2"}}"##,
         ]
         return lines.joined(separator: "\n") + "\n"
     }
@@ -59,27 +59,31 @@ struct SecondVersionTests {
         }
     }
 
-    @Test("version 2 and the federal procedure, published for 2027: the 2026 sample keeps version 1; a 2027 incident is judged by both")
+    @Test("version 2 and the federal procedure, effective October 2026: the April sample keeps version 1; a November incident is judged by both")
     func secondVersion() throws {
         let db = try CLIComplianceTests.loaded()
         let before = try JSONValue.parse(try CLIComplianceTests.compliance(db, CLIComplianceTests.incident).text)
 
-        // Published as a policy author would: the files' own effective dates.
+        // Published with the files' own effective dates. A team publishes
+        // ahead of that date; the test records cases that already happened
+        // (an event may not be in the future), so its publication is
+        // retroactive and says why.
         for file in [Self.v2, Self.federal] {
-            let result = try CLI.run(["policy", "publish", file.path], database: db.url)
+            let result = try CLI.run(["policy", "publish", file.path, "--retroactive-reason", "the worked example's cases are in the past"],
+                                     database: db.url)
             #expect(result.status == 0, "\(result.stderr)")
         }
         let shown = try CLI.run(["policy", "show"], database: db.url)
         #expect(shown.stdout.contains("mhv-downtime-notification v2"), "\(shown.stdout)")
         #expect(shown.stdout.contains("federal-incident-communications v1"), "\(shown.stdout)")
 
-        // The 2026 case: still version 1, every verdict as before, no federal section.
+        // The April case: still version 1, every verdict as before, no federal section.
         let old = try JSONValue.parse(try CLIComplianceTests.compliance(db, CLIComplianceTests.incident).text)
         #expect(old["policy"]?["version"]?.stringValue == "1")
         #expect(old["obligations"] == before["obligations"])
         #expect(old["other_policies"] == nil)
 
-        // The 2027 incidents.
+        // The November incidents.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dtl-v2-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -87,7 +91,7 @@ struct SecondVersionTests {
         try Self.events().write(to: file, atomically: true, encoding: .utf8)
         _ = try db.session().appendFile(file.path, actor: nil, source: .cli)
 
-        let asOf = "2027-03-06T12:00:00-05:00"
+        let asOf = "2026-11-10T12:00:00-05:00"
         let json = try JSONValue.parse(try CLIComplianceTests.compliance(db, Self.incident, asOf: asOf).text)
         #expect(json["policy"]?["name"]?.stringValue == "mhv-downtime-notification")
         #expect(json["policy"]?["version"]?.stringValue == "2")
@@ -109,10 +113,13 @@ struct SecondVersionTests {
         #expect(status.map { $0["verdict"]?.stringValue } == ["missed"])
         #expect(status.first?["level"]?.stringValue == "should")
         // Four-hourly updates from the incident commander: the first interval
-        // (from 09:15, when it became P1) has the 09:30 message, the second the
-        // 13:30 one; the third begins after the resolution and is not listed.
+        // (from 09:15, when it became P1) has the 09:30 message, the second
+        // (13:15) the 13:30 one; the third (17:15) holds the resolution at
+        // 18:00, so it is not due.
         let updates = Self.obligations(json, "IR-UF-P12-UPDATE-4H")
-        #expect(updates.map { $0["verdict"]?.stringValue } == ["met", "met"], "\(updates)")
+        #expect(updates.map { $0["verdict"]?.stringValue } == ["met", "met", "not_applicable"], "\(updates)")
+        #expect(updates.map { $0["occurrence"]?.stringValue } == ["2026-11-03T09:15:00-05:00", "2026-11-03T13:15:00-05:00",
+                                                                   "2026-11-03T17:15:00-05:00"])
         // The end-of-day update is a `should` now.
         #expect(Self.obligations(json, "IR-UF-P12-UPDATE-DAILY").allSatisfy { $0["level"]?.stringValue == "should" })
         // The federal procedure, judged beside it with its own rates.
