@@ -264,6 +264,22 @@ let sample = crlf("""
         #expect(DNSAnswer.txtRecords([1, 2, 3]) == nil)
     }
 
+    /// The system resolver through the C shim, end to end, without depending on
+    /// the network: a name under .invalid (RFC 6761) never exists, so the
+    /// answer is "not found" (a resolver answered) or "failed" (none reachable).
+    @Test func dnsProviderThroughTheSystemResolver() throws {
+        let r = DKIMDNSKeys().lookup("sel._domainkey.dtledger-test.invalid")
+        #expect(r != .records([]))
+        if case .records = r { Issue.record("records for a name under .invalid: \(r)") }
+        var s = signer("ed", (.relaxed, .relaxed))
+        s.domain = "dtledger-test.invalid"
+        let failure = DKIMVerifier(keys: DKIMDNSKeys()).verify(raw: try s.sign(sample), at: now).first?.failure
+        switch failure {
+        case .keyNotFound("ed._domainkey.dtledger-test.invalid"), .keyLookupFailed: break
+        default: Issue.record("unexpected: \(String(describing: failure))")
+        }
+    }
+
     @Test func canonicalizationVectors() {
         // RFC 6376 §3.4.5's example.
         let h1 = Array("A: X\r\n".utf8), h2 = Array("B : Y\t\r\n\tZ  \r\n".utf8)
