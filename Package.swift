@@ -34,6 +34,19 @@ let package = Package(
         // Pure value types shared by every layer: JSON values, the event
         // envelope, RFC 3339 times, stored events. No database, no rules.
         .target(name: "Events"),
+        // The system resolver (res_query), for DKIM key look-ups in DNS.
+        .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv", .when(platforms: [.linux]))]),
+        // Email as evidence (issue 18): RFC 5322 / MIME parsing, mailbox
+        // readers (.eml, mbox, Maildir) and DKIM verification. Pure code:
+        // no database.
+        .target(
+            name: "Mail",
+            dependencies: [
+                "CResolv",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         // The event store: append, read, hash chain, digest, verify, migrations.
         .target(
             name: "Ledger",
@@ -152,6 +165,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        // Oracle/: the dkimpy helper script (an independent DKIM implementation, tests only).
+        .testTarget(name: "MailTests", dependencies: [
+            "Mail",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], exclude: ["Oracle"]),
         .testTarget(name: "ReliabilityTests", dependencies: ["Events", "Ledger", "Postgres", "Projections", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
