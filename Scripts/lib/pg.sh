@@ -86,6 +86,8 @@ ensure_packages() {
         case "$want" in
             chromium) command -v chromium >/dev/null 2>&1 || need+=(chromium) ;;
             curl) command -v curl >/dev/null 2>&1 || need+=(curl) ;;
+            # MailTests' independent DKIM oracle (dkimpy from PyPI, in a venv).
+            venv) python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv) ;;
         esac
     done
     [ ${#need[@]} -eq 0 ] && return 0
