@@ -363,25 +363,38 @@ struct RuleEvaluator {
         } else {
             start = opened
         }
+        return periods(from: days.startOfDay(start), limit: 3660, next: { day, _ in days.startOfNextDay(day) },
+                       label: { day in prefix.map { "\($0) \(days.label(day))" } ?? days.label(day) },
+                       cond, closedText: "not due: resolved that day", period: "day")
+    }
+
+    /// The slots of a repeating form (`daily`, `intervals`): one per period
+    /// from `start` while the case is open. A period during which the case
+    /// closed (and is closed at its end) is not applicable (`closedText`);
+    /// none follow the final closure; a period ending outside the
+    /// condition is not applicable; the others are judged, evidence counting
+    /// within the period only. `next(from, n)`: the end of the n-th period.
+    func periods(from start: Date, limit: Int, next: (Date, Int) -> Date, label: (Date) -> String,
+                 _ cond: Applicability, closedText: String, period: String) -> [Slot] {
         var out: [Slot] = []
-        var day = days.startOfDay(start)
+        var from = start
         var count = 0
-        while day <= asOf && count < 3660 {
+        while from <= asOf && count < limit {
             count += 1
-            let next = days.startOfNextDay(day)
-            let label = prefix.map { "\($0) \(days.label(day))" } ?? days.label(day)
+            let next = next(from, count)
+            let label = label(from)
             let end = min(next, asOf)
             let closedAtEnd = state.closures.last { $0.0 < next && $0.0 <= asOf }?.1 ?? false
-            let closedDuring = state.closures.contains { $0.1 && $0.0 >= day && $0.0 < next && $0.0 <= asOf }
+            let closedDuring = state.closures.contains { $0.1 && $0.0 >= from && $0.0 < next && $0.0 <= asOf }
             if closedAtEnd {
-                if closedDuring { out.append(.notApplicable(label, "not due: resolved that day")) }
+                if closedDuring { out.append(.notApplicable(label, closedText)) }
                 if state.isClosed, let closed = state.closedAt, closed < next { break }
             } else if !state.holds(cond, at: end) {
-                out.append(.notApplicable(label, "not due: \(state.stateText(cond, at: end)) at the end of the day"))
+                out.append(.notApplicable(label, "not due: \(state.stateText(cond, at: end)) at the end of the \(period)"))
             } else {
-                out.append(.judge(Occurrence(label: label, from: day, deadline: next, lateLimit: next, exclusiveLimit: true)))
+                out.append(.judge(Occurrence(label: label, from: from, deadline: next, lateLimit: next, exclusiveLimit: true)))
             }
-            day = next
+            from = next
         }
         return out
     }

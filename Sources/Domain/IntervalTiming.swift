@@ -60,28 +60,12 @@ extension RuleEvaluator {
             }
             start = entry
         }
-        var out: [Slot] = []
-        var from = start
-        var count = 0
-        while from <= asOf && count < Timing.maxIntervals {
-            count += 1
-            // From the start each time: no drift from repeated additions.
-            let next = start.addingTimeInterval(Double(count) * seconds)
-            let text = RFC3339.format(from, in: policy.timeZone)
-            let label = prefix.map { "\($0) \(text)" } ?? text
-            let end = min(next, asOf)
-            let closedAtEnd = state.closures.last { $0.0 < next && $0.0 <= asOf }?.1 ?? false
-            let closedDuring = state.closures.contains { $0.1 && $0.0 >= from && $0.0 < next && $0.0 <= asOf }
-            if closedAtEnd {
-                if closedDuring { out.append(.notApplicable(label, "not due: the case closed during the interval")) }
-                if state.isClosed, let closed = state.closedAt, closed < next { break }
-            } else if !state.holds(cond, at: end) {
-                out.append(.notApplicable(label, "not due: \(state.stateText(cond, at: end)) at the end of the interval"))
-            } else {
-                out.append(.judge(Occurrence(label: label, from: from, deadline: next, lateLimit: next, exclusiveLimit: true)))
-            }
-            from = next
-        }
-        return out
+        // From the start each time: no drift from repeated additions.
+        return periods(from: start, limit: Timing.maxIntervals, next: { _, n in start.addingTimeInterval(Double(n) * seconds) },
+                       label: { from in
+                           let text = RFC3339.format(from, in: policy.timeZone)
+                           return prefix.map { "\($0) \(text)" } ?? text
+                       },
+                       cond, closedText: "not due: the case closed during the interval", period: "interval")
     }
 }
