@@ -322,7 +322,7 @@ enum Pipeline {
 public enum Labels {
     /// The first case id (`INC-2026-0142`, `PD-2026-0007`) in `text`.
     public static func caseID(in text: String) -> String? {
-        guard let r = text.range(of: #"\b(INC|PD)-[0-9]{4}-[0-9]{4,}\b"#, options: .regularExpression) else { return nil }
+        guard let r = text.range(of: #"\b(INC|PD|CASE)-[0-9]{4}-[0-9]{4,}\b"#, options: .regularExpression) else { return nil }
         return String(text[r])
     }
 

@@ -356,6 +356,7 @@ final class CaseIndex: Sendable {
 
     static let types: [String] = [
         EventType.incidentOpened, .downtimePlanned, .incidentResolved, .incidentReopened, .downtimeConcluded, .downtimeCancelled,
+        .caseOpened, .caseClosed,
     ].map(\.rawValue)
 
     func reset() { state.withLock { $0 = State() } }
@@ -366,18 +367,26 @@ final class CaseIndex: Sendable {
         let rows: [Row]
         do {
             rows = try store.connection.query("""
-                SELECT position, case_id, type, (extract(epoch FROM occurred_at) * 1000000)::bigint
+                SELECT position, case_id, type, (extract(epoch FROM occurred_at) * 1000000)::bigint,
+                       CASE WHEN type = $3 THEN data->>'kind' END
                   FROM dtledger.events WHERE position > $1::bigint AND type = ANY($2::text[]) ORDER BY position
-                """, [String(after), PGText.array(CaseIndex.types)]).rows
+                """, [String(after), PGText.array(CaseIndex.types), EventType.caseOpened.rawValue]).rows
         } catch { throw LedgerError.from(error) }
         let head = try Int64(store.connection.query("SELECT coalesce(max(position), 0) FROM dtledger.events").scalar ?? "0") ?? 0
         state.withLock { s in
             for r in rows {
                 guard let caseID = r[1], let type = r[2] else { continue }
                 let at = RFC3339.date(microseconds: r.int64(3) ?? 0)
-                if let kind = Catalog.caseKind(forOpeningType: EventType(rawValue: type)) {
+                // A case of a kind a policy declares is opened by case.opened
+                // (its kind in the data) and closed by case.closed, which
+                // closes nothing in an incident or a downtime (as CaseState).
+                let kind = type == EventType.caseOpened.rawValue ? r[4].flatMap(CaseKind.init(rawValue:))
+                    : Catalog.caseKind(forOpeningType: EventType(rawValue: type))
+                if let kind {
                     if s.cases[caseID] == nil { s.cases[caseID] = Info(kind: kind, opened: at) }
-                } else {
+                } else if type == EventType.caseClosed.rawValue {
+                    if let info = s.cases[caseID], !info.kind.isBuiltIn { s.cases[caseID]?.closures.append((at, true)) }
+                } else if type != EventType.caseOpened.rawValue {
                     s.cases[caseID]?.closures.append((at, type != EventType.incidentReopened.rawValue))
                 }
             }

@@ -17,7 +17,9 @@ struct ServeMappingTests {
     static let incident = "INC-2026-0142"
     static let other = "INC-2026-0150"
     static let downtime = "PD-2026-0007"
-    static let known: [String: CaseKind] = [incident: .incident, other: .incident, downtime: .plannedDowntime]
+    static let declared = "CASE-2026-0003"
+    static let known: [String: CaseKind] = [incident: .incident, other: .incident, downtime: .plannedDowntime,
+                                            declared: CaseKind(rawValue: "vendor_outage_evaluation")!]
     static let tagged = "<!subteam^S0APIPLAT|@mhv-api-platform> <@U1000001>"
     static let template = "Summary: Medications list fails to load\nEstimated user impact: 1,500 users\nStart time: 08:55 ET"
 
@@ -128,6 +130,11 @@ struct ServeMappingTests {
                              try Self.context(Self.lookups()))
         #expect(e.envelope.caseID == Self.other)
         #expect(Self.importMeta(e, "case_inferred_by") == .string("case_id"))
+        // A case of a kind a policy declares (`dtledger case open` ids).
+        let declared = try Self.one(Self.slack("Ev4b", "\(Self.tagged) about \(Self.declared): not our outage"),
+                                    try Self.context(Self.lookups()))
+        #expect(declared.envelope.caseID == Self.declared)
+        #expect(Self.importMeta(declared, "case_inferred_by") == .string("case_id"))
     }
 
     @Test("PagerDuty incident numbers in the documented forms, and incident URLs, find the incident's case")
