@@ -73,7 +73,7 @@ let package = Package(
         // signature checks. Pure code: no database.
         .target(
             name: "Ingest",
-            dependencies: ["Events", "Domain", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Events", "Domain", "Mail", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The use cases every front end performs (append, runbook actions,
         // imports, publishing, compliance and reports, projections, verify):
@@ -81,7 +81,7 @@ let package = Package(
         // parsing, no printing, no process environment.
         .target(
             name: "Operations",
-            dependencies: ["Ledger", "Postgres", "Domain", "Events", "Compliance", "Reports", "Projections", "Ingest"]
+            dependencies: ["Ledger", "Postgres", "Domain", "Events", "Compliance", "Reports", "Projections", "Ingest", "Mail"]
         ),
         // What `dtledger serve` does with what it receives, without HTTP:
         // its config, the durable receipts and the inbox, mapping receipts
@@ -153,8 +153,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "IngestTests", dependencies: [
-            "Ingest", "Events", "Domain", "Ledger", "Operations", "dtledger", "TestSupport",
+            "Ingest", "Events", "Domain", "Ledger", "Operations", "dtledger", "TestSupport", "Mail",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["Fixtures"]),
         // Faults, load, hostile input, secrets and TLS (SECURITY.md, docs/reliability.md).
         // dtledger serve over real HTTP on loopback, with local fakes of the vendors' APIs.

@@ -251,6 +251,7 @@ enum Pipeline {
     /// keeps what re-verifying it needs (KeptSignature).
     static func run(_ payloads: [RawPayload], source: EventSource, context: ImportContext,
                     scheme: SignatureScheme? = nil, verify: ((RawPayload, String, Date) -> String?)?,
+                    parse: (RawPayload) -> Result<JSONValue, Unmapped> = parsedBody,
                     map: (RawPayload, JSONValue) -> [Mapped]) -> ImportOutcome {
         var outcome = ImportOutcome()
         var opened = context.knownCases
@@ -270,7 +271,7 @@ enum Pipeline {
                 }
             }
             let body: JSONValue
-            switch parsedBody(payload) {
+            switch parse(payload) {
             case .success(let v): body = v
             case .failure(let u): outcome.unmapped.append(u); continue
             }

@@ -4,6 +4,7 @@ import Events
 import Foundation
 import Ingest
 import Ledger
+import Mail
 
 /// Which importer maps the payloads, with its own defaults (docs/importers.md).
 public enum ImportSource: Sendable {
@@ -14,13 +15,17 @@ public enum ImportSource: Sendable {
     case slack(defaultPurpose: NotificationPurpose?)
     /// ServiceNow Table API records (no signatures).
     case serviceNow
+    /// RFC 5322 messages (an .eml, an mbox, a Maildir or a directory of
+    /// .eml files); `defaultPurpose` for messages without a Purpose: line;
+    /// `dkim` where the DKIM keys come from.
+    case email(defaultPurpose: NotificationPurpose?, dkim: EmailDKIM)
 
     /// The environment variable that holds the signing secret by default.
     public var secretVariable: String? {
         switch self {
         case .pagerDuty: "PAGERDUTY_WEBHOOK_SECRET"
         case .slack: "SLACK_SIGNING_SECRET"
-        case .serviceNow: nil
+        case .serviceNow, .email: nil
         }
     }
 
@@ -35,6 +40,27 @@ public enum ImportSource: Sendable {
             return SlackImporter.map(payloads, context: c)
         case .serviceNow:
             return ServiceNowImporter.map(payloads, context: c)
+        case .email(let purpose, let dkim):
+            c.defaultPurpose = purpose
+            return EmailImporter.map(payloads, context: c, verifier: dkim.verifier)
+        }
+    }
+}
+
+/// Where `import email` takes DKIM public keys from.
+public enum EmailDKIM: Sendable {
+    /// TXT records through the system resolver.
+    case dns
+    /// A key file (or directory of them), read when the import starts (`DKIMKeyFile`).
+    case keyFile(String)
+    /// No DKIM check: every message is imported as unverified.
+    case none
+
+    var verifier: DKIMVerifier? {
+        switch self {
+        case .dns: DKIMVerifier(keys: DKIMDNSKeys())
+        case .keyFile(let path): (try? DKIMKeyFile(path: path)).map { DKIMVerifier(keys: $0) }
+        case .none: nil
         }
     }
 }
@@ -109,7 +135,17 @@ extension Session {
             (secret, secretName) = (s, name)
         }
         guard let actor = request.actor ?? defaultActor else { throw OperationError.usage("missing --actor (or set DTLEDGER_ACTOR)") }
-        let file = PayloadFile.read(try read(request.file))
+        let file: (payloads: [RawPayload], unreadable: [Unmapped])
+        if case .email(_, let dkim) = request.source {
+            if case .keyFile(let path) = dkim {
+                do { _ = try DKIMKeyFile(path: path) } catch {
+                    throw OperationError.unreadable("--dkim-keys \(path): \(error)")
+                }
+            }
+            file = (try readMessages(request.file), [])
+        } else {
+            file = PayloadFile.read(try read(request.file))
+        }
 
         let store = try store()
         // Through the writer's functions: an import needs no SELECT on the ledger.
@@ -174,6 +210,27 @@ extension Session {
         ]
         if request.dryRun { summary["dry_run"] = .bool(true) }
         return ImportResult(events: events, summary: .object(summary))
+    }
+
+    /// The messages of an .eml, an mbox, a Maildir or a directory of .eml
+    /// files (or standard input), one payload each, numbered from 1.
+    func readMessages(_ path: String) throws(OperationError) -> [RawPayload] {
+        let raws: [RawMessage]
+        do {
+            if path == "-" {
+                raws = try Mailbox.read(bytes: [UInt8](standardInput()), name: "stdin")
+            } else {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw OperationError.unreadable("cannot read \(path): no such file or not readable")
+                }
+                raws = try Mailbox.read(path: path)
+            }
+        } catch let e as OperationError {
+            throw e
+        } catch {
+            throw .unreadable("\(path): \(error)")
+        }
+        return raws.enumerated().map { RawPayload(item: $0.offset + 1, body: Data($0.element.bytes)) }
     }
 
     static func envelopeObject(_ e: ImportedEvent) -> [String: JSONValue] {

@@ -7,7 +7,7 @@ import Operations
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import PagerDuty, Slack and ServiceNow records as events (idempotent by the source's own ids).",
+        abstract: "Import PagerDuty, Slack, ServiceNow records and email messages as events (idempotent by the source's own ids).",
         discussion: """
             Formats, mappings and the message template: docs/importers.md.
             Payloads that cannot be mapped are reported on stderr, one per line with the reason; the rest \
@@ -16,7 +16,7 @@ struct ImportCommand: ParsableCommand {
             (--verify-signature) always fails the whole import. Exit 0 ok; 65 nothing written \
             (bad signature, --strict, invalid input); 66 unreadable file.
             """,
-        subcommands: [PagerDuty.self, Slack.self, ServiceNow.self])
+        subcommands: [PagerDuty.self, Slack.self, ServiceNow.self, Email.self])
 
     struct Shared: ParsableArguments {
         @OptionGroup var connection: ConnectionOptions
@@ -87,6 +87,29 @@ struct ImportCommand: ParsableCommand {
             abstract: "ServiceNow Table API incident, change_request and sysapproval_approver records as tickets and approvals.")
         @OptionGroup var shared: Shared
         var request: ImportRequest { ImportCommand.request(.serviceNow, shared, nil) }
+    }
+}
+
+extension ImportCommand {
+    struct Email: ImportSubcommand {
+        static let configuration = CommandConfiguration(
+            commandName: "email",
+            abstract: "RFC 5322 messages (.eml, mbox, Maildir, a directory of .eml files) as email notifications.",
+            discussion: """
+                FILE is one message, an mbox, a Maildir or a directory of .eml files (- for stdin). \
+                DKIM signatures are verified with the keys of --dkim-keys, else DNS (--no-dns: not checked); \
+                an unsigned or failing message is imported as unverified. Idempotent by Message-ID.
+                """)
+        @OptionGroup var shared: Shared
+        @Option(help: "Purpose of messages without a Purpose: line.") var purpose: NotificationPurpose?
+        @Option(name: .customLong("dkim-keys"), help: "DKIM public keys file (or directory): 'selector._domainkey.domain TXT-VALUE' lines.")
+        var dkimKeys: String?
+        @Flag(name: .customLong("no-dns"), help: "Do not look DKIM keys up in DNS (without --dkim-keys: no DKIM check).")
+        var noDNS = false
+        var request: ImportRequest {
+            let dkim: EmailDKIM = dkimKeys.map { .keyFile($0) } ?? (noDNS ? .none : .dns)
+            return ImportCommand.request(.email(defaultPurpose: purpose, dkim: dkim), shared, nil)
+        }
     }
 }
 
