@@ -255,19 +255,7 @@ struct RuleEvaluator {
 
         case .before(let edge):
             if let no = windowless(label) { return [no] }
-            let t = edgeTime(edge)!
-            // The occasion is the deadline: the rule applies when its
-            // condition holds just before it, and evidence counts from when
-            // the case entered the condition (as for an opening anchor).
-            var from = Date.distantPast
-            if cond.hasCondition {
-                guard let since = state.stretchStart(cond, before: t) else {
-                    return [.notApplicable(label, conditionMissed(cond, at: t, occasion: "\(edge.rawValue) (\(RFC3339.format(t)))",
-                                                                  dayForm: false))]
-                }
-                from = since
-            }
-            return [.judge(Occurrence(label: label, from: from, deadline: t))]
+            return [before(cond, deadline: edgeTime(edge)!, occasion: edge.rawValue, label)]
 
         case .dayBefore(let edge):
             if let no = windowless(label) { return [no] }

@@ -12,21 +12,24 @@ extension RuleEvaluator {
         return state.first(type)?.time
     }
 
-    func beforeEvent(_ cond: Applicability, _ type: String, _ label: String?) -> [Slot] {
-        if let t = laterEventTime(type) {
-            // As for `before: window.start`: the occasion is the deadline;
-            // the condition must hold just before it, and evidence counts
-            // from when the case entered the stretch holding then.
-            var from = Date.distantPast
-            if cond.hasCondition {
-                guard let since = state.stretchStart(cond, before: t) else {
-                    return [.notApplicable(label, conditionMissed(cond, at: t, occasion: "\(type) (\(RFC3339.format(t)))",
-                                                                  dayForm: false))]
-                }
-                from = since
+    /// Due by a time (a window edge, a later event's): the occasion is the
+    /// deadline; the rule applies when its condition holds just before it,
+    /// and evidence counts from when the case entered the stretch of the
+    /// condition holding then (as for an opening anchor).
+    func before(_ cond: Applicability, deadline t: Date, occasion: String, _ label: String?) -> Slot {
+        var from = Date.distantPast
+        if cond.hasCondition {
+            guard let since = state.stretchStart(cond, before: t) else {
+                return .notApplicable(label, conditionMissed(cond, at: t, occasion: "\(occasion) (\(RFC3339.format(t)))",
+                                                             dayForm: false))
             }
-            return [.judge(Occurrence(label: label, from: from, deadline: t))]
+            from = since
         }
+        return .judge(Occurrence(label: label, from: from, deadline: t))
+    }
+
+    func beforeEvent(_ cond: Applicability, _ type: String, _ label: String?) -> [Slot] {
+        if let t = laterEventTime(type) { return [before(cond, deadline: t, occasion: type, label)] }
         // Not happened: the case closed without it (or the downtime was
         // cancelled), or it is still ahead.
         if state.isClosed { return [absent(type, label)] }
