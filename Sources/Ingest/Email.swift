@@ -44,16 +44,42 @@ public enum EmailImporter {
     /// the message is a journal report. Never throws: nil when unreadable or
     /// absent.
     public static func identity(_ body: Data) -> (mapped: String?, own: String?) {
+        guard let h = headers(body) else { return (nil, nil) }
+        let own = h.mapped.first { $0.is("Message-ID") }.flatMap { MailMessage.messageIDs(in: $0.value).first }
+        guard h.journal else { return (own, own) }
+        return (h.mapped.first { $0.is("Message-ID") }.flatMap { MailMessage.messageIDs(in: $0.value).first }, h.own)
+    }
+
+    /// The ids a received message answers (In-Reply-To, then References
+    /// newest first; at most `maxThreadParents`), of the original for a
+    /// journal report: what a caller asks the ledger about before mapping.
+    /// Cheap and never throws, as `identity`.
+    public static func parents(_ body: Data) -> [String] {
+        guard let h = headers(body) else { return [] }
+        func ids(_ name: String) -> [String] {
+            h.mapped.filter { $0.is(name) }.flatMap { MailMessage.messageIDs(in: $0.value) }
+        }
+        let own = ids("Message-ID").first
+        var out: [String] = []
+        for id in ids("In-Reply-To") + ids("References").reversed() where id != own && !out.contains(id) { out.append(id) }
+        return Array(out.prefix(maxThreadParents))
+    }
+
+    /// The header fields of the message a body is mapped as (a journal
+    /// report's attached original), whether it was a journal report, and the
+    /// outer message's own Message-ID. Only the header section is read
+    /// unless the fields say it may be a journal report.
+    static func headers(_ body: Data) -> (mapped: [MailHeader], journal: Bool, own: String?)? {
         let bytes = [UInt8](body)
-        guard let headers = try? MailMessage.headerFields(bytes) else { return (nil, nil) }
+        guard let headers = try? MailMessage.headerFields(bytes) else { return nil }
         let own = headers.first { $0.is("Message-ID") }.flatMap { MailMessage.messageIDs(in: $0.value).first }
         let maybeJournal = JournalReport.isExchangeReport(headers)
             || headers.contains { h in JournalReport.envelopeFields.contains { h.is($0) } }
             && headers.contains { $0.is("Content-Type") && $0.value.lowercased().hasPrefix("multipart/") }
         guard maybeJournal, let message = try? MailMessage.parse(bytes), let report = JournalReport.of(message) else {
-            return (own, own)
+            return (headers, false, own)
         }
-        return (report.original?.messageID, own)
+        return (report.original?.headers ?? [], true, own)
     }
 
     // MARK: Reading one message

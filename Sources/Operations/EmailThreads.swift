@@ -3,7 +3,6 @@ import Events
 import Foundation
 import Ingest
 import Ledger
-import Mail
 import Postgres
 
 /// Threads for `dtledger import email`: the case of each message a reply in
@@ -22,12 +21,7 @@ enum EmailThreads {
         var ids: [String] = []
         var seen = Set<String>()
         for p in payloads {
-            guard let m = try? MailMessage.parse([UInt8](p.body)) else { continue }
-            let message = JournalReport.of(m)?.original ?? m
-            for id in (message.inReplyTo + message.references.reversed()).prefix(EmailImporter.maxThreadParents + 1)
-            where seen.insert(id).inserted {
-                ids.append(id)
-            }
+            for id in EmailImporter.parents(p.body) where seen.insert(id).inserted { ids.append(id) }
         }
         var cases: [String: String] = [:]
         var start = 0
