@@ -35,9 +35,6 @@ public enum EmailImporter {
 
     // MARK: Refs for a receiver
 
-    /// The ref of a message id: `email:<Message-ID>` (no angle brackets).
-    public static func ref(messageID: String) -> String { "email:\(messageID)" }
-
     /// The Message-ID a received message is mapped under (a journal report:
     /// its attached original's), and the delivery's own Message-ID (a
     /// journal report: the report's). Reads only the header section unless
@@ -45,8 +42,6 @@ public enum EmailImporter {
     /// absent.
     public static func identity(_ body: Data) -> (mapped: String?, own: String?) {
         guard let h = headers(body) else { return (nil, nil) }
-        let own = h.mapped.first { $0.is("Message-ID") }.flatMap { MailMessage.messageIDs(in: $0.value).first }
-        guard h.journal else { return (own, own) }
         return (h.mapped.first { $0.is("Message-ID") }.flatMap { MailMessage.messageIDs(in: $0.value).first }, h.own)
     }
 
@@ -66,10 +61,9 @@ public enum EmailImporter {
     }
 
     /// The header fields of the message a body is mapped as (a journal
-    /// report's attached original), whether it was a journal report, and the
-    /// outer message's own Message-ID. Only the header section is read
+    /// report's attached original) and the outer message's own Message-ID. Only the header section is read
     /// unless the fields say it may be a journal report.
-    static func headers(_ body: Data) -> (mapped: [MailHeader], journal: Bool, own: String?)? {
+    static func headers(_ body: Data) -> (mapped: [MailHeader], own: String?)? {
         let bytes = [UInt8](body)
         guard let headers = try? MailMessage.headerFields(bytes) else { return nil }
         let own = headers.first { $0.is("Message-ID") }.flatMap { MailMessage.messageIDs(in: $0.value).first }
@@ -77,9 +71,9 @@ public enum EmailImporter {
             || headers.contains { h in JournalReport.envelopeFields.contains { h.is($0) } }
             && headers.contains { $0.is("Content-Type") && $0.value.lowercased().hasPrefix("multipart/") }
         guard maybeJournal, let message = try? MailMessage.parse(bytes), let report = JournalReport.of(message) else {
-            return (headers, false, own)
+            return (headers, own)
         }
-        return (report.original?.headers ?? [], true, own)
+        return (report.original?.headers ?? [], own)
     }
 
     // MARK: Reading one message
@@ -209,7 +203,7 @@ public enum EmailImporter {
 
         mutating func ledgerCase(_ id: String) -> String? {
             if let a = asked[id] { return a }
-            let c = lookups?.caseForRef(EmailImporter.ref(messageID: id))
+            let c = lookups?.caseForRef(Refs.emailRef(messageID: id))
             asked[id] = .some(c)
             return c
         }

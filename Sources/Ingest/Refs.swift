@@ -22,7 +22,7 @@ public enum Refs {
     /// and "servicenow:<sys_id>"; for email "email:<Message-ID>" of the message (of a journal report: of the attached
     /// original, the message it is mapped as). Never throws: unreadable bodies give [].
     public static func of(source: EventSource, body: Data) -> [String] {
-        if source == .email { return EmailImporter.identity(body).mapped.map { [EmailImporter.ref(messageID: $0)] } ?? [] }
+        if source == .email { return EmailImporter.identity(body).mapped.map { [emailRef(messageID: $0)] } ?? [] }
         guard let json = try? JSONValue.parse(body) else { return [] }
         var out: [String] = []
         func add(_ ref: String) { if !out.contains(ref) { out.append(ref) } }
@@ -90,6 +90,9 @@ public enum Refs {
 
     /// `slack:<channel>/<ts>`.
     public static func slackRef(channel: String, ts: String) -> String { "slack:\(channel)/\(ts)" }
+
+    /// `email:<Message-ID>` (the id without angle brackets).
+    public static func emailRef(messageID: String) -> String { "email:\(messageID)" }
 
     // The records of a ServiceNow body, as ServiceNowImporter reads them.
     static func serviceNowRecords(_ json: JSONValue) -> [JSONValue] {

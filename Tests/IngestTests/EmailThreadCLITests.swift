@@ -88,6 +88,11 @@ struct EmailThreadCLITests {
         if let slackRef {
             #expect(try writer.query("SELECT * FROM dtledger.email_thread_cases(ARRAY[$1])", [slackRef]).rows.isEmpty)
         }
+        // A retracted message no longer places replies.
+        let id = try #require(try owner.query("SELECT id::text FROM dtledger.events WHERE idempotency_key = 'email/secret-thread@example.org'").scalar)
+        let retract = try CLI.run(["retract", "--case", Self.inc, id, "--reason", "sent to the wrong case", "--actor", "lou-em"], database: db.url)
+        #expect(retract.status == 0, "\(retract.stderr)")
+        #expect(try writer.query("SELECT * FROM dtledger.email_thread_cases($1::text[])", ["{secret-thread@example.org}"]).rows.isEmpty)
         // A reader login may not call it (granted to the writer only); nor may a login without a role.
         let reader = "dtl_reader_\(UInt32.random(in: 0...UInt32.max))"
         try owner.execute("CREATE ROLE \(reader) LOGIN IN ROLE dtledger_reader")

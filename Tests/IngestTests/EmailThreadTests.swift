@@ -148,6 +148,11 @@ struct EmailThreadTests {
             #expect(Refs.deliveryID(source: .email, body: junk) == nil)
         }
         #expect(Refs.of(source: .email, body: mailBytes("From: a@b.example\nSubject: no id\n\nhi\n")) == [])
+        // An ordinary delivered message with an attachment (Delivered-To, multipart) is no journal copy: its own id.
+        let delivered = mailBytes(Self.genericCopy(text: "FYI").replacingOccurrences(of: "X-Envelope-To: ana.ortiz@example.org, ben.park@example.org\nEnvelope-To: occ@example.org\n", with: ""))
+        #expect(Refs.of(source: .email, body: delivered) == ["email:copy-1@archiver.example.org"])
+        #expect(EmailImporter.parents(mailBytes(Self.message(id: "k@example.org", subject: "x", inReplyTo: "j@example.org", references: ["h@example.org", "j@example.org"])))
+                == ["j@example.org", "h@example.org"])
     }
 
     // MARK: Journal reports
