@@ -12,13 +12,17 @@ import Foundation
 /// - `slack:<channel>/<ts>`: a Slack message (an edit and a deletion carry
 ///   the original message's ref);
 /// - `pagerduty:incident:<id>` and `pagerduty:number:<n>`: a PagerDuty incident;
-/// - `servicenow:<number>` and `servicenow:<sys_id>`: a ServiceNow record.
+/// - `servicenow:<number>` and `servicenow:<sys_id>`: a ServiceNow record;
+/// - `email:<Message-ID>`: an email message (a journal report: the message
+///   it carries), the id without angle brackets.
 public enum Refs {
     /// The refs a raw payload of a source carries, computed at receipt: for Slack "slack:<channel>/<ts>" of the message
     /// (for message_changed the original message's ts, for message_deleted the deleted ts); for PagerDuty incident
     /// events "pagerduty:incident:<id>" and "pagerduty:number:<n>" (data.number); for ServiceNow "servicenow:<number>"
-    /// and "servicenow:<sys_id>". Never throws: unreadable bodies give [].
+    /// and "servicenow:<sys_id>"; for email "email:<Message-ID>" of the message (of a journal report: of the attached
+    /// original, the message it is mapped as). Never throws: unreadable bodies give [].
     public static func of(source: EventSource, body: Data) -> [String] {
+        if source == .email { return EmailImporter.identity(body).mapped.map { [emailRef(messageID: $0)] } ?? [] }
         guard let json = try? JSONValue.parse(body) else { return [] }
         var out: [String] = []
         func add(_ ref: String) { if !out.contains(ref) { out.append(ref) } }
@@ -51,10 +55,13 @@ public enum Refs {
         return out
     }
 
-    /// The Slack delivery's own id (event_id), PagerDuty event.id, ServiceNow sys_id+sys_updated_on (or sys_mod_count); nil if none.
+    /// The Slack delivery's own id (event_id), PagerDuty event.id, ServiceNow sys_id+sys_updated_on (or sys_mod_count),
+    /// an email's Message-ID (a journal report's own, not its original's: two reports of one message are two
+    /// deliveries); nil if none.
     /// ServiceNow: `<sys_id>/<sys_updated_on>` (else `<sys_id>/<sys_mod_count>`)
     /// per record, several records joined by `,`; nil when a record has neither.
     public static func deliveryID(source: EventSource, body: Data) -> String? {
+        if source == .email { return EmailImporter.identity(body).own }
         guard let json = try? JSONValue.parse(body) else { return nil }
         switch source {
         case .slack:
@@ -83,6 +90,9 @@ public enum Refs {
 
     /// `slack:<channel>/<ts>`.
     public static func slackRef(channel: String, ts: String) -> String { "slack:\(channel)/\(ts)" }
+
+    /// `email:<Message-ID>` (the id without angle brackets).
+    public static func emailRef(messageID: String) -> String { "email:\(messageID)" }
 
     // The records of a ServiceNow body, as ServiceNowImporter reads them.
     static func serviceNowRecords(_ json: JSONValue) -> [JSONValue] {

@@ -154,8 +154,10 @@ extension Session {
         for c in try WriterReads.openedCases(store) {
             if let kind = Catalog.caseKind(forOpeningType: c.openedType) { known[c.caseID] = kind }
         }
-        let context = ImportContext(config: config, directories: directories, defaultActor: actor,
+        var context = ImportContext(config: config, directories: directories, defaultActor: actor,
                                     caseOverride: request.caseID, knownCases: known, secret: secret, secretName: secretName, now: now())
+        // Email threads: the ledger's cases of the messages replies answer (EmailThreads).
+        if case .email = request.source, request.caseID == nil { context.lookups = try EmailThreads.lookups(for: file.payloads, store) }
         var outcome = request.source.map(file.payloads, context)
         outcome.unmapped = (file.unreadable + outcome.unmapped).sorted { $0.item < $1.item }
 
