@@ -263,6 +263,31 @@ struct EmailReceiverTests {
             let bad = try JSONValue.parse(try #require(events.first { $0.dataText.contains("update-2@example.org") }).metadataText)
             #expect(bad["import"]?["signature_verified"] == .bool(false))
             #expect(bad["import"]?["dkim"]?.arrayValue?.first?.stringValue?.contains("body hash mismatch") == true, "\(bad)")
+            // The service's login is registered for email: the report believes the verified one, not the other.
+            let review = try JSONValue.parse(try h.db.session().open().review(caseID: Self.inc, asOf: nil, format: .json))
+            let evidence = review["evidence"]?.arrayValue ?? []
+            let goodID = try #require(events.first { $0.dataText.contains("update-1@example.org") }).id
+            let badID = try #require(events.first { $0.dataText.contains("update-2@example.org") }).id
+            #expect(evidence.first { $0["id"]?.stringValue == goodID }?["signature_verified"] == .bool(true), "\(evidence)")
+            #expect(evidence.first { $0["id"]?.stringValue == badID }?["signature_verified"] == .bool(false), "\(evidence)")
+        }
+    }
+
+    @Test("/readyz is 503 while the directory does not register the service's login for email")
+    func notRegisteredForEmail() async throws {
+        let (keys, _) = try Self.keyFile()
+        let db = try ServiceNowReceiverTests.database()
+        let login = "dtl_serve_\(UInt32.random(in: 0...UInt32.max))"
+        try db.connect().execute("CREATE ROLE \(login) LOGIN IN ROLE dtledger_receiver")
+        var yaml = try String(contentsOf: CLI.scenarios.appendingPathComponent("directory.yaml"), encoding: .utf8)
+        yaml += "\nservice_logins:\n  - {login: \(login), sources: [slack, pagerduty, servicenow], name: dtledger serve}\n"
+        _ = try db.session().open().publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil, retroactiveReason: "test directory without email")
+        let h = try await ServeHarness.start(configYAML: Self.config(keys: keys), environment: ["TEST_EMAIL_TOKEN": Self.token],
+                                             database: db, login: login)
+        try await InboxTests.with(h) {
+            let ready = try await h.get("/readyz")
+            #expect(ready.status == 503, "\(ready.body)")
+            #expect(ready.json?["registered"]?.stringValue?.contains("importer login for email") == true, "\(ready.body)")
         }
     }
 
