@@ -132,11 +132,18 @@ struct EmailReceiverTests {
 
             // The same message with a relay's Received line added is a receipt of its own, and a duplicate event.
             let relayed = Data("Received: from relay.example.org by mx.example.org; Tue, 07 Apr 2026 18:30:05 -0400\r\n".utf8) + Self.update
-            let third = try await Self.post(h, relayed, contentType: "application/octet-stream")
+            // A request cannot pass itself off as an import or a poller: those headers are never kept from a request.
+            let third = try await h.post("/email/messages", body: relayed, headers: [
+                "Authorization": "Bearer \(Self.token)", "Content-Type": "application/octet-stream",
+                "X-Dtledger-Import": "email", "X-Dtledger-Import-Purpose": "initial", "X-Dtledger-Poller": "servicenow"])
             #expect(third.status == 200, "\(third.body)")
             #expect(third.json?["duplicate"] == .bool(false))
             try await h.settled()
-            #expect(try h.outcome(try #require(third.json?["receipt"]?.intValue))?.outcome == "duplicate")
+            let thirdReceipt = try #require(third.json?["receipt"]?.intValue)
+            #expect(try h.outcome(thirdReceipt)?.outcome == "duplicate")
+            let kept = try h.db.connect().query("SELECT headers::text FROM dtledger.receipts WHERE id = $1::bigint", [String(thirdReceipt)]).scalar ?? ""
+            #expect(!kept.contains("x-dtledger"), "\(kept)")
+            #expect(kept.contains("application/octet-stream"), "\(kept)")
             #expect(try Self.emailEvents(h).count == 1)
 
             let ready = try await h.get("/readyz")
