@@ -383,5 +383,16 @@ struct EmailReceiverTests {
         #expect(notices.contains { if case .inbox(let m) = $0 { m.contains("not kept in the inbox") } else { false } })
         #expect(notices.contains { if case .skipped(let m) = $0 { m.contains("no case") } else { false } })
         #expect(Int(try db.connect().query("SELECT count(*) FROM dtledger.receipts").scalar ?? "") == 0)
+
+        // The command says it on stderr, and exits 0 (the mapped message was imported).
+        let eml = FileManager.default.temporaryDirectory.appendingPathComponent("caseless-\(UUID().uuidString).eml")
+        try Self.caseless.write(to: eml)
+        defer { try? FileManager.default.removeItem(at: eml) }
+        let cli = try CLI.run(["import", "email", eml.path, "--no-dns"], database: ServeHarness.url(db, login))
+        #expect(cli.status == 0, "\(cli.stderr)")
+        #expect(cli.stderr.contains("dtledger: skipped: \(eml.path): item 1"), "\(cli.stderr)")
+        #expect(cli.stderr.contains("dtledger: inbox: \(eml.path): 1 message(s) not kept in the inbox: login \(login) cannot write receipts"), "\(cli.stderr)")
+        #expect(cli.stdout.contains("\"inbox_not_kept\""), "\(cli.stdout)")
+        #expect(Int(try db.connect().query("SELECT count(*) FROM dtledger.receipts").scalar ?? "") == 0)
     }
 }
