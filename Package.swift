@@ -89,7 +89,7 @@ let package = Package(
         // libpq code, run by Serve on its own threads.
         .target(
             name: "Receiving",
-            dependencies: ["Ledger", "Postgres", "Domain", "Events", "Ingest", "Operations", "Compliance"]
+            dependencies: ["Ledger", "Postgres", "Domain", "Events", "Ingest", "Operations", "Compliance", "Mail"]
         ),
         // `dtledger serve`: the Hummingbird 2 service (routes, signatures at
         // receipt, group commit of receipts, the mapper loop, pollers,
@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "Receiving", "Operations", "Ledger", "Postgres", "Domain", "Events", "Ingest",
+                "Receiving", "Operations", "Ledger", "Postgres", "Domain", "Events", "Ingest", "Mail",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -160,8 +160,9 @@ let package = Package(
         // Faults, load, hostile input, secrets and TLS (SECURITY.md, docs/reliability.md).
         // dtledger serve over real HTTP on loopback, with local fakes of the vendors' APIs.
         .testTarget(name: "ServeTests", dependencies: [
-            "Serve", "Receiving", "Ingest", "Events", "Domain", "Ledger", "Postgres", "Operations", "TestSupport", "VendorReplay",
+            "Serve", "Receiving", "Ingest", "Events", "Domain", "Ledger", "Postgres", "Operations", "TestSupport", "VendorReplay", "Mail",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

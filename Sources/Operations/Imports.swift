@@ -101,6 +101,9 @@ public enum ImportNotice: Sendable {
     case signatureFailure(String)
     /// It cannot be mapped: skipped (with `strict`, the import fails).
     case skipped(String)
+    /// `import email`: an unmapped message kept in the service's inbox, or
+    /// why the unmapped messages were not (the login cannot write receipts).
+    case inbox(String)
 }
 
 public struct ImportResult: Sendable {
@@ -170,11 +173,27 @@ extension Session {
         if request.strict && !outcome.unmapped.isEmpty {
             throw OperationError.invalid("\(name): \(outcome.unmapped.count) payload(s) could not be mapped (--strict): nothing imported")
         }
+        // `import email`: what cannot be mapped goes to the service's inbox
+        // when this login may write receipts (EmailInbox).
+        var inboxMessages: [(payload: RawPayload, unmapped: Unmapped)] = []
+        var inboxNote: String?
+        if case .email = request.source, !request.dryRun, !outcome.unmapped.isEmpty {
+            let messages = EmailInbox.messages(file.payloads, outcome.unmapped)
+            if try EmailInbox.canWriteReceipts(store) {
+                inboxMessages = messages
+            } else {
+                let login = (try? store.connection.query("SELECT session_user").scalar) ?? nil
+                let note = "\(messages.count) message(s) not kept in the inbox: login \(login ?? "(unknown)") cannot write receipts (only a dtledger_receiver login can, such as dtledger serve's importer login); they are reported above only"
+                inboxNote = note
+                notice(.inbox("\(name): \(note)"))
+            }
+        }
+        var kept: [EmailInbox.Kept] = []
         var appended = 0, duplicates = 0
         var events: [JSONValue] = []
         if request.dryRun {
             for e in outcome.events { events.append(.object(Self.envelopeObject(e))) }
-        } else if !outcome.events.isEmpty {
+        } else if !outcome.events.isEmpty || !inboxMessages.isEmpty {
             try store.atomically {
                 var index = 0
                 let all = outcome.events
@@ -201,7 +220,13 @@ extension Session {
                     }
                     index = end
                 }
+                if case .email(let purpose, _) = request.source {
+                    kept = try EmailInbox.keep(store, inboxMessages, origin: name, purpose: purpose, at: now())
+                }
             }
+        }
+        for k in kept {
+            notice(.inbox("\(name): message \(k.item): \(k.duplicate ? "already received as" : "kept in the inbox as") receipt \(k.receiptID) (\(k.unmapped.code)); place it with `dtledger inbox assign \(k.receiptID) --case CASE --reason ...`"))
         }
         let verified = outcome.events.filter { $0.metadata["import"]?["signature_verified"] == .bool(true) }.count
         var summary: [String: JSONValue] = [
@@ -211,6 +236,14 @@ extension Session {
             "signature_verified": .int(Int64(verified)),
         ]
         if request.dryRun { summary["dry_run"] = .bool(true) }
+        if !kept.isEmpty {
+            summary["inbox"] = .int(Int64(kept.count))
+            summary["inbox_receipts"] = .array(kept.map { .int($0.receiptID) })
+        }
+        if let inboxNote {
+            summary["inbox"] = .int(0)
+            summary["inbox_not_kept"] = .string(inboxNote)
+        }
         return ImportResult(events: events, summary: .object(summary))
     }
 

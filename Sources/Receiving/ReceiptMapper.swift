@@ -3,6 +3,7 @@ import Events
 import Foundation
 import Ingest
 import Ledger
+import Mail
 import Operations
 import Postgres
 import Synchronization
@@ -10,11 +11,20 @@ import Synchronization
 /// Where a receipt came from, as the mapper needs to know it.
 public enum ReceiptKind: Sendable, Equatable {
     case slack, pagerDuty, serviceNow
+    /// A raw RFC 5322 message: posted by a mail relay (`POST /email/messages`)
+    /// or kept by `dtledger import email` for the inbox.
+    case email
     /// Fetched by a poller (no signature: authenticated by the API token over TLS).
     case polled(EventSource)
 
     /// The header a poller sets on its receipts.
     public static let pollerHeader = "x-dtledger-poller"
+    /// The header `dtledger import email` sets on the receipts it keeps for
+    /// the inbox (never taken from a request: the route does not keep it).
+    public static let importHeader = "x-dtledger-import"
+    /// With `importHeader`: the import's `--purpose`, used again when the
+    /// receipt is mapped after a resolution.
+    public static let importPurposeHeader = "x-dtledger-import-purpose"
 
     public init?(_ receipt: Receipt) {
         let polled = receipt.headers[ReceiptKind.pollerHeader] != nil
@@ -22,6 +32,7 @@ public enum ReceiptKind: Sendable, Equatable {
         case EventSource.slack.rawValue: self = polled ? .polled(.slack) : .slack
         case EventSource.pagerduty.rawValue: self = polled ? .polled(.pagerduty) : .pagerDuty
         case EventSource.servicenow.rawValue: self = polled ? .polled(.servicenow) : .serviceNow
+        case EventSource.email.rawValue: self = .email
         default: return nil
         }
     }
@@ -173,6 +184,28 @@ public final class ReceiptMapper {
             })
     }
 
+    /// The DKIM verifier of email receipts (`sources.email`: the key file's
+    /// keys first, then DNS unless `dns: false`; without `sources.email`,
+    /// DNS, as `import email`), built on first use; nil checks nothing. A key
+    /// file that cannot be read fails (the receipt waits in the inbox).
+    var dkim: Result<DKIMVerifier?, MailError>?
+
+    func emailVerifier() -> Result<DKIMVerifier?, MailError> {
+        if let dkim { return dkim }
+        let source = config.email ?? ServeConfig.EmailSource()
+        var providers: [any DKIMKeyProvider] = []
+        var result: Result<DKIMVerifier?, MailError>
+        do {
+            if let path = source.dkimKeys { providers.append(try DKIMKeyFile(path: path)) }
+            if source.dns { providers.append(DKIMDNSKeys()) }
+            result = .success(providers.isEmpty ? nil : DKIMVerifier(keys: DKIMKeyChain(providers)))
+        } catch {
+            result = .failure(MailError("sources.email.dkim_keys: \(error)"))
+        }
+        dkim = result
+        return result
+    }
+
     /// Maps one receipt and appends its events under a savepoint.
     /// `resolution`: the person's inbox resolution being applied; it is
     /// kept in each event's `import.resolution` (covered by the event's
@@ -189,7 +222,7 @@ public final class ReceiptMapper {
         switch kind {
         case .slack: secretName = config.slack?.signingSecretEnv
         case .pagerDuty: secretName = config.pagerDuty?.webhookSecretEnv
-        case .serviceNow, .polled: secretName = nil
+        case .serviceNow, .polled, .email: secretName = nil
         }
         if let secretName {
             guard let value = secret(secretName), !value.isEmpty else {
@@ -199,14 +232,24 @@ public final class ReceiptMapper {
             context.secret = value
             context.secretName = secretName
         }
+        var verifier: DKIMVerifier?
+        if kind == .email {
+            switch emailVerifier() {
+            case .success(let v): verifier = v
+            case .failure(let problem):
+                return ReceiptOutcome(receiptID: receipt.id, kind: .inbox, code: "signature",
+                                      reason: "\(problem): the DKIM signatures cannot be checked")
+            }
+            if let p = receipt.headers[ReceiptKind.importPurposeHeader] { context.defaultPurpose = NotificationPurpose(rawValue: p) }
+        }
         let payload = RawPayload(item: 1, body: receipt.body, headers: receipt.headers, receivedAt: receipt.receivedAt)
-        var outcome = run(kind, payload, context)
+        var outcome = run(kind, payload, context, verifier: verifier)
         // A new PagerDuty incident with no case yet opens one: the service
         // allocates its id as `incident open` would.
         if caseOverride == nil, outcome.events.isEmpty, kind == .pagerDuty,
            outcome.unmapped.count == 1, outcome.unmapped[0].code == .noCase, Self.isTrigger(receipt.body) {
             context.caseOverride = try store.nextCaseID(prefix: "INC", year: Self.caseYear(receipt.receivedAt))
-            outcome = run(kind, payload, context)
+            outcome = run(kind, payload, context, verifier: verifier)
         }
         if let failure = outcome.signatureFailures.first {
             return ReceiptOutcome(receiptID: receipt.id, kind: .inbox, code: failure.code.rawValue, reason: failure.reason)
@@ -214,6 +257,15 @@ public final class ReceiptMapper {
         guard !outcome.events.isEmpty else {
             let u = outcome.unmapped.first
             let code = u?.code ?? .notMapped
+            if kind == .email {
+                // Every email the relay or the import could not map waits
+                // for a person (docs/serve.md, "Email"): it was posted or
+                // journaled as incident mail, so nothing is ignored.
+                let reason = code == .noCase
+                    ? "no case: nothing in it names one the service knows (a Case: line, a case id in the Subject or the text, a reply to a message already in a case); assign it with `dtledger inbox assign \(receipt.id) --case CASE --reason ...`"
+                    : "\(u?.reason ?? "the message maps to no event"); resolve it with `dtledger inbox assign \(receipt.id) --case CASE --reason ...` or `dtledger inbox discard \(receipt.id) --reason ...`"
+                return ReceiptOutcome(receiptID: receipt.id, kind: .inbox, code: code.rawValue, reason: reason)
+            }
             if code == .noCase, u?.reason.hasPrefix("no case: map it with --case") == true {
                 return ReceiptOutcome(receiptID: receipt.id, kind: .inbox, code: code.rawValue,
                                       reason: "no case: nothing in it names one the service knows (a thread, a case id, a PagerDuty incident, the only open case of its channel); assign it with `dtledger inbox assign \(receipt.id) --case CASE --reason ...`, or map the source id in the config's cases and `dtledger inbox map \(receipt.id)`")
@@ -261,8 +313,9 @@ public final class ReceiptMapper {
         return ReceiptOutcome(receiptID: receipt.id, kind: fresh == 0 ? .duplicate : .appended, caseID: caseID, eventIDs: ids)
     }
 
-    func run(_ kind: ReceiptKind, _ payload: RawPayload, _ context: ImportContext) -> ImportOutcome {
+    func run(_ kind: ReceiptKind, _ payload: RawPayload, _ context: ImportContext, verifier: DKIMVerifier? = nil) -> ImportOutcome {
         switch kind {
+        case .email: EmailImporter.map([payload], context: context, verifier: verifier)
         case .slack, .polled(.slack): SlackImporter.map([payload], context: context)
         case .pagerDuty, .polled(.pagerduty): PagerDutyImporter.map([payload], context: context)
         default: ServiceNowImporter.map([payload], context: context)
@@ -291,7 +344,8 @@ public final class ReceiptMapper {
         imported["received_at"] = .string(RFC3339.format(receipt.receivedAt))
         imported["received_by"] = .string("dtledger serve")
         if case .polled = kind { imported["polled"] = .bool(true) }
-        if imported["signature"]?["payload_kept"] != .bool(true) {
+        // An email event keeps its raw message itself (`raw_message`).
+        if imported["signature"]?["payload_kept"] != .bool(true), imported["raw_message_kept"] == nil {
             if receipt.body.count <= KeptSignature.maxKeptPayloadBytes, let text = String(validating: receipt.body, as: UTF8.self),
                !receipt.body.contains(0) {
                 imported["payload"] = .string(text)
@@ -319,6 +373,22 @@ extension MapperPass {
         case .ignored: ignored += 1
         case .discarded: discarded += 1
         }
+    }
+}
+
+/// DKIM keys from the first provider that has a record (a key file, then DNS).
+struct DKIMKeyChain: DKIMKeyProvider {
+    let providers: [any DKIMKeyProvider]
+    init(_ providers: [any DKIMKeyProvider]) { self.providers = providers }
+
+    func lookup(_ name: String) -> DKIMKeyLookup {
+        var last = DKIMKeyLookup.notFound
+        for p in providers {
+            let found = p.lookup(name)
+            if case .records(let r) = found, !r.isEmpty { return found }
+            if case .failed = found { last = found }
+        }
+        return last
     }
 }
 

@@ -22,6 +22,7 @@ public struct ServeConfig: Sendable, Equatable {
     public var slack: SlackSource?
     public var pagerDuty: PagerDutySource?
     public var serviceNow: ServiceNowSource?
+    public var email: EmailSource?
     public var pollers = Pollers()
 
     public struct TLSFiles: Sendable, Equatable {
@@ -64,6 +65,21 @@ public struct ServeConfig: Sendable, Equatable {
         /// ... or basic auth with the user and password in these.
         public var basicUserEnv: String?
         public var basicPasswordEnv: String?
+    }
+
+    /// Raw RFC 5322 messages posted by a mail relay or a journaling rule
+    /// (`POST /email/messages`). The relay does not sign what it posts, so
+    /// the request carries a bearer token or basic auth, as ServiceNow's;
+    /// the messages' own DKIM signatures are checked by the mapper.
+    public struct EmailSource: Sendable, Equatable {
+        public var bearerTokenEnv: String?
+        public var basicUserEnv: String?
+        public var basicPasswordEnv: String?
+        /// A DKIM key file (or directory), as `import email --dkim-keys`:
+        /// its keys are tried first.
+        public var dkimKeys: String?
+        /// Look DKIM keys up in DNS through the system resolver (after the key file).
+        public var dns = true
     }
 
     public struct Pollers: Sendable, Equatable {
@@ -163,8 +179,8 @@ public struct ServeConfig: Sendable, Equatable {
         }
         if let sources = root["sources"] {
             guard let o = sources.objectValue else { throw ValidationError(field: "sources", "expected a mapping") }
-            for key in o.keys.sorted() where !["slack", "pagerduty", "servicenow"].contains(key) {
-                throw ValidationError(field: "sources.\(key)", "unknown source (known: pagerduty, servicenow, slack)")
+            for key in o.keys.sorted() where !["slack", "pagerduty", "servicenow", "email"].contains(key) {
+                throw ValidationError(field: "sources.\(key)", "unknown source (known: email, pagerduty, servicenow, slack)")
             }
             if let s = o["slack"] {
                 var slack = SlackSource()
@@ -189,6 +205,9 @@ public struct ServeConfig: Sendable, Equatable {
                     throw ValidationError(field: "sources.servicenow", "give bearer_token_env, or basic_user_env and basic_password_env (ServiceNow does not sign: one of them is required)")
                 }
                 c.serviceNow = sn
+            }
+            if let s = o["email"] {
+                c.email = try emailSource(s, baseDirectory: baseDirectory)
             }
         }
         if let pollers = root["pollers"] {
@@ -232,6 +251,36 @@ public struct ServeConfig: Sendable, Equatable {
             }
         }
         return c
+    }
+
+    /// `sources.email`: the relay's credentials (one of the two forms is
+    /// required) and where the DKIM keys come from.
+    static func emailSource(_ s: JSONValue, baseDirectory: String) throws(ValidationError) -> EmailSource {
+        guard let o = s.objectValue else { throw ValidationError(field: "sources.email", "expected a mapping") }
+        let keys: Set<String> = ["bearer_token_env", "basic_user_env", "basic_password_env", "dkim_keys", "dns"]
+        for key in o.keys.sorted() where !keys.contains(key) {
+            throw ValidationError(field: "sources.email.\(key)", "unknown setting (known: \(keys.sorted().joined(separator: ", ")))")
+        }
+        var e = EmailSource()
+        e.bearerTokenEnv = try variable(s["bearer_token_env"], "sources.email.bearer_token_env")
+        e.basicUserEnv = try variable(s["basic_user_env"], "sources.email.basic_user_env")
+        e.basicPasswordEnv = try variable(s["basic_password_env"], "sources.email.basic_password_env")
+        let basic = e.basicUserEnv != nil || e.basicPasswordEnv != nil
+        if basic && (e.basicUserEnv == nil || e.basicPasswordEnv == nil) {
+            throw ValidationError(field: "sources.email", "basic auth needs both basic_user_env and basic_password_env")
+        }
+        if (e.bearerTokenEnv != nil) == basic {
+            throw ValidationError(field: "sources.email", "give bearer_token_env, or basic_user_env and basic_password_env (a mail relay does not sign what it posts: one of them is required)")
+        }
+        if let k = s["dkim_keys"] {
+            guard let name = k.stringValue, !name.isEmpty else { throw ValidationError(field: "sources.email.dkim_keys", "expected a key file path") }
+            e.dkimKeys = path(name, baseDirectory)
+        }
+        if let d = s["dns"] {
+            guard case .bool(let b) = d else { throw ValidationError(field: "sources.email.dns", "expected true or false, got \(d.kindName)") }
+            e.dns = b
+        }
+        return e
     }
 
     static func path(_ p: String, _ base: String) -> String {

@@ -114,8 +114,15 @@ enum Receivers {
     /// so the request carries a per-source bearer token or basic auth,
     /// compared in constant time.
     static func serviceNow(_ request: Request, body: Data, auth: ServiceNowAuth, at: Date) -> Admission {
+        if let problem = unauthorized(request, auth: auth, who: "ServiceNow requests") { return .refuse(.unauthorized, problem) }
+        return .store(receipt(.servicenow, request, body: body, at: at), malformed: malformed(body))
+    }
+
+    /// The problem with a request's `Authorization` for a source that does
+    /// not sign (ServiceNow, a mail relay), or nil when it matches.
+    static func unauthorized(_ request: Request, auth: ServiceNowAuth, who: String) -> String? {
         guard let given = header(request, "Authorization"), !given.isEmpty else {
-            return .refuse(.unauthorized, "no Authorization header (ServiceNow requests need the configured bearer token or basic auth)")
+            return "no Authorization header (\(who) need the configured bearer token or basic auth)"
         }
         let expected: String
         switch auth {
@@ -123,9 +130,70 @@ enum Receivers {
         case .basic(let user, let password): expected = "Basic \(Data("\(user):\(password)".utf8).base64EncodedString())"
         }
         guard constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else {
-            return .refuse(.unauthorized, "the Authorization header does not match the configured credentials")
+            return "the Authorization header does not match the configured credentials"
         }
-        return .store(receipt(.servicenow, request, body: body, at: at), malformed: malformed(body))
+        return nil
+    }
+
+    /// Content types a relay may post a raw message as (parameters allowed;
+    /// none given is taken as a raw message).
+    static let emailContentTypes: Set<String> = ["message/rfc822", "application/octet-stream", "text/plain"]
+
+    /// A mail relay or journaling rule posting one raw RFC 5322 message
+    /// (docs/serve.md, "Email"): the relay does not sign, so the request
+    /// carries the source's bearer token or basic auth; the message's own
+    /// DKIM signatures are the mapper's to check. Only cheap checks here: the
+    /// content type, a body, and a header section that looks like one
+    /// (`malformedMessage`); a body that fails it is kept and answered 400.
+    /// The delivery key is the SHA-256 of the bytes: a relay's retry is the
+    /// same receipt, a different copy of a message is a receipt of its own
+    /// (the mapper's idempotency key, the Message-ID, makes it a duplicate event).
+    static func email(_ request: Request, body: Data, auth: ServiceNowAuth, at: Date) -> Admission {
+        if let problem = unauthorized(request, auth: auth, who: "email requests") { return .refuse(.unauthorized, problem) }
+        if let type = header(request, "Content-Type") {
+            let media = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            guard emailContentTypes.contains(media) else {
+                return .refuse(.unsupportedMediaType, "Content-Type \(loggable(type)) is not a raw message (post it as message/rfc822, application/octet-stream or text/plain)")
+            }
+        }
+        guard !body.isEmpty else { return .refuse(.badRequest, "the body is empty: post one raw RFC 5322 message") }
+        var r = IncomingReceipt(source: EventSource.email.rawValue, deliveryKey: "sha256:\(sha256(body))", receivedAt: at,
+                                headers: headers(request), body: body,
+                                refs: Refs.of(source: .email, body: body).filter { storable($0, maxBytes: 1000) })
+        r.headers.removeValue(forKey: ReceiptKind.pollerHeader)
+        return .store(r, malformed: malformedMessage(body))
+    }
+
+    /// Why `body` is not a message, by its header section alone (a linear
+    /// scan, no MIME): the first line (after an optional mbox `From ` line)
+    /// must be a header field, and every line up to the first empty one a
+    /// field (`name:` of printable ASCII) or a continuation (starting with a
+    /// space or tab), with no NUL. nil: it looks like one (the mapper parses it).
+    static func malformedMessage(_ body: Data) -> String? {
+        let bytes = [UInt8](body.prefix(1 << 20))
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        while start < bytes.count {
+            let nl = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+            var end = nl
+            if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+            if end == start { break }  // the empty line that ends the header section
+            lines.append(bytes[start..<end])
+            start = nl + 1
+        }
+        if let first = lines.first, first.starts(with: Array("From ".utf8)) { lines.removeFirst() }
+        guard let first = lines.first else { return "not a message: no header section" }
+        if first.first == 0x20 || first.first == 0x09 { return "not a message: the first line is a continuation, not a header field" }
+        for (n, line) in lines.enumerated() {
+            if line.contains(0) { return "not a message: header line \(n + 1) contains a NUL byte" }
+            if line.first == 0x20 || line.first == 0x09 { continue }
+            guard let colon = line.firstIndex(of: 0x3A), colon > line.startIndex,
+                  line[line.startIndex..<colon].allSatisfy({ (33...126).contains($0) }) else {
+                let text = String(decoding: line.prefix(60), as: UTF8.self)
+                return "not a message: header line \(n + 1) is not a field (name: value): \"\(loggable(text))\""
+            }
+        }
+        return nil
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -137,6 +205,7 @@ enum Receivers {
     }
 }
 
+/// A bearer token or basic auth, for a source that does not sign (ServiceNow, a mail relay).
 enum ServiceNowAuth: Sendable {
     case bearer(String)
     case basic(user: String, password: String)

@@ -26,6 +26,11 @@ extension ReceivingService {
                 await self.receive(request, context, route: "servicenow") { r, body, at in Receivers.serviceNow(r, body: body, auth: auth, at: at) }
             }
         }
+        if let auth = emailAuth {
+            router.post("/email/messages") { request, context in
+                await self.receive(request, context, route: "email") { r, body, at in Receivers.email(r, body: body, auth: auth, at: at) }
+            }
+        }
         router.get("/healthz") { _, _ in
             Responses.json(.ok, .object(["status": .string("ok")]))
         }
@@ -87,7 +92,7 @@ extension ReceivingService {
             log.warning("refused", metadata: ["status": "\(status.code)", "reason": .string(reason), "bytes": "\(body.count)",
                                               "body_sha256": .string(Receivers.sha256(body))])
             var headers = HTTPFields()
-            if status == .unauthorized, route == "servicenow" { headers[.wwwAuthenticate] = "Bearer realm=\"dtledger\"" }
+            if status == .unauthorized, route == "servicenow" || route == "email" { headers[.wwwAuthenticate] = "Bearer realm=\"dtledger\"" }
             return Responses.error(status, reason, headers: headers)
         case .store(let receipt, let malformed):
             let ticket = commit.submit(receipt)
@@ -126,7 +131,7 @@ extension ReceivingService {
 
     func readinessState() async -> Readiness {
         let sources = [config.slack.map { _ in "slack" }, config.pagerDuty.map { _ in "pagerduty" },
-                       config.serviceNow.map { _ in "servicenow" }].compactMap { $0 }
+                       config.serviceNow.map { _ in "servicenow" }, config.email.map { _ in "email" }].compactMap { $0 }
         do {
             return try await withTimeout(2) { [health] in
                 try await health.run { connection -> Readiness in

@@ -7,6 +7,7 @@ import Ingest
 import Ledger
 import Postgres
 import Logging
+import Mail
 import NIOCore
 import NIOSSL
 import Receiving
@@ -50,6 +51,7 @@ public final class ReceivingService: Sendable {
     let slackSecret: String?
     let pagerDutySecret: String?
     let serviceNowAuth: ServiceNowAuth?
+    let emailAuth: ServiceNowAuth?
     private let group = Mutex<ServiceGroup?>(nil)
     private let port = Mutex<Int?>(nil)
 
@@ -66,7 +68,7 @@ public final class ReceivingService: Sendable {
             }
             return v
         }
-        guard config.slack != nil || config.pagerDuty != nil || config.serviceNow != nil
+        guard config.slack != nil || config.pagerDuty != nil || config.serviceNow != nil || config.email != nil
                 || config.pollers.pagerDutyWindows != nil || config.pollers.serviceNow != nil else {
             throw ServeError("the config names no source and no poller: nothing to receive (see docs/serve.md)")
         }
@@ -81,6 +83,19 @@ public final class ReceivingService: Sendable {
             }
         } else {
             serviceNowAuth = nil
+        }
+        if let e = config.email {
+            if let t = e.bearerTokenEnv {
+                emailAuth = .bearer(try secret(t, "sources.email"))
+            } else {
+                emailAuth = .basic(user: try secret(e.basicUserEnv!, "sources.email"),
+                                   password: try secret(e.basicPasswordEnv!, "sources.email"))
+            }
+            if let keys = e.dkimKeys {
+                do { _ = try DKIMKeyFile(path: keys) } catch { throw ServeError("sources.email.dkim_keys: cannot load \(keys): \(error)") }
+            }
+        } else {
+            emailAuth = nil
         }
         if let p = config.pollers.pagerDutyWindows { _ = try secret(p.tokenEnv, "pollers.pagerduty_maintenance_windows") }
         if let p = config.pollers.serviceNow {

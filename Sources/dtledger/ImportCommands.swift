@@ -54,6 +54,7 @@ struct ImportCommand: ParsableCommand {
             switch notice {
             case .signatureFailure(let message): printError(message)
             case .skipped(let message): FileHandle.standardError.write(Data("dtledger: skipped: \(message)\n".utf8))
+            case .inbox(let message): FileHandle.standardError.write(Data("dtledger: inbox: \(message)\n".utf8))
             }
         }
         return result.events.map { $0.jsonText() } + [result.summary.jsonText()]
@@ -98,7 +99,9 @@ extension ImportCommand {
             discussion: """
                 FILE is one message, an mbox, a Maildir or a directory of .eml files (- for stdin). \
                 DKIM signatures are verified with the keys of --dkim-keys, else DNS (--no-dns: not checked); \
-                an unsigned or failing message is imported as unverified. Idempotent by Message-ID.
+                an unsigned or failing message is imported as unverified. Idempotent by Message-ID. \
+                Run by a dtledger_receiver login (dtledger serve's), the messages that cannot be mapped are \
+                kept in the service's inbox with their reason (dtledger inbox list); a writer login only reports them.
                 """)
         @OptionGroup var shared: Shared
         @Option(help: "Purpose of messages without a Purpose: line.") var purpose: NotificationPurpose?

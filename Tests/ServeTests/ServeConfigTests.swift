@@ -29,6 +29,18 @@ struct ServeConfigTests {
         #expect(c.ingest.slackChannels == ["C1": "#one"])
         let d = try ServeConfig.parse("sources: {slack: {}}")
         #expect(d.host == "127.0.0.1" && d.port == 8787 && d.limits.durableWithin == 2.5)
+        #expect(d.email == nil)
+    }
+
+    @Test("sources.email: bearer or basic, the key file relative to the config's directory, dns on by default")
+    func email() throws {
+        let bearer = try ServeConfig.parse("sources: {email: {bearer_token_env: RELAY_TOKEN, dkim_keys: keys/dkim.txt}}", baseDirectory: "/etc/dtledger")
+        #expect(bearer.email?.bearerTokenEnv == "RELAY_TOKEN")
+        #expect(bearer.email?.dkimKeys == "/etc/dtledger/keys/dkim.txt")
+        #expect(bearer.email?.dns == true)
+        let basic = try ServeConfig.parse("sources: {email: {basic_user_env: U, basic_password_env: P, dns: false}}")
+        #expect(basic.email?.basicUserEnv == "U" && basic.email?.basicPasswordEnv == "P" && basic.email?.bearerTokenEnv == nil)
+        #expect(basic.email?.dns == false && basic.email?.dkimKeys == nil)
     }
 
     @Test("bad configs are one clear error naming the setting",
@@ -42,6 +54,14 @@ struct ServeConfigTests {
             ("sources: {servicenow: {}}", "sources.servicenow"),
             ("sources: {servicenow: {basic_user_env: U}}", "sources.servicenow"),
             ("pollers: {servicenow: {}}", "pollers.servicenow.base_url"),
+            ("sources: {email: {}}", "sources.email"),
+            ("sources: {email: {basic_password_env: P}}", "sources.email"),
+            ("sources: {email: {bearer_token_env: T, basic_user_env: U, basic_password_env: P}}", "sources.email"),
+            ("sources: {email: {bearer_token_env: 'the token itself'}}", "sources.email.bearer_token_env"),
+            ("sources: {email: {bearer_token_env: T, dns: 'yes'}}", "sources.email.dns"),
+            ("sources: {email: {bearer_token_env: T, dkim_keys: 7}}", "sources.email.dkim_keys"),
+            ("sources: {email: {bearer_token_env: T, dkim: x}}", "sources.email.dkim"),
+            ("sources: {email: relay}", "sources.email"),
             ("import: {slack: {open_case: {C1: sometimes}}}", "import.slack.open_case.C1"),
             ("import_config: /nonexistent/import.yaml", "import_config"),
             ("[1, 2]", ""),

@@ -113,12 +113,12 @@ final class ServeHarness: Sendable {
 
     /// Creates the service's own login (dtledger_receiver) and publishes the
     /// sample directory registering it as the importer login of slack,
-    /// pagerduty and servicenow.
+    /// pagerduty, servicenow and email.
     static func makeServiceLogin(_ db: TestDatabase) throws -> String {
         let login = "dtl_serve_\(UInt32.random(in: 0...UInt32.max))"
         try db.connect().execute("CREATE ROLE \(login) LOGIN IN ROLE dtledger_receiver")
         var yaml = try String(contentsOf: CLI.scenarios.appendingPathComponent("directory.yaml"), encoding: .utf8)
-        yaml += "\nservice_logins:\n  - {login: \(login), sources: [slack, pagerduty, servicenow], name: dtledger serve}\n"
+        yaml += "\nservice_logins:\n  - {login: \(login), sources: [slack, pagerduty, servicenow, email], name: dtledger serve}\n"
         _ = try db.session().open().publishDirectory(yaml: yaml, effectiveFrom: nil, actor: nil,
                                                      retroactiveReason: "test directory, effective before the test ran")
         return login
