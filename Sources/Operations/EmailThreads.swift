@@ -10,7 +10,7 @@ import Postgres
 /// ledger, through `dtledger.email_thread_cases`
 /// (Migrations/functions/0014_email_thread_cases.sql; a writer needs no
 /// SELECT). docs/importers.md, "Threads".
-enum EmailThreads {
+public enum EmailThreads {
     /// Ids per call (the function looks at no more).
     static let chunk = 1_000
 
@@ -23,6 +23,18 @@ enum EmailThreads {
         for p in payloads {
             for id in EmailImporter.parents(p.body) where seen.insert(id).inserted { ids.append(id) }
         }
+        let found = try cases(ofMessageIDs: ids, store)
+        return CaseLookups(
+            caseForRef: { ref in ref.hasPrefix("email:") ? found[String(ref.dropFirst("email:".count))] : nil },
+            openCases: { _ in [:] }, inferPurpose: { _, _ in nil })
+    }
+
+    /// The case of each email `notification.sent` in the ledger whose
+    /// `message_ref` is one of `ids` (the earliest when several; retracted
+    /// ones left out), through `dtledger.email_thread_cases`: for the
+    /// service's mapper too, so a reply received live finds a thread
+    /// whose first message was imported from a mailbox.
+    public static func cases(ofMessageIDs ids: [String], _ store: EventStore) throws -> [String: String] {
         var cases: [String: String] = [:]
         var start = 0
         while start < ids.count {
@@ -37,10 +49,7 @@ enum EmailThreads {
             for r in rows { if let ref = r[0], let c = r[1], cases[ref] == nil { cases[ref] = c } }
             start += chunk
         }
-        let found = cases
-        return CaseLookups(
-            caseForRef: { ref in ref.hasPrefix("email:") ? found[String(ref.dropFirst("email:".count))] : nil },
-            openCases: { _ in [:] }, inferPurpose: { _, _ in nil })
+        return cases
     }
 
     /// A PostgreSQL array literal of texts, each quoted.

@@ -176,7 +176,14 @@ public final class ReceiptMapper {
     var lookups: CaseLookups {
         let refs = self.refs, cases = self.cases, box = self.box
         return CaseLookups(
-            caseForRef: { refs.get($0) },
+            caseForRef: { ref in
+                if let c = refs.get(ref) { return c }
+                // A thread whose first message came in by `import email`
+                // has no receipt: the ledger's email notifications answer.
+                guard ref.hasPrefix("email:"), let found = try? EmailThreads.cases(ofMessageIDs: [String(ref.dropFirst(6))], box.store)
+                else { return nil }
+                return found.values.first
+            },
             openCases: { cases.open(at: $0) },
             inferPurpose: { caseID, at in
                 guard let events = try? box.store.events(caseID: caseID) else { return nil }

@@ -243,6 +243,52 @@ struct EmailReceiverTests {
         }
     }
 
+    @Test("threads: a reply posted to the route with no case of its own takes the case of the message it answers, whether that one came through the route or by `import email`")
+    func threads() async throws {
+        let (keys, _) = try Self.keyFile()
+        let h = try await Self.start(keys: keys)
+        try await InboxTests.with(h) {
+            // The thread's first message comes in by import (no receipt: the ledger answers).
+            let (r, _) = try Self.importMailbox(h.db, login: h.login, [Self.update])
+            #expect(r.summary["appended"] == .int(1))
+            let reply = Self.message(id: "reply-1@example.org", subject: "Re: medications", body: """
+                Purpose: update
+                Summary: Medications list loads again for most users
+                """)
+            let withParent = Data(String(decoding: reply, as: UTF8.self)
+                .replacingOccurrences(of: "Message-ID: <reply-1@example.org>", with: "Message-ID: <reply-1@example.org>\r\nIn-Reply-To: <update-1@example.org>").utf8)
+            let a = try await Self.post(h, withParent)
+            #expect(a.status == 200, "\(a.body)")
+            // A reply to the reply: its parent came through the route.
+            let second = Data(String(decoding: Self.message(id: "reply-2@example.org", subject: "Re: medications", body: """
+                Purpose: update
+                Summary: All users can load the medications list
+                """), as: UTF8.self)
+                .replacingOccurrences(of: "Message-ID: <reply-2@example.org>", with: "Message-ID: <reply-2@example.org>\r\nIn-Reply-To: <reply-1@example.org>\r\nReferences: <update-1@example.org> <reply-1@example.org>").utf8)
+            let b = try await Self.post(h, second)
+            #expect(b.status == 200, "\(b.body)")
+            // A reply to a message the ledger has never seen waits in the inbox.
+            let orphan = Data(String(decoding: Self.message(id: "reply-3@example.org", subject: "Re: something else", body: """
+                Purpose: update
+                Summary: unrelated
+                """), as: UTF8.self)
+                .replacingOccurrences(of: "Message-ID: <reply-3@example.org>", with: "Message-ID: <reply-3@example.org>\r\nIn-Reply-To: <never-seen@example.org>").utf8)
+            let c = try await Self.post(h, orphan)
+            let orphanReceipt = try #require(c.json?["receipt"]?.intValue)
+            try await h.settled()
+            let events = try Self.emailEvents(h)
+            #expect(Set(events.map(\.caseID)) == [Self.inc])
+            #expect(events.count == 3, "\(events.map(\.dataText))")
+            let replies = events.filter { $0.dataText.contains("reply-") }
+            #expect(replies.count == 2)
+            for e in replies {
+                let meta = try JSONValue.parse(e.metadataText)
+                #expect(meta["import"]?["thread_case_from"] != nil, "\(e.metadataText)")
+            }
+            #expect(try h.outcome(orphanReceipt)?.code == "no_case")
+        }
+    }
+
     @Test("DKIM: a message signed with Ed25519 (key from the config's key file, no DNS) is verified with its domain and selector; altered after signing, it is recorded unverified")
     func dkim() async throws {
         let (keys, key) = try Self.keyFile()
