@@ -164,7 +164,10 @@ public enum ReviewRenderer {
         }
         let timelineClasses: [String?] = r.timeline.map { $0.retracted ? "retracted" : $0.kind == .deadline ? "deadline" : nil }
         b += "<h2>Timeline</h2>\n<p class=\"meta\">Times in \(HTML.esc(tz.identifier)). Retracted events are struck through; deadlines are in italics.</p>\n"
-        b += HTML.table(TimelineRenderer.header, TimelineRenderer.rows(r.timeline, tz, inferred: TimelineRenderer.inferredPurposes(r), sources: TimelineRenderer.sourceLabels(r)), classes: timelineClasses)
+        let sources = TimelineRenderer.sourceLabels(r)
+        b += HTML.table(TimelineRenderer.header(TimelineRenderer.header, sources, source: "SOURCE"),
+                        TimelineRenderer.rows(r.timeline, tz, inferred: TimelineRenderer.inferredPurposes(r), sources: sources),
+                        classes: timelineClasses)
         b += "<h2>Compliance</h2>\n"
         for (k, report) in r.report.all.enumerated() {
             if k > 0 { b += "<h3>\(HTML.esc(ComplianceRenderer.otherHeading(report)))</h3>\n" }

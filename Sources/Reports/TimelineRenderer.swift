@@ -21,7 +21,8 @@ public enum TimelineRenderer {
 
     /// Imported events' provenance (`Provenance.label`), event id -> label,
     /// so that verified and unverified evidence (a DKIM-verified message,
-    /// an unsigned one) are told apart on the timeline; typed events have none.
+    /// an unsigned one) are told apart on the timeline, in a Source column
+    /// shown when the case has any imported event; typed events have none.
     static func sourceLabels(_ review: Review) -> [String: String] {
         var out: [String: String] = [:]
         for e in review.report.events {
@@ -45,22 +46,28 @@ public enum TimelineRenderer {
                 let mark = " (purpose inferred: \(rule))"
                 if let r = what.range(of: " message") { what.insert(contentsOf: mark, at: r.upperBound) } else { what += mark }
             }
-            if let label = t.eventID.flatMap({ sources[$0] }) { what += " [\(label)]" }
             if t.retracted { what = "[RETRACTED: \(t.retractionReason ?? "")] " + what }
             if t.kind == .deadline { what = "⏰ " + what }
             let audience = t.audience.isEmpty ? "" : t.audience.joined(separator: ", ")
-            return [Fmt.time(t.at, tz), recorded, t.position.map { "#\($0)" } ?? "", who, what, audience]
+            let row = [Fmt.time(t.at, tz), recorded, t.position.map { "#\($0)" } ?? "", who, what, audience]
+            return sources.isEmpty ? row : row + [t.eventID.flatMap { sources[$0] } ?? ""]
         }
     }
 
     static let header = ["OCCURRED", "RECORDED (if later)", "EVENT", "ACTOR (ROLES THEN)", "WHAT", "AUDIENCE"]
+
+    /// `names` with the Source column when `sources` has any label.
+    static func header(_ names: [String], _ sources: [String: String], source: String) -> [String] {
+        sources.isEmpty ? names : names + [source]
+    }
 
     public static func render(_ review: Review, as format: TimelineFormat) -> String {
         let tz = review.report.policyTimeZone
         switch format {
         case .table:
             return "Timeline of \(ComplianceRenderer.heading(review.report))\n\(ComplianceRenderer.provenance(review.report))\n\n"
-                + TextTable.render(header, rows(review.timeline, tz, inferred: inferredPurposes(review), sources: sourceLabels(review)), maxWidth: 70)
+                + TextTable.render(header(header, sourceLabels(review), source: "SOURCE"),
+                                   rows(review.timeline, tz, inferred: inferredPurposes(review), sources: sourceLabels(review)), maxWidth: 70)
         case .markdown:
             return markdown(review)
         case .json:
@@ -76,7 +83,7 @@ public enum TimelineRenderer {
         let tz = review.report.policyTimeZone
         return "\(heading) Timeline of \(MD.cell(review.evaluation.caseID))\n\n"
             + "Times in \(tz.identifier). A recorded time is shown when the event was entered a minute or more after it happened; ⏰ marks an obligation's deadline.\n\n"
-            + MD.table(["Occurred", "Recorded", "Event", "Actor (roles then)", "What", "Audience"],
+            + MD.table(header(["Occurred", "Recorded", "Event", "Actor (roles then)", "What", "Audience"], sourceLabels(review), source: "Source"),
                        rows(review.timeline, tz, inferred: inferredPurposes(review), sources: sourceLabels(review)))
     }
 
