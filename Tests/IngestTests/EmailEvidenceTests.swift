@@ -320,6 +320,14 @@ struct EmailEvidenceTests {
         guard case .failed = check(key: genuine.key, ref: "another@example.org", at: genuine.occurredAt) else {
             Issue.record("another message_ref must fail"); return
         }
+        // DNS unreachable, or the key revoked since: cannot check (the message may be genuine).
+        for (lookup, expected) in [(DKIMKeyLookup.failed("DNS look-up of mail2026._domainkey.example.org failed temporarily"), "key look-up failed"),
+                                   (.records(["v=DKIM1; k=ed25519; p="]), "key revoked")] {
+            let r = KeptMessage.check(importMetadata: imported, key: genuine.key, messageRef: "p1-signed@example.org",
+                                      occurredAt: genuine.occurredAt, verifier: DKIMVerifier(keys: FixedKeys(answer: lookup)))
+            guard case .cannotCheck(let why) = r.check else { Issue.record("\(expected): \(r.check)"); continue }
+            #expect(why.hasPrefix("DKIM d=example.org s=mail2026: \(expected)"), "\(why)")
+        }
         guard case .object(var o) = imported else { return }
         o["raw_message"] = nil
         o["raw_message_kept"] = nil
@@ -333,4 +341,11 @@ struct EmailEvidenceTests {
         }
         #expect(large.contains("too large"))
     }
+}
+
+/// A key provider that gives one answer to every look-up (a resolver that
+/// fails, a key revoked since): a fake of DNS, the vendor's API here.
+struct FixedKeys: DKIMKeyProvider {
+    let answer: DKIMKeyLookup
+    func lookup(_ name: String) -> DKIMKeyLookup { answer }
 }
