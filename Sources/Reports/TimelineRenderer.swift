@@ -65,9 +65,10 @@ public enum TimelineRenderer {
         let tz = review.report.policyTimeZone
         switch format {
         case .table:
+            let sources = sourceLabels(review)
             return "Timeline of \(ComplianceRenderer.heading(review.report))\n\(ComplianceRenderer.provenance(review.report))\n\n"
-                + TextTable.render(header(header, sourceLabels(review), source: "SOURCE"),
-                                   rows(review.timeline, tz, inferred: inferredPurposes(review), sources: sourceLabels(review)), maxWidth: 70)
+                + TextTable.render(header(header, sources, source: "SOURCE"),
+                                   rows(review.timeline, tz, inferred: inferredPurposes(review), sources: sources), maxWidth: 70)
         case .markdown:
             return markdown(review)
         case .json:
@@ -81,10 +82,11 @@ public enum TimelineRenderer {
 
     public static func markdown(_ review: Review, heading: String = "##") -> String {
         let tz = review.report.policyTimeZone
+        let sources = sourceLabels(review)
         return "\(heading) Timeline of \(MD.cell(review.evaluation.caseID))\n\n"
             + "Times in \(tz.identifier). A recorded time is shown when the event was entered a minute or more after it happened; ⏰ marks an obligation's deadline.\n\n"
-            + MD.table(header(["Occurred", "Recorded", "Event", "Actor (roles then)", "What", "Audience"], sourceLabels(review), source: "Source"),
-                       rows(review.timeline, tz, inferred: inferredPurposes(review), sources: sourceLabels(review)))
+            + MD.table(header(["Occurred", "Recorded", "Event", "Actor (roles then)", "What", "Audience"], sources, source: "Source"),
+                       rows(review.timeline, tz, inferred: inferredPurposes(review), sources: sources))
     }
 
     /// Each entry's JSON; an inferred purpose's rule as `purpose_inferred`;
