@@ -235,6 +235,9 @@ struct EmailEvidenceTests {
         let none = try s.db.session().open().verifySignatures(dkim: .none)
         #expect(none.cannotCheck == 2)
         #expect(none.lines.allSatisfy { $0.contains("no DKIM keys to check with") })
+        let noDNS = try CLI.run(["verify", "--signatures", "--no-dns"], database: s.db.url)
+        #expect(noDNS.status == 0, "\(noDNS.stderr)")
+        #expect(noDNS.lines.last == "signatures: 0 re-verified, 0 FAILED, 2 cannot check (of 2 events claiming a verified signature)")
         // A key file that cannot be read: one line naming it, nothing checked.
         let missing = try CLI.run(["verify", "--signatures", "--dkim-keys", s.dir.appendingPathComponent("nope.txt").path], database: s.db.url)
         #expect(missing.status != 0)
