@@ -153,7 +153,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "IngestTests", dependencies: [
-            "Ingest", "Events", "Domain", "Ledger", "Operations", "dtledger", "TestSupport", "Mail",
+            "Ingest", "Events", "Domain", "Ledger", "Operations", "dtledger", "TestSupport", "Mail", "Reports", "Postgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["Fixtures"]),

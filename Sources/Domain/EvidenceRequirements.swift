@@ -152,7 +152,7 @@ extension EvidenceFinder {
             switch Provenance.of(e.recorded, directories: directories) {
             case .verified: continue
             case .typed: why = "recorded by hand, not by an automated source"
-            case .unsigned(let source): why = "imported from \(source) without a verified signature, not by an automated source"
+            case .unsigned(let source, _): why = "imported from \(source) without a verified signature, not by an automated source"
             case .unverified(let reason): why = "not from an automated source: \(reason)"
             }
             c.issues.append("\(e.id): \(why)")

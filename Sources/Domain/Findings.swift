@@ -12,6 +12,9 @@ public struct Finding: Sendable, Equatable, Hashable {
         case sharedLogin = "shared_login"
         case unknownLogin = "unknown_login"
         case unverifiedProvenance = "unverified_provenance"
+        /// Email evidence that is not DKIM-verified (unsigned, or its
+        /// signatures failed): it counts, and the reader is told.
+        case unverifiedEmail = "unverified_email"
         case recordedAfterDeadline = "recorded_after_deadline"
         case retroactivePolicy = "retroactive_policy"
         case retroactiveDirectory = "retroactive_directory"
@@ -36,7 +39,7 @@ public struct Finding: Sendable, Equatable, Hashable {
     /// The kinds about who recorded an action (the "Identity and provenance" of a report).
     public var isIdentity: Bool {
         switch kind {
-        case .loginMismatch, .unboundLogin, .sharedLogin, .unknownLogin, .unverifiedProvenance: true
+        case .loginMismatch, .unboundLogin, .sharedLogin, .unknownLogin, .unverifiedProvenance, .unverifiedEmail: true
         default: false
         }
     }
@@ -145,14 +148,29 @@ extension DirectoryHistory {
 /// Where an event's content comes from, as every report shows it: the one
 /// place that reads an event's import provenance.
 public enum Provenance: Sendable, Equatable {
+    /// Who signed verified content, when the scheme names a signer: for
+    /// email, the DKIM signing domain (d=) and selector (s=) of the
+    /// signature that verified.
+    public struct Signer: Sendable, Equatable, Hashable {
+        public var domain: String
+        public var selector: String
+
+        public init(domain: String, selector: String) {
+            self.domain = domain
+            self.selector = selector
+        }
+    }
+
     /// Appended by a service login registered for `source`, which says it
     /// verified the source's signature (with the name of the environment
-    /// variable that held the secret, `import.signature.secret_env`, when kept).
-    case verified(source: String, secretName: String?)
+    /// variable that held the secret, `import.signature.secret_env`, when
+    /// kept; for email the DKIM signer, `import.dkim_domain`/`dkim_selector`).
+    case verified(source: String, secretName: String?, signer: Signer? = nil)
     /// Claims a verified signature that cannot be believed.
     case unverified(reason: String)
-    /// Imported from `source` without a signature check.
-    case unsigned(source: String)
+    /// Imported from `source` without a verified signature; for email, why
+    /// (`no DKIM signature`, `DKIM: body hash mismatch`, `DKIM not checked`).
+    case unsigned(source: String, reason: String? = nil)
     /// Typed: no import provenance claimed.
     case typed
 
@@ -162,15 +180,35 @@ public enum Provenance: Sendable, Equatable {
     public static func of(_ event: RecordedEvent, directory: Directory?) -> Provenance {
         guard let imported = event.metadata["import"] else { return .typed }
         guard imported["signature_verified"] == .bool(true) else {
-            return imported["signature_verified"] == .bool(false) ? .unsigned(source: event.source) : .typed
+            guard imported["signature_verified"] == .bool(false) else { return .typed }
+            return .unsigned(source: event.source, reason: event.source == EventSource.email.rawValue ? emailReason(imported) : nil)
         }
         let login = event.login ?? "(none)"
         if let directory, case .service(let i)? = event.login.flatMap(directory.owner(ofLogin:)),
            directory.serviceLogins[i].sources.contains(event.source) {
+            var signer: Signer?
+            if let d = imported["dkim_domain"]?.stringValue, let s = imported["dkim_selector"]?.stringValue {
+                signer = Signer(domain: d, selector: s)
+            }
             return .verified(source: event.source,
-                             secretName: imported["signature"]?["secret_env"]?.stringValue)
+                             secretName: imported["signature"]?["secret_env"]?.stringValue, signer: signer)
         }
         return .unverified(reason: "signature_verified claimed by login \(login), not a registered importer login")
+    }
+
+    /// Why an imported message is not verified, from the DKIM results the
+    /// import kept (`import.dkim`, one summary per signature): none kept
+    /// means no check ran; an empty list, no signature; else the first
+    /// failure's reason (`failed d=... s=... a=...: body hash mismatch`).
+    static func emailReason(_ imported: JSONValue) -> String {
+        guard let results = imported["dkim"]?.arrayValue else { return "DKIM not checked" }
+        let summaries = results.compactMap(\.stringValue)
+        guard !summaries.isEmpty else { return "no DKIM signature" }
+        for s in summaries where s.hasPrefix("failed ") {
+            if let colon = s.range(of: ": ") { return "DKIM: " + printable(String(s[colon.upperBound...])) }
+            return "DKIM: " + printable(s)
+        }
+        return "DKIM: " + printable(summaries[0])
     }
 
     /// `of(_:directory:)` with the directory in force when the event was recorded.
@@ -178,19 +216,69 @@ public enum Provenance: Sendable, Equatable {
         of(event, directory: directories.at(event.recordedAt) ?? directories.directories.last)
     }
 
-    /// The finding to report, for an unverified claim.
+    /// The finding to report: for an unverified claim, and for email
+    /// evidence that is not DKIM-verified (it counts, shown as unverified).
     public func finding(eventID: String) -> Finding? {
-        guard case .unverified(let reason) = self else { return nil }
-        return Finding(kind: .unverifiedProvenance, eventID: eventID, detail: reason)
+        switch self {
+        case .unverified(let reason):
+            return Finding(kind: .unverifiedProvenance, eventID: eventID, detail: reason)
+        case .unsigned(let source, let reason?) where source == EventSource.email.rawValue:
+            return Finding(kind: .unverifiedEmail, eventID: eventID,
+                           detail: "email not DKIM-verified (\(reason)): it counts as evidence, unverified")
+        default:
+            return nil
+        }
     }
 
-    /// How a report shows the event's source ("pagerduty, signature verified").
+    /// How a report shows the event's source ("pagerduty, signature
+    /// verified", "email, DKIM verified (d=example.gov, s=sel2026)",
+    /// "email, not verified (no DKIM signature)").
     public func label(source: String) -> String {
+        let email = source == EventSource.email.rawValue
         switch self {
-        case .verified: "\(source), signature verified"
-        case .unverified: "\(source), signature not verified (claimed by a client)"
-        case .unsigned: "\(source), not verified"
-        case .typed: source
+        case .verified(_, _, let signer?): return "\(source), DKIM verified (d=\(signer.domain), s=\(signer.selector))"
+        case .verified: return email ? "\(source), DKIM verified" : "\(source), signature verified"
+        case .unverified: return "\(source), signature not verified (claimed by a client)"
+        case .unsigned(_, let reason?): return "\(source), not verified (\(reason))"
+        case .unsigned: return "\(source), not verified"
+        case .typed: return source
+        }
+    }
+
+    /// The JSON every report gives an event's provenance: `status`
+    /// (verified, unverified, unsigned, typed), `label`, and what it has of
+    /// `source`, `secret_name`, `dkim_domain`, `dkim_selector`, `reason`.
+    public func json(source: String) -> JSONValue {
+        var o: [String: JSONValue] = ["label": .string(label(source: source))]
+        switch self {
+        case .verified(let s, let secret, let signer):
+            o["status"] = .string("verified")
+            o["source"] = .string(s)
+            o["secret_name"] = secret.map(JSONValue.string) ?? .null
+            if let signer {
+                o["dkim_domain"] = .string(signer.domain)
+                o["dkim_selector"] = .string(signer.selector)
+            }
+        case .unverified(let reason):
+            o["status"] = .string("unverified")
+            o["reason"] = .string(reason)
+        case .unsigned(let s, let reason):
+            o["status"] = .string("unsigned")
+            o["source"] = .string(s)
+            if let reason { o["reason"] = .string(reason) }
+        case .typed:
+            o["status"] = .string("typed")
+        }
+        return .object(o)
+    }
+
+    /// `signature_verified` as a report believes it: true only when
+    /// verified; null for typed events.
+    public var signatureVerified: Bool? {
+        switch self {
+        case .verified: true
+        case .unverified, .unsigned: false
+        case .typed: nil
         }
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Events
 import Foundation
+import Mail
 
 /// Webhook signature checks over the raw body (docs/importers.md).
 public enum Signatures {
@@ -224,6 +225,120 @@ public enum KeptSignature {
         }
         if let key, !key.contains(id) {
             return "the signed payload is event \(printable(id)), not the event's key \(printable(key))"
+        }
+        return nil
+    }
+}
+
+/// Re-verifying the DKIM signature of an email event (`dtledger verify
+/// --signatures`) from the raw message the import kept (`import.raw_message`
+/// or `raw_message_base64`, covered by the event's hash; docs/importers.md,
+/// "Verified and unverified email evidence, and re-verifying it").
+public enum KeptMessage {
+    /// What re-verifying one email event found, with the signer that verified.
+    public struct Result: Sendable, Equatable {
+        public var check: KeptSignature.Check
+        /// d= and s= of the signature that re-verified (else of the one claimed, when the event names one).
+        public var domain: String?
+        public var selector: String?
+    }
+
+    /// Re-verifies the message kept with an email event that claims
+    /// `signature_verified`: the kept bytes must be the ones of
+    /// `payload_sha256`, bound to the event (its Message-ID is the event's
+    /// key `email/<Message-ID>`, its `data.message_ref` and `source_event_id`;
+    /// a message without one: the key `email/sha256/<hex>` is its bytes'
+    /// SHA-256), its Date the event's `occurred_at`; then DKIM is checked
+    /// at that Date with `verifier`'s keys (nil: no keys may be looked up).
+    /// The signature the event names (`dkim_domain`, `dkim_selector`) must
+    /// be the one that verifies. A key that cannot be had (not in the key
+    /// file, not in DNS, DNS unreachable, revoked or unusable since) is
+    /// "cannot check"; a body, header or signature that does not match is FAILED.
+    public static func check(importMetadata meta: JSONValue, key: String?, messageRef: String?, occurredAt: Date,
+                             verifier: DKIMVerifier?) -> Result {
+        let claimed = (meta["dkim_domain"]?.stringValue, meta["dkim_selector"]?.stringValue)
+        func result(_ c: KeptSignature.Check, _ d: String? = nil, _ s: String? = nil) -> Result {
+            Result(check: c, domain: d ?? claimed.0, selector: s ?? claimed.1)
+        }
+        let bytes: [UInt8]
+        if let text = meta["raw_message"]?.stringValue {
+            bytes = Array(text.utf8)
+        } else if let b64 = meta["raw_message_base64"]?.stringValue {
+            guard let d = Data(base64Encoded: b64) else { return result(.failed("raw_message_base64 is not base64")) }
+            bytes = Array(d)
+        } else if meta["raw_message_kept"]?.boolValue == false {
+            return result(.cannotCheck("the raw message was too large to keep; only its SHA-256 was kept"))
+        } else if meta["raw_message_kept"]?.boolValue == true {
+            return result(.failed("raw_message_kept is true but no raw message is kept"))
+        } else {
+            return result(.cannotCheck("no raw message was kept with the event"))
+        }
+        let digest = Hex.encode(SHA256.hash(data: bytes))
+        guard meta["payload_sha256"]?.stringValue == digest else {
+            return result(.failed("the kept raw message does not match payload_sha256"))
+        }
+        let message: MailMessage
+        do { message = try MailMessage.parse(bytes) } catch {
+            return result(.failed("the kept raw message is not a readable message: \(printable("\(error)"))"))
+        }
+        if let problem = binding(message, sha256: digest, key: key, messageRef: messageRef,
+                                 sourceEventID: meta["source_event_id"]?.stringValue, occurredAt: occurredAt) {
+            return result(.failed(problem))
+        }
+        guard let verifier else {
+            return result(.cannotCheck("no DKIM keys to check with (--no-dns without --dkim-keys)"))
+        }
+        let results = verifier.verify(message, at: occurredAt)
+        guard !results.isEmpty else { return result(.failed("the kept raw message has no DKIM-Signature")) }
+        // The signature the event names; an event that names none: any.
+        let named = results.filter { r in
+            (claimed.0 == nil || r.domain?.lowercased() == claimed.0?.lowercased())
+                && (claimed.1 == nil || r.selector == claimed.1)
+        }
+        if let good = named.first(where: \.verified) { return result(.verified, good.domain, good.selector) }
+        guard let first = named.first else {
+            let verified = results.first(where: \.verified)
+            let also = verified.map { ", though d=\(printable($0.domain ?? "?")) s=\(printable($0.selector ?? "?")) verifies" } ?? ""
+            return result(.failed("no DKIM-Signature by d=\(printable(claimed.0 ?? "?")) s=\(printable(claimed.1 ?? "?")), the signer the event claims\(also)"))
+        }
+        // A definite failure of the named signature wins over a key that cannot be had.
+        let failures = named.compactMap(\.failure)
+        let who = "DKIM d=\(printable(first.domain ?? "?")) s=\(printable(first.selector ?? "?"))"
+        if let definite = failures.first(where: { !cannotCheck($0) }) {
+            return result(.failed("\(who): \(definite.reason)"), first.domain, first.selector)
+        }
+        return result(.cannotCheck("\(who): \(failures.first?.reason ?? "not checked")"), first.domain, first.selector)
+    }
+
+    /// Failures that say nothing about the message: the key cannot be had
+    /// today (not found, look-up failed, revoked or unusable since), or the
+    /// signature was not checked.
+    static func cannotCheck(_ f: DKIMFailure) -> Bool {
+        switch f {
+        case .keyNotFound, .keyLookupFailed, .keyRevoked, .keyUnusable, .notChecked: true
+        case .malformed, .unsupportedAlgorithm, .expired, .bodyLengthExceeded, .bodyHashMismatch, .signatureMismatch: false
+        }
+    }
+
+    /// Whether the kept message is the one the event was made from (as
+    /// `EmailImporter` keys and dates it), so that a genuinely signed
+    /// message cannot be copied onto another event or moved in time.
+    static func binding(_ m: MailMessage, sha256: String, key: String?, messageRef: String?, sourceEventID: String?,
+                        occurredAt: Date) -> String? {
+        let id = m.messageID
+        let expectedKey = id.map { "email/\($0)" } ?? "email/sha256/\(sha256)"
+        guard key == expectedKey else {
+            return "the kept message is \(printable(expectedKey)), not the event's key \(printable(key ?? "(none)"))"
+        }
+        if messageRef != id {
+            return "the kept message's Message-ID \(printable(id ?? "(none)")) is not the event's message_ref \(printable(messageRef ?? "(none)"))"
+        }
+        if let sourceEventID, sourceEventID != (id ?? sha256) {
+            return "the kept message is \(printable(id ?? sha256)), not the event's source_event_id \(printable(sourceEventID))"
+        }
+        guard let date = m.date else { return "the kept message has no readable Date" }
+        guard abs(date.timeIntervalSince(occurredAt)) < 1 else {
+            return "the kept message's Date \(RFC3339.format(date)) is not the event's occurred_at \(RFC3339.format(occurredAt))"
         }
         return nil
     }

@@ -280,13 +280,19 @@ public final class EventStore {
 
     /// `columns` in the same order, without what judging never reads. The
     /// rule engine reads the source, the login that appended each event
-    /// (`metadata.db_role`) and any import signature claim: the metadata is
+    /// (`metadata.db_role`) and any import signature claim (for email, the
+    /// DKIM results and signer that `Provenance` reports): the metadata is
     /// cut down to those (the common case written as text, not built as
     /// jsonb: about 0.6 µs a row on the server, against 0.85 µs).
     static let judgingColumns = """
         position, id, case_id, version, type, occurred_at, recorded_at,
         actor, source, NULL::text, data::text,
-        (CASE WHEN metadata ? 'import'
+        (CASE WHEN metadata ? 'import' AND source = 'email'
+              THEN jsonb_build_object('db_role', metadata->'db_role', 'import',
+                   jsonb_strip_nulls(jsonb_build_object('signature_verified', metadata->'import'->'signature_verified',
+                                     'dkim', metadata->'import'->'dkim', 'dkim_domain', metadata->'import'->'dkim_domain',
+                                     'dkim_selector', metadata->'import'->'dkim_selector')))::text
+              WHEN metadata ? 'import'
               THEN jsonb_build_object('db_role', metadata->'db_role', 'import',
                    jsonb_build_object('signature_verified', metadata->'import'->'signature_verified'))::text
               ELSE '{"db_role":' || coalesce((metadata->'db_role')::text, 'null') || '}' END),

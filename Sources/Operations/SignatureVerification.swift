@@ -2,6 +2,7 @@ import Events
 import Foundation
 import Ingest
 import Ledger
+import Mail
 
 /// One event that claims a verified signature, checked again.
 public struct SignatureCheckEntry: Sendable {
@@ -12,7 +13,24 @@ public struct SignatureCheckEntry: Sendable {
     public var source: String
     /// The secret's environment variable the event names, if it names one.
     public var secretName: String?
+    /// Email: the DKIM signer (d=, s=) that re-verified, else the one the event claims.
+    public var dkimDomain: String?
+    public var dkimSelector: String?
     public var result: KeptSignature.Check
+
+    public init(position: Int64, eventID: String, caseID: String, type: String, source: String, secretName: String?,
+                dkimDomain: String? = nil, dkimSelector: String? = nil, result: KeptSignature.Check) {
+        (self.position, self.eventID, self.caseID, self.type, self.source) = (position, eventID, caseID, type, source)
+        (self.secretName, self.dkimDomain, self.dkimSelector, self.result) = (secretName, dkimDomain, dkimSelector, result)
+    }
+
+    /// What it was checked with: the secret's name, or `DKIM d=... s=...`.
+    var checkedWith: String {
+        if source == EventSource.email.rawValue {
+            return "DKIM d=\(printable(dkimDomain ?? "?")) s=\(printable(dkimSelector ?? "?"))"
+        }
+        return printable(secretName ?? "")
+    }
 }
 
 /// The outcome of `verify --signatures`.
@@ -30,12 +48,13 @@ public struct SignatureReport: Sendable {
         "signatures: \(reverified) re-verified, \(failed) FAILED, \(cannotCheck) cannot check (of \(entries.count) event\(entries.count == 1 ? "" : "s") claiming a verified signature)"
     }
 
-    /// One line per event: `re-verified: position 12 (event ID, case C, slack) with SLACK_SIGNING_SECRET`.
+    /// One line per event: `re-verified: position 12 (event ID, case C, slack) with SLACK_SIGNING_SECRET`
+    /// (email: `with DKIM d=example.gov s=sel2026`).
     public var lines: [String] {
         entries.map { e in
             let what = "position \(e.position) (event \(e.eventID), case \(e.caseID), \(printable(e.type)), source \(printable(e.source)))"
             switch e.result {
-            case .verified: return "re-verified: \(what) with \(printable(e.secretName ?? ""))"
+            case .verified: return "re-verified: \(what) with \(e.checkedWith)"
             case .failed(let why): return "FAILED: \(what): \(why)"
             case .cannotCheck(let why): return "cannot check: \(what): \(why)"
             }
@@ -52,6 +71,8 @@ public struct SignatureReport: Sendable {
                     "type": .string(e.type), "source": .string(e.source),
                 ]
                 if let n = e.secretName { o["secret_env"] = .string(n) }
+                if let d = e.dkimDomain { o["dkim_domain"] = .string(d) }
+                if let s = e.dkimSelector { o["dkim_selector"] = .string(s) }
                 switch e.result {
                 case .verified: o["result"] = .string("re-verified")
                 case .failed(let why): (o["result"], o["reason"]) = (.string("failed"), .string(why))
@@ -77,9 +98,20 @@ extension OpenLedger {
     /// event gives. Only the importers' default variables and `secretVariables`
     /// are read: the name comes from the event, and a writer who named,
     /// say, HOME could otherwise sign with a value they can guess.
-    public func verifySignatures(secretVariables: [String] = []) throws -> SignatureReport {
+    /// Email events re-verify their kept raw message's DKIM signature
+    /// (`KeptMessage.check`) with the keys of `dkim` (a key file, DNS, or none).
+    public func verifySignatures(secretVariables: [String] = [], dkim: EmailDKIM = .dns) throws -> SignatureReport {
         let allowed = Self.defaultSecretVariables.union(secretVariables)
         let environment = session.environment
+        let verifier: DKIMVerifier?
+        switch dkim {
+        case .dns: verifier = DKIMVerifier(keys: DKIMDNSKeys())
+        case .keyFile(let path):
+            do { verifier = DKIMVerifier(keys: try DKIMKeyFile(path: path)) } catch {
+                throw OperationError.unreadable("--dkim-keys \(path): \(error)")
+            }
+        case .none: verifier = nil
+        }
         var report = SignatureReport()
         var seen = 0
         try store.forEachEvent { event in
@@ -89,6 +121,15 @@ extension OpenLedger {
             guard event.metadataText.contains("signature_verified") else { return }
             let meta = try JSONValue.parse(event.metadataText)
             guard let imported = meta["import"], imported["signature_verified"]?.boolValue == true else { return }
+            if event.source == EventSource.email.rawValue {
+                let data = try JSONValue.parse(event.dataText)
+                let r = KeptMessage.check(importMetadata: imported, key: event.key, messageRef: data["message_ref"]?.stringValue,
+                                          occurredAt: RFC3339.date(microseconds: event.occurredMicros), verifier: verifier)
+                report.entries.append(SignatureCheckEntry(position: event.position, eventID: event.id, caseID: event.caseID,
+                                                          type: event.type, source: event.source, secretName: nil,
+                                                          dkimDomain: r.domain, dkimSelector: r.selector, result: r.check))
+                return
+            }
             let name = imported["signature"]?["secret_env"]?.stringValue
             let result = KeptSignature.check(importMetadata: imported, source: event.source, key: event.key) { name in
                 guard allowed.contains(name) else {

@@ -98,8 +98,8 @@ public enum AuditRenderer {
         }
         heading("Identity and provenance")
         if let findingRows {
-            out.add(html ? "<p class=\"meta\">Actions whose login is not the actor's, shared or unknown logins, people the directory binds to no login, and import provenance claimed by a login not registered for it.</p>\n"
-                         : "Actions whose login is not the actor's, shared or unknown logins, people the directory binds to no login, and import provenance claimed by a login not registered for it.\n\n")
+            out.add(html ? "<p class=\"meta\">Actions whose login is not the actor's, shared or unknown logins, people the directory binds to no login, import provenance claimed by a login not registered for it, and email evidence that is not DKIM-verified (it counts, unverified).</p>\n"
+                         : "Actions whose login is not the actor's, shared or unknown logins, people the directory binds to no login, import provenance claimed by a login not registered for it, and email evidence that is not DKIM-verified (it counts, unverified).\n\n")
             table(["Case", "Finding"], findingRows)
         } else {
             out.add(html ? "<p>None: every restricted action was recorded by its actor's login.</p>\n"

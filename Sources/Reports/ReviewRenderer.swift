@@ -95,24 +95,14 @@ public enum ReviewRenderer {
         provenance.label(source: e.source)
     }
 
-    /// The JSON of an event's provenance.
-    static func provenanceJSON(_ p: Provenance?) -> JSONValue {
-        switch p ?? .typed {
-        case .verified(let source, let secret):
-            .object(["status": .string("verified"), "source": .string(source), "secret_name": secret.map(JSONValue.string) ?? .null])
-        case .unverified(let reason): .object(["status": .string("unverified"), "reason": .string(reason)])
-        case .unsigned(let source): .object(["status": .string("unsigned"), "source": .string(source)])
-        case .typed: .object(["status": .string("typed")])
-        }
+    /// The JSON of an event's provenance (`Provenance.json`).
+    static func provenanceJSON(_ p: Provenance?, source: String) -> JSONValue {
+        (p ?? .typed).json(source: source)
     }
 
     /// `signature_verified` as the review believes it: true only when verified.
     static func signatureVerified(_ p: Provenance?) -> JSONValue {
-        switch p ?? .typed {
-        case .verified: .bool(true)
-        case .unverified, .unsigned: .bool(false)
-        case .typed: .null
-        }
+        (p ?? .typed).signatureVerified.map(JSONValue.bool) ?? .null
     }
 
     /// The case's findings (`Fmt.findingLines`).
@@ -174,7 +164,10 @@ public enum ReviewRenderer {
         }
         let timelineClasses: [String?] = r.timeline.map { $0.retracted ? "retracted" : $0.kind == .deadline ? "deadline" : nil }
         b += "<h2>Timeline</h2>\n<p class=\"meta\">Times in \(HTML.esc(tz.identifier)). Retracted events are struck through; deadlines are in italics.</p>\n"
-        b += HTML.table(TimelineRenderer.header, TimelineRenderer.rows(r.timeline, tz, inferred: TimelineRenderer.inferredPurposes(r)), classes: timelineClasses)
+        let sources = TimelineRenderer.sourceLabels(r)
+        b += HTML.table(TimelineRenderer.header(TimelineRenderer.header, sources, source: "SOURCE"),
+                        TimelineRenderer.rows(r.timeline, tz, inferred: TimelineRenderer.inferredPurposes(r), sources: sources),
+                        classes: timelineClasses)
         b += "<h2>Compliance</h2>\n"
         for (k, report) in r.report.all.enumerated() {
             if k > 0 { b += "<h3>\(HTML.esc(ComplianceRenderer.otherHeading(report)))</h3>\n" }
@@ -225,12 +218,17 @@ public enum ReviewRenderer {
             ]),
             "timeline": .array(r.timeline.map(\.json)),
             "compliance": ComplianceRenderer.json(r.report),
-            "evidence": .array(r.report.events.map { e in
-                .object(["position": .int(e.position), "id": .string(e.id), "type": .string(e.type),
-                         "source": .string(e.source),
-                         "signature_verified": signatureVerified(r.provenance[e.id]),
-                         "provenance": provenanceJSON(r.provenance[e.id]),
-                         "hash": .string(e.hash), "previous_hash": .string(e.previousHash)])
+            "evidence": .array(r.report.events.map { e -> JSONValue in
+                var o: [String: JSONValue] = [
+                    "position": .int(e.position), "id": .string(e.id), "type": .string(e.type),
+                    "source": .string(e.source),
+                    "signature_verified": signatureVerified(r.provenance[e.id]),
+                    "provenance": provenanceJSON(r.provenance[e.id], source: e.source),
+                    "hash": .string(e.hash), "previous_hash": .string(e.previousHash)]
+                if case .verified(_, _, let signer?)? = r.provenance[e.id] {
+                    (o["dkim_domain"], o["dkim_selector"]) = (.string(signer.domain), .string(signer.selector))
+                }
+                return .object(o)
             }),
             "ledger": r.report.digest.json,
             "chain_check": ComplianceRenderer.chainJSON(r.report.chain),

@@ -79,11 +79,16 @@ public enum SVGChart {
         let retracted = Set(review.timeline.filter(\.retracted).compactMap(\.eventID))
         for ev in events {
             let xx = x(ev.occurredAt)
-            let tip = esc("#\(ev.position) \(Fmt.time(ev.occurredAt, tz)) \(ev.type)")
+            // An imported event's provenance in its tip; an email not DKIM-verified is drawn hollow.
+            let provenance = review.provenance[ev.id] ?? .typed
+            let source = provenance == .typed ? "" : " (\(provenance.label(source: ev.source)))"
+            let tip = esc("#\(ev.position) \(Fmt.time(ev.occurredAt, tz)) \(ev.type)\(source)")
             let faded = retracted.contains(ev.id) ? " opacity=\"0.3\"" : ""
             if ev.type == EventType.notificationSent {
                 if ev.data["channel"]?.stringValue == "email" {
-                    s += "<rect x=\"\(xx - 5)\" y=\"\(y(2) + laneH / 2 - 5)\" width=\"10\" height=\"10\" fill=\"#1f77b4\"\(faded)><title>\(tip)</title></rect>\n"
+                    let unverified = provenance.signatureVerified == false
+                    let fill = unverified ? "#fff\" stroke=\"#1f77b4\" stroke-width=\"2" : "#1f77b4"
+                    s += "<rect x=\"\(xx - 5)\" y=\"\(y(2) + laneH / 2 - 5)\" width=\"10\" height=\"10\" fill=\"\(fill)\"\(faded)><title>\(tip)</title></rect>\n"
                 } else {
                     s += "<circle cx=\"\(xx)\" cy=\"\(y(1) + laneH / 2)\" r=\"6\" fill=\"#4a154b\"\(faded)><title>\(tip)</title></circle>\n"
                 }
@@ -107,6 +112,9 @@ public enum SVGChart {
         }
         s += "<circle cx=\"\(lx + 5)\" cy=\"\(ly - 4)\" r=\"5\" fill=\"#4a154b\"/><text x=\"\(lx + 14)\" y=\"\(ly)\">Slack</text>\n"
         s += "<rect x=\"\(lx + 60)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"#1f77b4\"/><text x=\"\(lx + 74)\" y=\"\(ly)\">email</text>\n"
+        if events.contains(where: { review.provenance[$0.id]?.signatureVerified == false && $0.data["channel"]?.stringValue == "email" }) {
+            s += "<rect x=\"\(lx + 120)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"#fff\" stroke=\"#1f77b4\" stroke-width=\"2\"/><text x=\"\(lx + 134)\" y=\"\(ly)\">email, not verified</text>\n"
+        }
         s += "</svg>\n"
         return s
     }

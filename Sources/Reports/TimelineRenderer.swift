@@ -19,7 +19,21 @@ public enum TimelineRenderer {
         return out
     }
 
-    static func rows(_ entries: [TimelineEntry], _ tz: TimeZone, inferred: [String: String] = [:]) -> [[String]] {
+    /// Imported events' provenance (`Provenance.label`), event id -> label,
+    /// so that verified and unverified evidence (a DKIM-verified message,
+    /// an unsigned one) are told apart on the timeline, in a Source column
+    /// shown when the case has any imported event; typed events have none.
+    static func sourceLabels(_ review: Review) -> [String: String] {
+        var out: [String: String] = [:]
+        for e in review.report.events {
+            guard let p = review.provenance[e.id], p != .typed else { continue }
+            out[e.id] = p.label(source: e.source)
+        }
+        return out
+    }
+
+    static func rows(_ entries: [TimelineEntry], _ tz: TimeZone, inferred: [String: String] = [:],
+                     sources: [String: String] = [:]) -> [[String]] {
         entries.map { t in
             let recorded: String = {
                 guard let r = t.recordedAt, abs(r.timeIntervalSince(t.at)) >= 60 else { return "" }
@@ -35,18 +49,26 @@ public enum TimelineRenderer {
             if t.retracted { what = "[RETRACTED: \(t.retractionReason ?? "")] " + what }
             if t.kind == .deadline { what = "⏰ " + what }
             let audience = t.audience.isEmpty ? "" : t.audience.joined(separator: ", ")
-            return [Fmt.time(t.at, tz), recorded, t.position.map { "#\($0)" } ?? "", who, what, audience]
+            let row = [Fmt.time(t.at, tz), recorded, t.position.map { "#\($0)" } ?? "", who, what, audience]
+            return sources.isEmpty ? row : row + [t.eventID.flatMap { sources[$0] } ?? ""]
         }
     }
 
     static let header = ["OCCURRED", "RECORDED (if later)", "EVENT", "ACTOR (ROLES THEN)", "WHAT", "AUDIENCE"]
 
+    /// `names` with the Source column when `sources` has any label.
+    static func header(_ names: [String], _ sources: [String: String], source: String) -> [String] {
+        sources.isEmpty ? names : names + [source]
+    }
+
     public static func render(_ review: Review, as format: TimelineFormat) -> String {
         let tz = review.report.policyTimeZone
         switch format {
         case .table:
+            let sources = sourceLabels(review)
             return "Timeline of \(ComplianceRenderer.heading(review.report))\n\(ComplianceRenderer.provenance(review.report))\n\n"
-                + TextTable.render(header, rows(review.timeline, tz, inferred: inferredPurposes(review)), maxWidth: 70)
+                + TextTable.render(header(header, sources, source: "SOURCE"),
+                                   rows(review.timeline, tz, inferred: inferredPurposes(review), sources: sources), maxWidth: 70)
         case .markdown:
             return markdown(review)
         case .json:
@@ -60,18 +82,26 @@ public enum TimelineRenderer {
 
     public static func markdown(_ review: Review, heading: String = "##") -> String {
         let tz = review.report.policyTimeZone
+        let sources = sourceLabels(review)
         return "\(heading) Timeline of \(MD.cell(review.evaluation.caseID))\n\n"
             + "Times in \(tz.identifier). A recorded time is shown when the event was entered a minute or more after it happened; ⏰ marks an obligation's deadline.\n\n"
-            + MD.table(["Occurred", "Recorded", "Event", "Actor (roles then)", "What", "Audience"],
-                       rows(review.timeline, tz, inferred: inferredPurposes(review)))
+            + MD.table(header(["Occurred", "Recorded", "Event", "Actor (roles then)", "What", "Audience"], sources, source: "Source"),
+                       rows(review.timeline, tz, inferred: inferredPurposes(review), sources: sources))
     }
 
-    /// Each entry's JSON; an inferred purpose's rule as `purpose_inferred`.
+    /// Each entry's JSON; an inferred purpose's rule as `purpose_inferred`;
+    /// an imported event's provenance as `provenance` (`Provenance.json`:
+    /// status, label, dkim_domain and dkim_selector for verified email).
     static func entriesJSON(_ review: Review) -> [JSONValue] {
         let inferred = inferredPurposes(review)
+        let sources = Dictionary(review.report.events.map { ($0.id, $0.source) }) { first, _ in first }
         return review.timeline.map { t in
-            guard let rule = t.eventID.flatMap({ inferred[$0] }), case .object(var o) = t.json else { return t.json }
-            o["purpose_inferred"] = .string(rule)
+            guard let id = t.eventID, case .object(var o) = t.json else { return t.json }
+            if let rule = inferred[id] { o["purpose_inferred"] = .string(rule) }
+            if let p = review.provenance[id], p != .typed, let source = sources[id] {
+                o["provenance"] = p.json(source: source)
+                o["signature_verified"] = p.signatureVerified.map(JSONValue.bool) ?? .null
+            }
             return .object(o)
         }
     }

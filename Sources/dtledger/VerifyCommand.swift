@@ -20,7 +20,10 @@ struct VerifyCommand: ParsableCommand {
             With --signatures it also re-verifies the signature of every imported event that claims one, \
             from the payload and headers kept with the event and the secret in the environment variable \
             the event names (PAGERDUTY_WEBHOOK_SECRET, SLACK_SIGNING_SECRET, or one allowed with \
-            --secret-env): one line per event (re-verified, FAILED, cannot check) and a summary line.
+            --secret-env): one line per event (re-verified, FAILED, cannot check) and a summary line. \
+            An email event's kept raw message is checked to be the event's (Message-ID, Date, SHA-256) \
+            and its DKIM signature re-verified at its Date, with the keys of --dkim-keys, else DNS \
+            (--no-dns: not looked up, "cannot check").
             Exit 0 when intact, 1 when tampering is found or a signature FAILED.
             """)
 
@@ -36,6 +39,13 @@ struct VerifyCommand: ParsableCommand {
             help: "With --signatures: another environment variable an event may name as its secret (repeatable).")
     var secretEnv: [String] = []
 
+    @Option(name: .customLong("dkim-keys"),
+            help: "With --signatures: DKIM public keys file (or directory) for email events: 'selector._domainkey.domain TXT-VALUE' lines.")
+    var dkimKeys: String?
+
+    @Flag(name: .customLong("no-dns"), help: "With --signatures: do not look DKIM keys up in DNS.")
+    var noDNS = false
+
     @Flag(help: "Print the result as one JSON line.")
     var json = false
 
@@ -45,7 +55,8 @@ struct VerifyCommand: ParsableCommand {
             let expected = try digest.map { try session.readDigest($0) }
             let ledger = try session.open()
             let report = try ledger.verify(digest: expected)
-            let signed = signatures ? try ledger.verifySignatures(secretVariables: secretEnv) : nil
+            let dkim: EmailDKIM = dkimKeys.map { .keyFile($0) } ?? (noDNS ? .none : .dns)
+            let signed = signatures ? try ledger.verifySignatures(secretVariables: secretEnv, dkim: dkim) : nil
             if json {
                 var o = Self.json(report)
                 if let signed, case .object(var members) = o {
