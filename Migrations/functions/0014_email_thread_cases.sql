@@ -22,7 +22,10 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
        AND NOT EXISTS (SELECT 1 FROM dtledger.events r
                         WHERE r.type = 'event.retracted' AND r.case_id = e.case_id
                           AND r.data->>'event_id' = e.id::text)
-     ORDER BY btrim(e.data->>'message_ref', '<> '), e.position
+     -- The imported message itself (source email) before anything typed
+     -- with the same message_ref: a notification typed first with a real
+     -- Message-ID cannot pull the thread's replies into another case.
+     ORDER BY btrim(e.data->>'message_ref', '<> '), (e.source <> 'email'), e.position
 $$;
 
 REVOKE ALL ON FUNCTION dtledger.email_thread_cases(text[]) FROM PUBLIC;

@@ -66,6 +66,30 @@ struct EmailThreadCLITests {
         #expect(third.stderr.contains("(orphan@example.org): no case"), "\(third.stderr)")
     }
 
+    @Test("attacker (writer): a notification typed first, into another case, with the real message's Message-ID does not take its thread's replies: the imported message is the parent")
+    func typedRefCannotHijack() throws {
+        let (db, owner, login) = try Self.ledger()
+        defer { _ = try? owner.execute("DROP OWNED BY \(login); DROP ROLE IF EXISTS \(login)") }
+        let other = "INC-2026-0777"
+        let open = try CLI.run(["incident", "open", "--case", other, "--at", "2026-04-07T10:00:00-04:00", "--actor", "max-eng",
+                                "--team", "user-facing", "--summary", "Another incident", "--services", "medications",
+                                "--started-at", "2026-04-07T10:00:00-04:00"], database: db.url(login: login))
+        #expect(open.status == 0, "\(open.stderr)")
+        let typed = try CLI.run(["notify", "email", "--case", other, "--destination", "ana.ortiz@example.org", "--audience", "ana.ortiz@example.org",
+                                 "--purpose", "update", "--content", "summary=s", "--message-ref", "real-parent@example.org",
+                                 "--at", "2026-04-07T18:00:00-04:00", "--actor", "lou-em"], database: db.url(login: login))
+        #expect(typed.status == 0, "\(typed.stderr)")
+        let parent = try Self.write(Self.message(id: "real-parent@example.org", subject: "INC-2026-0142 update", minute: 30), "parent")
+        let reply = try Self.write(Self.message(id: "real-reply@example.org", subject: "Re: update", inReplyTo: "real-parent@example.org", minute: 45), "reply")
+        defer { try? FileManager.default.removeItem(at: parent); try? FileManager.default.removeItem(at: reply) }
+        #expect(try CLI.run(["import", "email", parent.path, "--no-dns", "--actor", "lou-em"], database: db.url(login: login)).status == 0)
+        let second = try CLI.run(["import", "email", reply.path, "--no-dns", "--actor", "lou-em", "--json"], database: db.url(login: login))
+        #expect(second.status == 0, "\(second.stderr)")
+        let lines = second.stdout.split(separator: "\n").compactMap { try? JSONValue.parse(Data($0.utf8)) }
+        let event = try #require(lines.first { $0["key"] == .string("email/real-reply@example.org") }, "\(second.stdout)")
+        #expect(event["case"] == .string(Self.inc), "the imported parent's case, not the typed one's")
+    }
+
     @Test("attacker (writer): no SELECT on events; email_thread_cases gives only the case of the email ids asked, exactly; the reader cannot call it")
     func writerCannotRead() throws {
         let (db, owner, login) = try Self.ledger()
