@@ -277,11 +277,24 @@ public enum KeptMessage {
         guard meta["payload_sha256"]?.stringValue == digest else {
             return result(.failed("the kept raw message does not match payload_sha256"))
         }
-        let message: MailMessage
+        var message: MailMessage
         do { message = try MailMessage.parse(bytes) } catch {
             return result(.failed("the kept raw message is not a readable message: \(printable("\(error)"))"))
         }
-        if let problem = binding(message, sha256: digest, key: key, messageRef: messageRef,
+        var signedDigest = digest
+        // A journal report is kept whole; what was signed (and mapped) is
+        // the original attached to it, named by its SHA-256.
+        if meta["journal_report"]?.boolValue == true {
+            guard let original = meta["original_sha256"]?.stringValue else {
+                return result(.failed("a journal report without original_sha256: which attached message was mapped is not said"))
+            }
+            guard let attached = message.attachedMessages().first(where: { $0.sha256Hex == original }) else {
+                return result(.failed("the kept journal report has no attached message of original_sha256 \(printable(original))"))
+            }
+            message = attached
+            signedDigest = original
+        }
+        if let problem = binding(message, sha256: signedDigest, key: key, messageRef: messageRef,
                                  sourceEventID: meta["source_event_id"]?.stringValue, occurredAt: occurredAt) {
             return result(.failed(problem))
         }

@@ -226,6 +226,19 @@ struct EmailThreadTests {
         #expect(meta["raw_message"]?.stringValue?.contains("X-MS-Journal-Report") == true)
         #expect(meta["payload_sha256"] == .string(RawPayload(item: 1, body: mailBytes(report)).sha256))
         #expect(meta["journal_report_message_id"] == .string("report-orig@example.org@journal.example.org"))
+
+        // verify --signatures re-checks the original inside the kept report.
+        let again = KeptMessage.check(importMetadata: meta, key: e.envelope.key, messageRef: "orig@example.org",
+                                      occurredAt: e.envelope.occurredAt, verifier: DKIMVerifier(keys: keys))
+        #expect(again.check == .verified, "\(again)")
+        #expect(again.domain == "example.org")
+        guard case .object(var o) = meta else { return }
+        o["original_sha256"] = .string(String(repeating: "0", count: 64))
+        guard case .failed(let why) = KeptMessage.check(importMetadata: .object(o), key: e.envelope.key, messageRef: "orig@example.org",
+                                                         occurredAt: e.envelope.occurredAt, verifier: DKIMVerifier(keys: keys)).check else {
+            Issue.record("a report whose original_sha256 names no attachment must fail"); return
+        }
+        #expect(why.contains("no attached message of original_sha256"))
     }
 
     @Test("a journal report naming envelope recipients with no attached message is skipped, saying so; a mismatched attachment too")
