@@ -194,16 +194,7 @@ public struct ServeConfig: Sendable, Equatable {
             }
             if let s = o["servicenow"] {
                 var sn = ServiceNowSource()
-                sn.bearerTokenEnv = try variable(s["bearer_token_env"], "sources.servicenow.bearer_token_env")
-                sn.basicUserEnv = try variable(s["basic_user_env"], "sources.servicenow.basic_user_env")
-                sn.basicPasswordEnv = try variable(s["basic_password_env"], "sources.servicenow.basic_password_env")
-                let basic = sn.basicUserEnv != nil || sn.basicPasswordEnv != nil
-                if basic && (sn.basicUserEnv == nil || sn.basicPasswordEnv == nil) {
-                    throw ValidationError(field: "sources.servicenow", "basic auth needs both basic_user_env and basic_password_env")
-                }
-                if (sn.bearerTokenEnv != nil) == basic {
-                    throw ValidationError(field: "sources.servicenow", "give bearer_token_env, or basic_user_env and basic_password_env (ServiceNow does not sign: one of them is required)")
-                }
+                (sn.bearerTokenEnv, sn.basicUserEnv, sn.basicPasswordEnv) = try credentials(s, "sources.servicenow", who: "ServiceNow does not sign")
                 c.serviceNow = sn
             }
             if let s = o["email"] {
@@ -255,6 +246,24 @@ public struct ServeConfig: Sendable, Equatable {
 
     /// `sources.email`: the relay's credentials (one of the two forms is
     /// required) and where the DKIM keys come from.
+    /// The credentials of a source that does not sign (ServiceNow, a mail
+    /// relay): the names of a bearer token's variable, or of basic auth's
+    /// user and password variables; exactly one of the two forms.
+    static func credentials(_ s: JSONValue, _ field: String, who: String) throws(ValidationError)
+        -> (bearer: String?, user: String?, password: String?) {
+        let bearer = try variable(s["bearer_token_env"], "\(field).bearer_token_env")
+        let user = try variable(s["basic_user_env"], "\(field).basic_user_env")
+        let password = try variable(s["basic_password_env"], "\(field).basic_password_env")
+        let basic = user != nil || password != nil
+        if basic && (user == nil || password == nil) {
+            throw ValidationError(field: field, "basic auth needs both basic_user_env and basic_password_env")
+        }
+        if (bearer != nil) == basic {
+            throw ValidationError(field: field, "give bearer_token_env, or basic_user_env and basic_password_env (\(who): one of them is required)")
+        }
+        return (bearer, user, password)
+    }
+
     static func emailSource(_ s: JSONValue, baseDirectory: String) throws(ValidationError) -> EmailSource {
         guard let o = s.objectValue else { throw ValidationError(field: "sources.email", "expected a mapping") }
         let keys: Set<String> = ["bearer_token_env", "basic_user_env", "basic_password_env", "dkim_keys", "dns"]
@@ -262,16 +271,7 @@ public struct ServeConfig: Sendable, Equatable {
             throw ValidationError(field: "sources.email.\(key)", "unknown setting (known: \(keys.sorted().joined(separator: ", ")))")
         }
         var e = EmailSource()
-        e.bearerTokenEnv = try variable(s["bearer_token_env"], "sources.email.bearer_token_env")
-        e.basicUserEnv = try variable(s["basic_user_env"], "sources.email.basic_user_env")
-        e.basicPasswordEnv = try variable(s["basic_password_env"], "sources.email.basic_password_env")
-        let basic = e.basicUserEnv != nil || e.basicPasswordEnv != nil
-        if basic && (e.basicUserEnv == nil || e.basicPasswordEnv == nil) {
-            throw ValidationError(field: "sources.email", "basic auth needs both basic_user_env and basic_password_env")
-        }
-        if (e.bearerTokenEnv != nil) == basic {
-            throw ValidationError(field: "sources.email", "give bearer_token_env, or basic_user_env and basic_password_env (a mail relay does not sign what it posts: one of them is required)")
-        }
+        (e.bearerTokenEnv, e.basicUserEnv, e.basicPasswordEnv) = try credentials(s, "sources.email", who: "a mail relay does not sign what it posts")
         if let k = s["dkim_keys"] {
             guard let name = k.stringValue, !name.isEmpty else { throw ValidationError(field: "sources.email.dkim_keys", "expected a key file path") }
             e.dkimKeys = path(name, baseDirectory)
