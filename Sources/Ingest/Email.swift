@@ -54,9 +54,15 @@ public enum EmailImporter {
         func ids(_ name: String) -> [String] {
             h.mapped.filter { $0.is(name) }.flatMap { MailMessage.messageIDs(in: $0.value) }
         }
-        let own = ids("Message-ID").first
+        return threadParents(own: ids("Message-ID").first, inReplyTo: ids("In-Reply-To"), references: ids("References"))
+    }
+
+    /// In-Reply-To, then References newest first, without repeats or the
+    /// message's own id, at most `maxThreadParents`: the parents a reply's
+    /// case is looked for in, in order.
+    static func threadParents(own: String?, inReplyTo: [String], references: [String]) -> [String] {
         var out: [String] = []
-        for id in ids("In-Reply-To") + ids("References").reversed() where id != own && !out.contains(id) { out.append(id) }
+        for id in inReplyTo + references.reversed() where id != own && !out.contains(id) { out.append(id) }
         return Array(out.prefix(maxThreadParents))
     }
 
@@ -119,12 +125,9 @@ public enum EmailImporter {
         let explicitCase = context.caseOverride
             ?? labels.first(where: { $0.label == "case" }).map(\.value).flatMap(Labels.caseID(in:))
             ?? Labels.caseID(in: subject) ?? Labels.caseID(in: text)
-        var parents: [String] = []
-        for id in message.inReplyTo + message.references.reversed() where id != message.messageID && !parents.contains(id) {
-            parents.append(id)
-        }
         return .success(Read(outer: outer, message: message, journal: journal, text: text, subject: subject, labels: labels,
-                             explicitCase: explicitCase, parents: Array(parents.prefix(maxThreadParents))))
+                             explicitCase: explicitCase,
+                             parents: threadParents(own: message.messageID, inReplyTo: message.inReplyTo, references: message.references)))
     }
 
     // MARK: The batch's first pass

@@ -91,6 +91,14 @@ public enum Refs {
     /// `slack:<channel>/<ts>`.
     public static func slackRef(channel: String, ts: String) -> String { "slack:\(channel)/\(ts)" }
 
+    /// Whether `text` can go into a receipt's text column as it is (a
+    /// delivery key, a ref): not empty, at most `maxBytes`, no control
+    /// characters (PostgreSQL text cannot hold a NUL, and one unstorable
+    /// value would fail the whole batch it is committed with).
+    public static func storable(_ text: String, maxBytes: Int) -> Bool {
+        !text.isEmpty && text.utf8.count <= maxBytes && !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    }
+
     /// `email:<Message-ID>` (the id without angle brackets).
     public static func emailRef(messageID: String) -> String { "email:\(messageID)" }
 

@@ -61,7 +61,7 @@ enum EmailInbox {
                 "source": .string(EventSource.email.rawValue), "delivery_key": .string("sha256:\(m.payload.sha256)"),
                 "received_at": .string(RFC3339.format(at)), "headers": .object(headers),
                 "body": .string(m.payload.body.base64EncodedString()),
-                "refs": .array(Refs.of(source: .email, body: m.payload.body).filter(storable).map(JSONValue.string)),
+                "refs": .array(Refs.of(source: .email, body: m.payload.body).filter { Refs.storable($0, maxBytes: 1000) }.map(JSONValue.string)),
             ])
         })
         let rows: [Row]
@@ -84,10 +84,5 @@ enum EmailInbox {
             }
         }
         return kept
-    }
-
-    /// A ref that fits the receipts' refs column (as the service's route keeps them).
-    static func storable(_ ref: String) -> Bool {
-        !ref.isEmpty && ref.utf8.count <= 1000 && !ref.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 }

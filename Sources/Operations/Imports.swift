@@ -29,7 +29,8 @@ public enum ImportSource: Sendable {
         }
     }
 
-    func map(_ payloads: [RawPayload], _ context: ImportContext) -> ImportOutcome {
+    /// `emailVerifier`: `import email`'s DKIM verifier, built once (`EmailDKIM.verifier()`).
+    func map(_ payloads: [RawPayload], _ context: ImportContext, emailVerifier: DKIMVerifier? = nil) -> ImportOutcome {
         var c = context
         switch self {
         case .pagerDuty(let team):
@@ -40,9 +41,9 @@ public enum ImportSource: Sendable {
             return SlackImporter.map(payloads, context: c)
         case .serviceNow:
             return ServiceNowImporter.map(payloads, context: c)
-        case .email(let purpose, let dkim):
+        case .email(let purpose, _):
             c.defaultPurpose = purpose
-            return EmailImporter.map(payloads, context: c, verifier: dkim.verifier)
+            return EmailImporter.map(payloads, context: c, verifier: emailVerifier)
         }
     }
 }
@@ -56,11 +57,16 @@ public enum EmailDKIM: Sendable {
     /// No DKIM check: every message is imported as unverified.
     case none
 
-    var verifier: DKIMVerifier? {
+    /// The verifier of these keys (nil: no check); a key file that cannot
+    /// be read is refused, naming it (`--dkim-keys PATH: ...`, exit 66).
+    func verifier() throws(OperationError) -> DKIMVerifier? {
         switch self {
-        case .dns: DKIMVerifier(keys: DKIMDNSKeys())
-        case .keyFile(let path): (try? DKIMKeyFile(path: path)).map { DKIMVerifier(keys: $0) }
-        case .none: nil
+        case .dns: return DKIMVerifier(keys: DKIMDNSKeys())
+        case .keyFile(let path):
+            do { return DKIMVerifier(keys: try DKIMKeyFile(path: path)) } catch {
+                throw OperationError.unreadable("--dkim-keys \(path): \(error)")
+            }
+        case .none: return nil
         }
     }
 }
@@ -139,12 +145,9 @@ extension Session {
         }
         guard let actor = request.actor ?? defaultActor else { throw OperationError.usage("missing --actor (or set DTLEDGER_ACTOR)") }
         let file: (payloads: [RawPayload], unreadable: [Unmapped])
+        var emailVerifier: DKIMVerifier?
         if case .email(_, let dkim) = request.source {
-            if case .keyFile(let path) = dkim {
-                do { _ = try DKIMKeyFile(path: path) } catch {
-                    throw OperationError.unreadable("--dkim-keys \(path): \(error)")
-                }
-            }
+            emailVerifier = try dkim.verifier()
             file = (try readMessages(request.file), [])
         } else {
             file = PayloadFile.read(try read(request.file))
@@ -161,7 +164,7 @@ extension Session {
                                     caseOverride: request.caseID, knownCases: known, secret: secret, secretName: secretName, now: now())
         // Email threads: the ledger's cases of the messages replies answer (EmailThreads).
         if case .email = request.source, request.caseID == nil { context.lookups = try EmailThreads.lookups(for: file.payloads, store) }
-        var outcome = request.source.map(file.payloads, context)
+        var outcome = request.source.map(file.payloads, context, emailVerifier: emailVerifier)
         outcome.unmapped = (file.unreadable + outcome.unmapped).sorted { $0.item < $1.item }
 
         let name = request.file == "-" ? "stdin" : request.file

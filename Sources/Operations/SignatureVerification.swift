@@ -103,15 +103,7 @@ extension OpenLedger {
     public func verifySignatures(secretVariables: [String] = [], dkim: EmailDKIM = .dns) throws -> SignatureReport {
         let allowed = Self.defaultSecretVariables.union(secretVariables)
         let environment = session.environment
-        let verifier: DKIMVerifier?
-        switch dkim {
-        case .dns: verifier = DKIMVerifier(keys: DKIMDNSKeys())
-        case .keyFile(let path):
-            do { verifier = DKIMVerifier(keys: try DKIMKeyFile(path: path)) } catch {
-                throw OperationError.unreadable("--dkim-keys \(path): \(error)")
-            }
-        case .none: verifier = nil
-        }
+        let verifier = try dkim.verifier()
         var report = SignatureReport()
         var seen = 0
         try store.forEachEvent { event in

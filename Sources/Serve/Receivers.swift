@@ -49,15 +49,10 @@ enum Receivers {
     /// one unstorable key would fail the whole batch it is committed with),
     /// else the body's SHA-256 (a vendor's retry repeats the body byte for byte).
     static func deliveryKey(source: EventSource, body: Data) -> String {
-        if let id = Refs.deliveryID(source: source, body: body), storable(id, maxBytes: 200) { return id }
+        if let id = Refs.deliveryID(source: source, body: body), Refs.storable(id, maxBytes: 200) { return id }
         return "sha256:\(sha256(body))"
     }
 
-    /// Whether `text` can go into a text column as it is: not empty, at most
-    /// `maxBytes`, no control characters.
-    static func storable(_ text: String, maxBytes: Int) -> Bool {
-        !text.isEmpty && text.utf8.count <= maxBytes && !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
-    }
 
     /// A request-controlled value for a log line: control characters, bidi
     /// overrides and line separators escaped (so it can neither end the line
@@ -79,7 +74,7 @@ enum Receivers {
     static func receipt(_ source: EventSource, _ request: Request, body: Data, at: Date) -> IncomingReceipt {
         IncomingReceipt(source: source.rawValue, deliveryKey: deliveryKey(source: source, body: body), receivedAt: at,
                         headers: headers(request), body: body,
-                        refs: Refs.of(source: source, body: body).filter { storable($0, maxBytes: 1000) })
+                        refs: Refs.of(source: source, body: body).filter { Refs.storable($0, maxBytes: 1000) })
     }
 
     static func malformed(_ body: Data) -> String? {
@@ -159,7 +154,7 @@ enum Receivers {
         guard !body.isEmpty else { return .refuse(.badRequest, "the body is empty: post one raw RFC 5322 message") }
         var r = IncomingReceipt(source: EventSource.email.rawValue, deliveryKey: "sha256:\(sha256(body))", receivedAt: at,
                                 headers: headers(request), body: body,
-                                refs: Refs.of(source: .email, body: body).filter { storable($0, maxBytes: 1000) })
+                                refs: Refs.of(source: .email, body: body).filter { Refs.storable($0, maxBytes: 1000) })
         r.headers.removeValue(forKey: ReceiptKind.pollerHeader)
         return .store(r, malformed: malformedMessage(body))
     }

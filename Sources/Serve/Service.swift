@@ -74,28 +74,21 @@ public final class ReceivingService: Sendable {
         }
         slackSecret = try config.slack.map { s throws(ServeError) in try secret(s.signingSecretEnv, "sources.slack") }
         pagerDutySecret = try config.pagerDuty.map { p throws(ServeError) in try secret(p.webhookSecretEnv, "sources.pagerduty") }
-        if let sn = config.serviceNow {
-            if let t = sn.bearerTokenEnv {
-                serviceNowAuth = .bearer(try secret(t, "sources.servicenow"))
-            } else {
-                serviceNowAuth = .basic(user: try secret(sn.basicUserEnv!, "sources.servicenow"),
-                                        password: try secret(sn.basicPasswordEnv!, "sources.servicenow"))
-            }
-        } else {
-            serviceNowAuth = nil
+        // A source that does not sign: its bearer token, or basic auth's user and password.
+        func auth(_ bearer: String?, _ user: String?, _ password: String?, _ what: String) throws(ServeError) -> ServiceNowAuth {
+            if let bearer { return .bearer(try secret(bearer, what)) }
+            return .basic(user: try secret(user!, what), password: try secret(password!, what))
+        }
+        serviceNowAuth = try config.serviceNow.map { sn throws(ServeError) in
+            try auth(sn.bearerTokenEnv, sn.basicUserEnv, sn.basicPasswordEnv, "sources.servicenow")
+        }
+        emailAuth = try config.email.map { e throws(ServeError) in
+            try auth(e.bearerTokenEnv, e.basicUserEnv, e.basicPasswordEnv, "sources.email")
         }
         if let e = config.email {
-            if let t = e.bearerTokenEnv {
-                emailAuth = .bearer(try secret(t, "sources.email"))
-            } else {
-                emailAuth = .basic(user: try secret(e.basicUserEnv!, "sources.email"),
-                                   password: try secret(e.basicPasswordEnv!, "sources.email"))
-            }
             if let keys = e.dkimKeys {
                 do { _ = try DKIMKeyFile(path: keys) } catch { throw ServeError("sources.email.dkim_keys: cannot load \(keys): \(error)") }
             }
-        } else {
-            emailAuth = nil
         }
         if let p = config.pollers.pagerDutyWindows { _ = try secret(p.tokenEnv, "pollers.pagerduty_maintenance_windows") }
         if let p = config.pollers.serviceNow {
